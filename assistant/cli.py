@@ -1,0 +1,134 @@
+"""The `litassist` command line: ingest, ask, sources."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from index.bm25 import SearchFilter
+from index.errors import LitassistError
+from index.ingest import FileOutcome, Ingestor
+
+from assistant.answer import answer as answer_question
+from assistant.citations import render_text
+from assistant.errors import EmptyIndexError
+from assistant.factory import Components
+from assistant.settings import Settings
+
+EXIT_USAGE, EXIT_PARTIAL = 2, 3
+_MARK = {"added": "+", "replaced": "~", "unchanged": "=", "failed": "!"}
+
+
+class Context:
+    """What every command needs: settings and lazily built components."""
+
+    def __init__(self, home: Path | None, debug: bool) -> None:
+        self.settings = Settings(**({"home": home} if home else {}))
+        self.components = Components(self.settings)
+        self.debug = debug
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), help="Data home (env LITASSIST_HOME).")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.pass_context
+def cli(ctx: click.Context, home: Path | None, debug: bool) -> None:
+    """litassist: cited answers from your papers and pathway figures, offline."""
+    ctx.obj = Context(home, debug)
+
+
+def print_outcome(outcome: FileOutcome) -> None:
+    """One line per file, on stderr so --json output stays clean."""
+    detail = f"{outcome.records} records, {outcome.chunks} chunks" if outcome.status in ("added", "replaced") else ""
+    reason = f": {outcome.reason}" if outcome.reason else ""
+    click.echo(f"{_MARK[outcome.status]} {outcome.status:<9} {outcome.file}{reason}"
+               + (f" ({detail})" if detail else ""), err=True)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_obj
+def ingest(obj: Context, paths: tuple[Path, ...], as_json: bool) -> None:
+    """Add files and folders (recursively) to the index."""
+    comp = obj.components
+    ingestor = Ingestor(comp.store, comp.encoder, max_tokens=obj.settings.chunking.max_tokens,
+                        show_progress=sys.stderr.isatty(), on_outcome=print_outcome)
+    report = ingestor.run(paths)
+    counts = report.counts()
+    if as_json:
+        click.echo(json.dumps({**report.model_dump(), "counts": counts}, indent=2))
+    click.echo(", ".join(f"{n} {s}" for s, n in counts.items())
+               + f"; {report.embedded} chunks embedded, {report.reused} reused", err=True)
+    if report.failed:
+        sys.exit(EXIT_PARTIAL)
+
+
+@cli.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@click.option("-k", type=click.IntRange(1, 100), default=None, help="Passages to retrieve.")
+@click.option("--kind", type=click.Choice(["paper", "figure"]), default=None, help="Only papers or only figures.")
+@click.option("--organism", default=None, help="Only figures annotated with this organism.")
+@click.option("--year-min", type=int, default=None, help="Only sources from this year on.")
+@click.option("--year-max", type=int, default=None, help="Only sources up to this year.")
+@click.pass_obj
+def ask(obj: Context, question: str, as_json: bool, k: int | None, kind: str | None, organism: str | None,
+        year_min: int | None, year_max: int | None) -> None:
+    """Answer a question with numbered citations."""
+    if not question.strip():
+        raise click.UsageError("the question is empty")
+    comp = obj.components
+    if comp.store.count() == 0:
+        raise EmptyIndexError(f"nothing is indexed in {obj.settings.home} yet: run 'litassist ingest PATH' first")
+    where = SearchFilter(kind=kind, organism=organism, year_min=year_min, year_max=year_max)
+    result = answer_question(question, comp.retriever(where, k), settings=obj.settings.answer)
+    click.echo(result.model_dump_json(indent=2, exclude={"sentences"}) if as_json else render_text(result))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def sources(obj: Context, as_json: bool) -> None:
+    """What is indexed: counts by kind and one line per source."""
+    items = obj.components.store.sources()
+    by_kind = {"paper": 0, "figure": 0}
+    for item in items:
+        by_kind[item["kind"]] += 1
+    summary = {"sources": len(items), "chunks": sum(i["chunks"] for i in items), "by_kind": by_kind,
+               "items": [{k: i[k] for k in ("source_id", "kind", "title", "file", "chunks")} for i in items]}
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{summary['sources']} sources ({by_kind['paper']} papers, {by_kind['figure']} figures), "
+               f"{summary['chunks']} chunks in {obj.settings.home}")
+    for item in items:
+        click.echo(f"  {item['kind']:<6} {item['chunks']:>4}  {item['source_id']}  {item['title'][:70]}  [{item['file']}]")
+
+
+def main() -> None:
+    """Console entry point: user errors are one line (exit 1), usage errors exit 2."""
+    debug = "--debug" in sys.argv
+    try:
+        cli.main(standalone_mode=False)
+    except click.UsageError as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE)
+    except click.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except LitassistError as exc:
+        if debug:
+            raise
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # never a traceback for users; --debug shows it
+        if debug:
+            raise
+        click.echo(f"error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
+        sys.exit(1)

@@ -1,0 +1,39 @@
+"""The one place that builds models and stores from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from index.bm25 import SearchFilter
+from index.embedding import SentenceTransformerEncoder
+from index.store import Hnsw, Store
+
+from assistant.retrieval import HybridRetriever
+from assistant.settings import Settings
+
+
+@dataclass
+class Components:
+    """Encoder, store and retriever built from one Settings object, each on first use."""
+
+    settings: Settings
+
+    @cached_property
+    def encoder(self) -> SentenceTransformerEncoder:
+        """The embedding model (loaded lazily on first encode)."""
+        s = self.settings.embedding
+        return SentenceTransformerEncoder(s.model, device=s.device, batch_size=s.batch_size)
+
+    @cached_property
+    def store(self) -> Store:
+        """The Chroma + BM25 store under the data home."""
+        s = self.settings.store
+        hnsw = Hnsw(ef_construction=s.ef_construction, ef_search=s.ef_search, max_neighbors=s.max_neighbors)
+        return Store(self.settings.home, self.encoder.name, hnsw)
+
+    def retriever(self, where: SearchFilter | None = None, k: int | None = None) -> HybridRetriever:
+        """A hybrid retriever over the store."""
+        r = self.settings.retrieval
+        return HybridRetriever(store=self.store, encoder=self.encoder, k=k or r.k, candidates=r.candidates,
+                               rrf_k=r.rrf_k, where=where)

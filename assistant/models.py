@@ -1,0 +1,57 @@
+"""Typed answer records: Citation, AnswerSentence, Answer."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from index.records import Kind
+
+# Shared by the extractive answerer, the LLM prompt and the tests: one string, defined once.
+CANNOT_ANSWER = "The indexed sources do not answer this question."
+
+
+class Citation(BaseModel):
+    """One numbered source of an answer, with its reference line and the quoted text."""
+
+    n: int
+    source_id: str
+    kind: Kind
+    title: str
+    reference: str
+    url: str | None = None
+    doi: str | None = None
+    pmid: str | None = None
+    pmcid: str | None = None
+    figid: str | None = None
+    quote: str = Field("", description="The sentence(s) quoted from this source, joined by spaces")
+
+
+class AnswerSentence(BaseModel):
+    """One sentence of an answer and the citation numbers that support it."""
+
+    text: str
+    citations: list[int]
+    supported: bool = True
+
+
+class PassageOut(BaseModel):
+    """A retrieved passage as reported in JSON."""
+
+    source_id: str
+    kind: Kind
+    text: str
+    score: float
+
+
+class Answer(BaseModel):
+    """A cited answer to one question."""
+
+    question: str
+    answer: str = Field(description="The answer's sentences, each ending in citation markers like [1]")
+    abstained: bool
+    mode: Literal["extractive", "llm"] = "extractive"
+    sentences: list[AnswerSentence] = []
+    citations: list[Citation] = []
+    passages: list[PassageOut] = []

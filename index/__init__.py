@@ -1,0 +1,1 @@
+"""litassist index layer: documents -> searchable store. Never reads settings or the environment."""

@@ -1,0 +1,114 @@
+"""A BM25 index (bm25s) over chunk texts, persisted with the chunk ids and the fields filters need."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+
+_STEMMER = Stemmer.Stemmer("english")
+_META = "litassist.json"
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    """English stop words removed, Snowball-stemmed; gene names like HER2 survive as tokens."""
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False)
+
+
+@dataclass
+class ChunkFacts:
+    """Per-chunk fields that retrieval filters on."""
+
+    kind: str
+    year: int | None = None
+    organisms: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SearchFilter:
+    """Metadata filter applied to both dense and BM25 retrieval."""
+
+    kind: str | None = None
+    organism: str | None = None
+    year_min: int | None = None
+    year_max: int | None = None
+
+    def admits(self, facts: ChunkFacts) -> bool:
+        """Whether a chunk with these facts passes the filter (unknown years fail a year filter)."""
+        if self.kind and facts.kind != self.kind:
+            return False
+        if self.organism and self.organism.lower() not in (o.lower() for o in facts.organisms):
+            return False
+        if self.year_min is not None and (facts.year is None or facts.year < self.year_min):
+            return False
+        return self.year_max is None or (facts.year is not None and facts.year <= self.year_max)
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing is filtered."""
+        return not (self.kind or self.organism or self.year_min is not None or self.year_max is not None)
+
+
+class Bm25Index:
+    """bm25s over chunk texts; `generation` ties a saved index to the Chroma state it was built from."""
+
+    def __init__(self, ids: list[str], facts: list[ChunkFacts], model: bm25s.BM25 | None, generation: str) -> None:
+        self.ids = ids
+        self.facts = facts
+        self.model = model
+        self.generation = generation
+
+    @classmethod
+    def build(cls, ids: list[str], texts: list[str], facts: list[ChunkFacts], generation: str) -> Bm25Index:
+        """Index texts from scratch (bm25s has no incremental update; a rebuild takes seconds at 100k)."""
+        model = None
+        if ids:
+            model = bm25s.BM25()
+            model.index(bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, show_progress=False),
+                        show_progress=False)
+        return cls(ids, facts, model, generation)
+
+    def save(self, folder: Path) -> None:
+        """Write to a sibling folder, then swap it in, so a crash never leaves half an index."""
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if self.model is not None:
+            self.model.save(str(tmp), show_progress=False)
+        meta = {"generation": self.generation, "ids": self.ids, "facts": [f.__dict__ for f in self.facts]}
+        (tmp / _META).write_text(json.dumps(meta))
+        old = folder.with_name(folder.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if folder.exists():
+            folder.rename(old)
+        tmp.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path) -> Bm25Index | None:
+        """The saved index, or None when there is none or it is unreadable."""
+        try:
+            meta = json.loads((folder / _META).read_text())
+            model = bm25s.BM25.load(str(folder), show_progress=False) if meta["ids"] else None
+        except (OSError, ValueError, KeyError):
+            return None
+        return cls(meta["ids"], [ChunkFacts(**f) for f in meta["facts"]], model, meta["generation"])
+
+    def search(self, query: str, k: int, where: SearchFilter | None = None) -> list[tuple[str, float]]:
+        """Top-k (chunk id, BM25 score) pairs with a positive score."""
+        tokens = tokenize([query])
+        if self.model is None or not tokens[0]:
+            return []
+        mask = None
+        if where is not None and not where.empty:
+            mask = np.array([where.admits(f) for f in self.facts], dtype=np.float32)
+            if not mask.any():
+                return []
+        k = min(k, len(self.ids))
+        docs, scores = self.model.retrieve(tokens, k=k, show_progress=False, weight_mask=mask)
+        return [(self.ids[d], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]

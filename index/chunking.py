@@ -1,0 +1,108 @@
+"""Sentence-aware chunks that carry their record's metadata."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+
+from sentencex import segment
+
+from index.records import Chunk, Figure, Record
+
+TokenCounter = Callable[[str], int]
+
+# sentencex knows "et al.", "Fig.", "e.g." and decimals, but splits after these plural/citation
+# abbreviations common in papers ("Figs. 3 and 4"); a split right after one is undone.
+_NO_SPLIT_AFTER = re.compile(r"(?:\b(?:Figs|Refs|Eqs|Tabs|approx|ca|cf|resp|Suppl|Supp|No|Nos|vol|pp|ref)\.)\s*$", re.I)
+_WORDPIECE = re.compile(r"\w+|[^\w\s]")
+# Genes listed in a figure chunk's searchable context; real PFOCR records can list hundreds.
+MAX_CONTEXT_GENES = 60
+
+
+def approx_tokens(text: str) -> int:
+    """A model-free estimate of word-piece tokens (words and punctuation, plus a margin for splits)."""
+    return int(len(_WORDPIECE.findall(text)) * 1.3) + 1
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose into sentences with a maintained splitter, mending splits after citation abbreviations."""
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        return []
+    sentences: list[str] = []
+    for piece in segment("en", text):
+        piece = piece.strip()
+        if sentences and _NO_SPLIT_AFTER.search(sentences[-1]):
+            sentences[-1] = f"{sentences[-1]} {piece}"
+        elif piece:
+            sentences.append(piece)
+    return sentences
+
+
+def split_long(sentence: str, limit: int, count: TokenCounter) -> list[str]:
+    """Cut a sentence that alone exceeds the limit at word boundaries."""
+    parts, current = [], []
+    for word in sentence.split():
+        if current and count(" ".join(current + [word])) > limit:
+            parts.append(" ".join(current))
+            current = []
+        current.append(word)
+    return parts + ([" ".join(current)] if current else [])
+
+
+def group_sentences(sentences: Iterable[str], limit: int, count: TokenCounter) -> list[str]:
+    """Greedily pack whole sentences into pieces of at most `limit` tokens."""
+    pieces: list[str] = []
+    current: list[str] = []
+    for sentence in sentences:
+        for part in split_long(sentence, limit, count) if count(sentence) > limit else [sentence]:
+            if current and count(" ".join(current + [part])) > limit:
+                pieces.append(" ".join(current))
+                current = []
+            current.append(part)
+    return pieces + ([" ".join(current)] if current else [])
+
+
+def chunk_id(source_id: str, position: int, text: str, context: str) -> str:
+    """Stable id from content, so unchanged text maps to the same chunk (and embedding) again."""
+    digest = hashlib.sha1(f"{source_id}\x1f{position}\x1f{context}\x1f{text}".encode()).hexdigest()
+    return digest[:24]
+
+
+def figure_context(figure: Figure) -> str:
+    """Searchable, non-quotable context of a figure: title, paper title and genes."""
+    lines = [f"Figure {figure.label}: {figure.figtitle or ''}".strip(), figure.papertitle or ""]
+    if figure.genes:
+        lines.append("Genes: " + ", ".join(figure.genes[:MAX_CONTEXT_GENES]))
+    return "\n".join(line for line in lines if line)
+
+
+def sections(record: Record) -> list[tuple[str, int | None]]:
+    """The quotable text of a record, as (text, page) sections."""
+    if isinstance(record, Figure):
+        return [(record.caption or record.figtitle or "", None)]
+    found = [(record.abstract, None)] if record.abstract else []
+    return found + [(page, number) for number, page in enumerate(record.body, start=1) if page.strip()]
+
+
+def chunk_record(record: Record, max_tokens: int = 200, count: TokenCounter = approx_tokens) -> list[Chunk]:
+    """Chunk one record; each chunk keeps the record's id, kind and its title or figure context."""
+    context = figure_context(record) if isinstance(record, Figure) else (record.title or "")
+    # The context is embedded with every chunk, so it shares the model's window with the text.
+    budget = max(32, max_tokens - count(context))
+    chunks: list[Chunk] = []
+    for text, page in sections(record):
+        for piece in group_sentences(split_sentences(text), budget, count):
+            position = len(chunks)
+            chunks.append(Chunk(
+                id=chunk_id(record.source_id, position, piece, context), source_id=record.source_id,
+                kind=record.kind, position=position, text=piece, context=context, page=page,
+            ))
+    return chunks
+
+
+def chunk_records(records: Iterable[Record], max_tokens: int = 200, count: TokenCounter = approx_tokens) -> list[Chunk]:
+    """Chunk many records in order."""
+    return [chunk for record in records for chunk in chunk_record(record, max_tokens, count)]
+

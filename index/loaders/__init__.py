@@ -1,0 +1,73 @@
+"""Pick a loader for a file by extension and, for .txt/.md, by sniffing its content."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from index.errors import LoadError
+from index.loaders import abstract_page, jsonl, pdf, pfocr, pubmed, refman, text
+from index.records import Record
+
+Loader = Callable[[Path], list[Record]]
+
+BY_EXTENSION: dict[str, Loader] = {
+    ".nbib": pubmed.load_medline,
+    ".medline": pubmed.load_medline,
+    ".xml": pubmed.load_xml,
+    ".ris": refman.load_ris,
+    ".bib": refman.load_bibtex,
+    ".bibtex": refman.load_bibtex,
+    ".json": refman.load_csl_json,
+    ".jsonl": jsonl.load,
+    ".pdf": pdf.load,
+}
+SNIFFED_EXTENSIONS = {".txt", ".md", ".markdown", ".text"}
+SUPPORTED_EXTENSIONS = frozenset(BY_EXTENSION) | SNIFFED_EXTENSIONS
+
+_MEDLINE_START = re.compile(r"^\s*PMID- ", re.MULTILINE)
+
+
+def sniff(path: Path) -> Loader:
+    """Choose the loader for a text file from what it contains, not what it is called."""
+    head = text.read_text(path)[:8192]
+    if pfocr.looks_like(head):
+        return pfocr.load
+    if abstract_page.looks_like(head):
+        return abstract_page.load
+    if _MEDLINE_START.match(head):
+        return pubmed.load_medline
+    return text.load
+
+
+def loader_for(path: Path) -> Loader:
+    """The loader for one file; LoadError if the format is not supported."""
+    suffix = path.suffix.lower()
+    if suffix in BY_EXTENSION:
+        return BY_EXTENSION[suffix]
+    if suffix in SNIFFED_EXTENSIONS:
+        return sniff(path)
+    raise LoadError(path, f"unsupported file type '{suffix or path.name}'")
+
+
+def load_file(path: Path) -> list[Record]:
+    """Load every record in one file, each stamped with the file it came from."""
+    records = loader_for(path)(path)
+    if not records:
+        raise LoadError(path, "no documents found in file")
+    return [r.model_copy(update={"file": str(path)}) for r in records]
+
+
+def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Expand folders recursively (sorted, hidden files skipped); files are yielded as given."""
+    for path in paths:
+        if not path.is_dir():
+            yield path
+            continue
+        for root, dirs, files in os.walk(path, followlinks=False):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                if not name.startswith(".") and Path(name).suffix.lower() in SUPPORTED_EXTENSIONS:
+                    yield Path(root) / name

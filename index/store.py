@@ -1,0 +1,236 @@
+"""Chroma (vectors, texts, metadata: the source of truth) and a BM25 index kept in step with it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import TypeAdapter
+
+from index.bm25 import Bm25Index, ChunkFacts, SearchFilter
+from index.errors import StoreError
+from index.records import Chunk, Passage, Record
+
+RECORD = TypeAdapter(Record)
+# Long fields stay out of per-chunk metadata: the chunk texts already hold them.
+_RECORD_EXCLUDE = {"abstract", "body"}
+_PAGE = 1000  # rows per Chroma read when scanning the whole collection
+
+
+@dataclass
+class Hnsw:
+    """HNSW parameters: Chroma's defaults (ef 100, M 16) lose recall at 100k chunks."""
+
+    ef_construction: int = 200
+    ef_search: int = 128
+    max_neighbors: int = 32
+
+
+@dataclass
+class Entry:
+    """One file's chunks with their vectors and records, ready to write."""
+
+    file: str
+    file_hash: str
+    chunks: list[Chunk]
+    records: dict[str, Record]
+    vectors: np.ndarray
+
+
+def chunk_metadata(chunk: Chunk, record: Record, file: str, file_hash: str) -> dict[str, Any]:
+    """Flat Chroma metadata; lists only when non-empty (Chroma rejects empty lists)."""
+    meta: dict[str, Any] = {
+        "source_id": chunk.source_id, "kind": chunk.kind, "position": chunk.position,
+        "context": chunk.context, "file": file, "file_hash": file_hash, "title": record.title or "",
+        "record": record.model_dump_json(exclude=_RECORD_EXCLUDE, exclude_none=True),
+    }
+    if chunk.page is not None:
+        meta["page"] = chunk.page
+    if record.year is not None:
+        meta["year"] = record.year
+    if record.organisms:
+        meta["organisms"] = list(record.organisms)
+    return meta
+
+
+def where_clause(where: SearchFilter | None) -> dict[str, Any] | None:
+    """The same filter as a Chroma `where` document."""
+    if where is None or where.empty:
+        return None
+    terms: list[dict[str, Any]] = []
+    if where.kind:
+        terms.append({"kind": where.kind})
+    if where.organism:
+        terms.append({"organisms": {"$contains": where.organism}})
+    if where.year_min is not None:
+        terms.append({"year": {"$gte": where.year_min}})
+    if where.year_max is not None:
+        terms.append({"year": {"$lte": where.year_max}})
+    return terms[0] if len(terms) == 1 else {"$and": terms}
+
+
+def facts_of(meta: dict[str, Any]) -> ChunkFacts:
+    """Filter fields from Chroma metadata."""
+    return ChunkFacts(kind=meta["kind"], year=meta.get("year"), organisms=list(meta.get("organisms") or []))
+
+
+def passage_of(chunk_id: str, text: str, meta: dict[str, Any], score: float) -> Passage:
+    """Rebuild a typed Passage from what Chroma returns."""
+    chunk = Chunk(id=chunk_id, source_id=meta["source_id"], kind=meta["kind"], position=meta["position"],
+                  text=text, context=meta.get("context", ""), page=meta.get("page"))
+    return Passage(chunk=chunk, record=RECORD.validate_json(meta["record"]), score=score)
+
+
+class Store:
+    """A Chroma collection per embedding model, with a BM25 index beside it."""
+
+    def __init__(self, home: Path, model_name: str, hnsw: Hnsw | None = None, client: Any = None) -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        self.home = Path(home)
+        self.name = f"chunks-{model_name}"
+        try:
+            self.client = client or chromadb.PersistentClient(
+                path=str(self.home / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
+        except Exception as exc:  # chromadb raises several types for a bad or locked folder
+            raise StoreError(f"cannot open the index at {self.home / 'chroma'}: {exc}") from exc
+        hnsw = hnsw or Hnsw()
+        self.collection = self.client.get_or_create_collection(
+            self.name, embedding_function=None,
+            configuration={"hnsw": {"space": "cosine", **hnsw.__dict__}},
+        )
+        self.bm25_dir = self.home / "bm25" / self.name
+        self.bm25 = self._open_bm25()
+
+    # --- consistency -------------------------------------------------------------------------
+    @property
+    def generation(self) -> str:
+        """Changes before every write; a BM25 index from another generation is stale."""
+        return str((self.collection.metadata or {}).get("generation", "empty"))
+
+    def _open_bm25(self) -> Bm25Index:
+        """Load the saved BM25 index, rebuilding it when it does not match Chroma (e.g. after a crash)."""
+        saved = Bm25Index.load(self.bm25_dir)
+        if saved is not None and saved.generation == self.generation and len(saved.ids) == self.count():
+            return saved
+        return self.rebuild_bm25()
+
+    def rebuild_bm25(self) -> Bm25Index:
+        """Rebuild BM25 from Chroma's documents and persist it."""
+        ids, texts, facts = [], [], []
+        for cid, doc, meta in self.scan(include_documents=True):
+            ids.append(cid)
+            texts.append(f"{meta.get('context', '')}\n{doc}")
+            facts.append(facts_of(meta))
+        self.bm25 = Bm25Index.build(ids, texts, facts, self.generation)
+        self.bm25.save(self.bm25_dir)
+        return self.bm25
+
+    def _begin_write(self) -> None:
+        """Mark Chroma as changed before touching it, so an interrupted write is detected on open."""
+        meta = dict(self.collection.metadata or {})
+        meta["generation"] = uuid.uuid4().hex
+        self.collection.modify(metadata=meta)
+
+    # --- reads ---------------------------------------------------------------------------------
+    def count(self) -> int:
+        """Number of chunks."""
+        return self.collection.count()
+
+    def scan(self, include_documents: bool = False, where: dict | None = None) -> Iterator[tuple[str, str, dict]]:
+        """Every (id, document, metadata), read in pages."""
+        include = ["metadatas", "documents"] if include_documents else ["metadatas"]
+        offset = 0
+        while True:
+            got = self.collection.get(include=include, limit=_PAGE, offset=offset, where=where)
+            docs = got.get("documents") or [""] * len(got["ids"])
+            yield from zip(got["ids"], docs, got["metadatas"])
+            if len(got["ids"]) < _PAGE:
+                return
+            offset += _PAGE
+
+    def file_hash(self, file: str) -> str | None:
+        """Content hash of a file as last ingested, or None if it is not indexed."""
+        got = self.collection.get(where={"file": file}, limit=1, include=["metadatas"])
+        return got["metadatas"][0]["file_hash"] if got["ids"] else None
+
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors for those ids that exist (reused instead of re-encoding)."""
+        if not ids:
+            return {}
+        got = self.collection.get(ids=list(ids), include=["embeddings"])
+        return {cid: np.asarray(vec, dtype=np.float32) for cid, vec in zip(got["ids"], got["embeddings"])}
+
+    def dense(self, vector: np.ndarray, k: int, where: SearchFilter | None = None) -> list[Passage]:
+        """Nearest chunks by cosine similarity (score = 1 - distance)."""
+        if self.count() == 0:
+            return []
+        got = self.collection.query(query_embeddings=[vector.tolist()], n_results=min(k, self.count()),
+                                    where=where_clause(where), include=["documents", "metadatas", "distances"])
+        rows = zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])
+        return [passage_of(cid, doc, meta, 1.0 - dist) for cid, doc, meta, dist in rows]
+
+    def lexical(self, query: str, k: int, where: SearchFilter | None = None) -> list[Passage]:
+        """Top BM25 chunks, read back from Chroma."""
+        hits = self.bm25.search(query, k, where)
+        return self.passages(hits)
+
+    def passages(self, hits: list[tuple[str, float]]) -> list[Passage]:
+        """Passages for (id, score) pairs, in the given order."""
+        if not hits:
+            return []
+        got = self.collection.get(ids=[cid for cid, _ in hits], include=["documents", "metadatas"])
+        rows = {cid: (doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])}
+        return [passage_of(cid, *rows[cid], score) for cid, score in hits if cid in rows]
+
+    # --- writes --------------------------------------------------------------------------------
+    def write(self, entries: Sequence[Entry]) -> None:
+        """Upsert each file's chunks and delete the chunks its previous version had and this one lacks."""
+        if not entries:
+            return
+        self._begin_write()
+        ids, docs, metas, vecs = [], [], [], []
+        for entry in entries:
+            for chunk, vector in zip(entry.chunks, entry.vectors):
+                ids.append(chunk.id)
+                docs.append(chunk.text)
+                metas.append(chunk_metadata(chunk, entry.records[chunk.source_id], entry.file, entry.file_hash))
+                vecs.append(vector)
+        step = self.client.get_max_batch_size()
+        for start in range(0, len(ids), step):
+            end = start + step
+            self.collection.upsert(ids=ids[start:end], documents=docs[start:end],
+                                   metadatas=metas[start:end], embeddings=np.asarray(vecs[start:end]))
+        for entry in entries:
+            self.collection.delete(where={"$and": [{"file": entry.file}, {"file_hash": {"$ne": entry.file_hash}}]})
+
+    def delete_source(self, source_id: str) -> int:
+        """Remove every chunk of one source; returns how many went."""
+        got = self.collection.get(where={"source_id": source_id}, include=[])
+        if got["ids"]:
+            self._begin_write()
+            self.collection.delete(ids=got["ids"])
+            self.rebuild_bm25()
+        return len(got["ids"])
+
+    def sources(self) -> list[dict[str, Any]]:
+        """One row per indexed source: id, kind, title, file and chunk count."""
+        rows: dict[str, dict[str, Any]] = {}
+        for _, _, meta in self.scan():
+            row = rows.setdefault(meta["source_id"], {
+                "source_id": meta["source_id"], "kind": meta["kind"], "title": meta.get("title", ""),
+                "file": meta["file"], "chunks": 0, "year": meta.get("year"),
+                "organisms": list(meta.get("organisms") or []),
+            })
+            row["chunks"] += 1
+        return sorted(rows.values(), key=lambda r: (r["kind"], r["file"], r["source_id"]))
+
+    def record(self, source_id: str) -> Record | None:
+        """The stored record of one source."""
+        got = self.collection.get(where={"source_id": source_id}, limit=1, include=["metadatas"])
+        return RECORD.validate_json(got["metadatas"][0]["record"]) if got["ids"] else None
