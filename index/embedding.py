@@ -61,6 +61,25 @@ def model_slug(model: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:40] or "model"
 
 
+# Loaded models by (path, device): a process that builds several encoders (tests, the UI) loads each once.
+_LOADED: dict[tuple[str, str], object] = {}
+
+
+def load_model(path: str, device: str):
+    """Load (or reuse) a SentenceTransformer from a local folder."""
+    key = (path, pick_device(device))
+    if key not in _LOADED:
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a weights bar on every start is noise in a CLI
+        try:
+            _LOADED[key] = SentenceTransformer(path, device=key[1], local_files_only=True)
+        except Exception as exc:  # any failure to load is a user-facing configuration problem
+            raise ModelError(f"cannot load embedding model from {path}: {exc}") from exc
+    return _LOADED[key]
+
+
 class SentenceTransformerEncoder:
     """sentence-transformers model loaded from a local path, lazily on first use."""
 
@@ -75,16 +94,7 @@ class SentenceTransformerEncoder:
     def model(self):
         """The loaded SentenceTransformer (imported lazily: torch costs seconds at start-up)."""
         if self._model is None:
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as hf_logging
-
-            hf_logging.disable_progress_bar()  # a weights bar on every start is noise in a CLI
-
-            path = resolve_model(self.model_ref)
-            try:
-                self._model = SentenceTransformer(path, device=pick_device(self.device), local_files_only=True)
-            except Exception as exc:  # any failure to load is a user-facing configuration problem
-                raise ModelError(f"cannot load embedding model from {path}: {exc}") from exc
+            self._model = load_model(resolve_model(self.model_ref), self.device)
         return self._model
 
     def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:

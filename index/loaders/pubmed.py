@@ -77,10 +77,7 @@ def pages_of(first: object, last: object = None) -> str | None:
 
 
 def make_paper(ids: Iterable[str | None], **fields: Any) -> Paper | None:
-    """A Paper with cleaned fields; None when it has neither title nor abstract.
-
-    The first non-empty entry of `ids` is the source_id, else a hash of title and abstract.
-    """
+    """A Paper with cleaned fields, its id the first non-empty of `ids`; None if no text."""
     title, abstract = squash(fields.pop("title", None)), squash(fields.pop("abstract", None))
     if not title and not abstract:
         return None
@@ -90,15 +87,13 @@ def make_paper(ids: Iterable[str | None], **fields: Any) -> Paper | None:
         fields["pmcid"] = "PMC" + fields["pmcid"]
     fields["doi"] = clean_doi(fields.get("doi"))
     fields["authors"] = [a for a in map(squash, fields.get("authors") or []) if a]
+    # Records with no identifier of their own get a hash of their text, stable across runs.
     source_id = next((i for i in ids if i), None) or content_id(title or "", abstract or "")
     return Paper(source_id=source_id, title=title, abstract=abstract or "", **fields)
 
 
 def finish(path: Path, results: list[Paper | str]) -> list[Paper]:
-    """The papers among `results`; the strings say why an entry was skipped.
-
-    Any skip raises: PartialLoadError carrying the good papers, or LoadError if none survived.
-    """
+    """The papers in `results`; its strings (skip reasons) raise Partial/LoadError instead."""
     papers = [r for r in results if isinstance(r, Paper)]
     skipped = [r for r in results if isinstance(r, str)]
     if not skipped:

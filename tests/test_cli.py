@@ -1,0 +1,70 @@
+"""The `litassist` command line, run through its real entry point."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+CORPUS = Path(__file__).parent / "data" / "corpus"
+EDGE = Path(__file__).parent / "data" / "edge"
+
+
+@pytest.fixture()
+def home(tmp_path: Path, run_cli) -> Path:
+    code, _, err = run_cli("--home", tmp_path / "home", "ingest", CORPUS)
+    assert code == 0, err
+    return tmp_path / "home"
+
+
+def test_ingest_reports_each_file_and_exits_3_when_some_fail(tmp_path, run_cli):
+    code, out, err = run_cli("--home", tmp_path / "h", "ingest", CORPUS / "papers", EDGE / "all_missing.txt")
+    assert code == 3
+    assert "+ added     " in err and "her2_cxcr4_page.txt" in err
+    assert f"! failed    {EDGE / 'all_missing.txt'}: no text to index" in err
+    assert "2 added, 0 replaced, 0 unchanged, 1 failed" in err
+    code, _, err = run_cli("--home", tmp_path / "h", "ingest", CORPUS / "papers")
+    assert code == 0 and "0 added, 0 replaced, 2 unchanged, 0 failed; 0 chunks embedded" in err
+
+
+def test_ask_prints_answer_and_reference_list(home, run_cli):
+    code, out, _ = run_cli("--home", home, "ask", "how does HER2 affect CXCR4")
+    assert code == 0
+    body, refs = out.strip().split("\n\n")
+    assert "HER2 increased the expression of CXCR4" in body and "[1]" in body
+    assert refs.startswith("[1] HER2 signalling raises CXCR4 levels") and refs.endswith("(paper)")
+
+
+def test_ask_json_follows_the_contract(home, run_cli):
+    code, out, _ = run_cli("--home", home, "ask", "how does HER2 affect CXCR4", "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert set(data) == {"question", "answer", "abstained", "mode", "citations", "passages"}
+    assert data["mode"] == "extractive" and data["abstained"] is False
+    cite = data["citations"][0]
+    assert set(cite) == {"n", "source_id", "kind", "title", "reference", "url", "doi", "pmid", "pmcid",
+                         "figid", "quote"}
+    assert cite["n"] == 1 and cite["source_id"] == "doi:10.9999/jto.2019.0003" and cite["quote"]
+    assert all(set(p) == {"source_id", "kind", "text", "score"} for p in data["passages"])
+
+
+def test_ask_kind_filter_limits_sources(home, run_cli):
+    code, out, _ = run_cli("--home", home, "ask", "CXCR4 metastasis", "--kind", "figure", "--json", "-k", "3")
+    data = json.loads(out)
+    assert code == 0 and {p["kind"] for p in data["passages"]} == {"figure"} and len(data["passages"]) <= 3
+
+
+def test_sources_json_counts_by_kind_and_file(home, run_cli):
+    code, out, _ = run_cli("--home", home, "sources", "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert data["by_kind"] == {"paper": 2, "figure": 2} and data["sources"] == 4
+    assert data["chunks"] == sum(i["chunks"] for i in data["items"])
+    assert {i["file"] for i in data["items"]} >= {str((CORPUS / "figures" / "PMC9000001__fig3.md").resolve())}
+
+
+def test_usage_errors_exit_2_and_user_errors_are_one_line(tmp_path, run_cli):
+    code, _, err = run_cli("ask")
+    assert code == 2 and "Missing argument" in err
+    code, _, err = run_cli("--home", tmp_path / "empty", "ask", "anything")
+    assert code == 1 and err.startswith("error: nothing is indexed") and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
