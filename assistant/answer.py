@@ -40,11 +40,11 @@ def compose_extractive(question: str, passages: list[Passage], encoder: Any, set
 
 def build_chain(retriever: HybridRetriever, settings: AnswerSettings, llm: Any = None) -> Runnable:
     """question -> {question, passages} -> Answer, as a LangChain runnable."""
-    if llm is not None:
-        from assistant.errors import SettingsError
-
-        raise SettingsError("answering with a chat model is not available yet; unset the LLM setting")
     retrieve = RunnableLambda(lambda q: {"question": q, "passages": passages_from(retriever.invoke(q))})
+    if llm is not None:
+        from assistant.generate import compose_with_llm
+
+        return retrieve | RunnableLambda(lambda x: compose_with_llm(x["question"], x["passages"], llm))
     compose = RunnableLambda(
         lambda x: compose_extractive(x["question"], x["passages"], retriever.encoder, settings))
     return retrieve | compose

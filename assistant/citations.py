@@ -99,6 +99,9 @@ def body_text(sentences: list[AnswerSentence]) -> str:
     for sentence in sentences:
         markers = "".join(f"[{n}]" for n in sentence.citations)
         text = sentence.text.rstrip()
+        if not markers:  # an uncited sentence (LLM mode) is shown as written, never given a number
+            out.append(text)
+            continue
         stop = text[-1] if text and text[-1] in ".!?" else ""
         out.append(f"{text[:-1] if stop else text} {markers}{stop or '.'}")
     return " ".join(out)

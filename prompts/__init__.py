@@ -1,0 +1,1 @@
+"""Prompt templates shipped as Markdown files; load them through assistant.prompting."""
