@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from index.records import Figure, Paper, Passage, Record
 
 from assistant.models import Answer, AnswerSentence, Citation
@@ -35,9 +37,18 @@ def paper_url(paper: Paper) -> str | None:
     return None
 
 
+def short_name(author: str) -> str:
+    """'Candas, Demet' -> 'Candas D' (Vancouver style); names without a comma stay as written."""
+    last, sep, first = author.partition(",")
+    if not sep or not first.strip():
+        return author.strip()
+    initials = "".join(part[0] for part in re.split(r"[\s.\-]+", first.strip()) if part and part[0].isalpha())
+    return f"{last.strip()} {initials}".strip()
+
+
 def authors_line(authors: list[str]) -> str:
     """First authors, then 'et al.'."""
-    shown = ", ".join(authors[:MAX_AUTHORS])
+    shown = ", ".join(short_name(a) for a in authors[:MAX_AUTHORS])
     return shown + (", et al." if len(authors) > MAX_AUTHORS else "")
 
 

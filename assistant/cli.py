@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -112,6 +113,9 @@ def sources(obj: Context, as_json: bool) -> None:
 def main() -> None:
     """Console entry point: user errors are one line (exit 1), usage errors exit 2."""
     debug = "--debug" in sys.argv
+    # Loaders report broken entries in our own per-file lines; the parsers' own log lines would repeat them.
+    for noisy in ("bibtexparser", "pypdf"):
+        logging.getLogger(noisy).setLevel(logging.CRITICAL)
     try:
         cli.main(standalone_mode=False)
     except click.UsageError as exc:

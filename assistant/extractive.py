@@ -13,7 +13,7 @@ from index.embedding import Encoder
 from index.records import Passage
 
 _STEM = Stemmer.Stemmer("english")
-_TOKEN = re.compile(r"[A-Za-z0-9α-ωΑ-Ω][A-Za-z0-9α-ωΑ-Ω\-]*")
+_TOKEN = re.compile(r"[A-Za-z0-9α-ωΑ-Ω][A-Za-z0-9α-ωΑ-Ω\-–—/]*")
 # Words that shape a question but carry no topic: matching them proves nothing.
 QUESTION_WORDS = set("""
 a an the of in on at to for from by with without and or not no is are was were be been being do does did doing
@@ -48,9 +48,16 @@ def is_entity(token: str) -> bool:
     return any(c.isdigit() for c in token) or sum(c.isupper() for c in token) >= 2
 
 
+def split_joined(token: str) -> list[str]:
+    """'p53-MDM2' -> p53, MDM2; 'HER2-positive' -> HER2, positive; 'NF-kB' stays one token."""
+    parts = [p for p in re.split(r"[-–—/]", token) if p]
+    splittable = all(is_entity(p) or (p.islower() and len(p) >= 4) for p in parts)
+    return parts if len(parts) > 1 and splittable and any(map(is_entity, parts)) else [token.strip("-")]
+
+
 def question_terms(question: str) -> Terms:
     """Split a question into entities and the stems of its other content words."""
-    tokens = [t.strip("-") for t in _TOKEN.findall(question)]
+    tokens = [part for t in _TOKEN.findall(question) for part in split_joined(t)]
     entities = list(dict.fromkeys(t for t in tokens if t and is_entity(t)))
     words = [t.lower() for t in tokens if t and not is_entity(t) and t.lower() not in QUESTION_WORDS and len(t) > 2]
     return Terms(entities, set(_STEM.stemWords(words)))
@@ -58,7 +65,9 @@ def question_terms(question: str) -> Terms:
 
 def mentions(text: str, entity: str) -> bool:
     """Whole-token, case-insensitive mention ('HER2-mediated' mentions HER2)."""
-    return re.search(rf"(?<![A-Za-z0-9]){re.escape(entity)}(?![A-Za-z0-9])", text, re.IGNORECASE) is not None
+    # Any dash in the entity matches any dash in the text (NF-kB vs NF–kB).
+    pattern = re.sub(r"\\[-–—]|[-–—]", "[-–—]", re.escape(entity))
+    return re.search(rf"(?<![A-Za-z0-9]){pattern}(?![A-Za-z0-9])", text, re.IGNORECASE) is not None
 
 
 def coverage(text: str, terms: Terms) -> tuple[float, float]:

@@ -82,7 +82,8 @@ def sections(record: Record) -> list[tuple[str, int | None]]:
     """The quotable text of a record, as (text, page) sections."""
     if isinstance(record, Figure):
         return [(record.caption or record.figtitle or "", None)]
-    found = [(record.abstract, None)] if record.abstract else []
+    # A PDF's abstract is also on its first page: index it once, with the page number.
+    found = [(record.abstract, None)] if record.abstract and not record.body else []
     return found + [(page, number) for number, page in enumerate(record.body, start=1) if page.strip()]
 
 

@@ -60,3 +60,15 @@ def test_retriever_is_a_langchain_retriever_with_filters(retriever):
     assert docs and all(d.metadata["source_id"] for d in docs)
     figures = retriever.model_copy(update={"where": SearchFilter(kind="figure")}).invoke("CXCR4")
     assert figures and {d.metadata["kind"] for d in figures} == {"figure"}
+
+
+@pytest.mark.parametrize("question, entities", [
+    ("What is the p53-MDM2 feedback loop?", ["p53", "MDM2"]),
+    ("How does NF-kB affect HER2-positive cells?", ["NF-kB", "HER2"]),
+    ("How does HER2 affect CXCR4", ["HER2", "CXCR4"]),
+])
+def test_question_entities_survive_hyphens(question, entities):
+    from assistant.extractive import mentions, question_terms
+
+    assert question_terms(question).entities == entities
+    assert mentions("the p53–MDM2 loop and NF–κB", "p53") and mentions("NF–kB is active", "NF-kB")
