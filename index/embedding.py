@@ -73,6 +73,8 @@ def load_model(path: str, device: str):
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # a weights bar on every start is noise in a CLI
+        # count_tokens measures over-long sentences before chunking cuts them; the length warning is noise.
+        hf_logging.set_verbosity_error()
         try:
             _LOADED[key] = SentenceTransformer(path, device=key[1], local_files_only=True)
         except Exception as exc:  # any failure to load is a user-facing configuration problem

@@ -30,7 +30,7 @@ from bibtexparser.model import (
 from pylatexenc.latex2text import LatexNodes2Text
 
 from index.errors import LoadError
-from index.loaders.pubmed import (
+from index.loaders.fields import (
     clean_doi,
     finish,
     make_paper,
