@@ -87,6 +87,12 @@ def answers_question(text: str, terms: Terms) -> bool:
     return coverage(text, terms)[1] > 0
 
 
+def quotable(sentence: str) -> bool:
+    """A statement worth quoting: long enough, and not a caption's abbreviation glossary."""
+    glossary = sentence.count(";") >= 2 or sentence.rstrip().endswith((";", ",", ":"))
+    return len(sentence) > 20 and not glossary and not sentence.lower().startswith("abbreviations")
+
+
 def candidates(passages: list[Passage], terms: Terms) -> list[Candidate]:
     """Sentences of the passages that pass the entity test, without repeats."""
     seen: set[str] = set()
@@ -94,7 +100,7 @@ def candidates(passages: list[Passage], terms: Terms) -> list[Candidate]:
     for rank, passage in enumerate(passages):
         for index, sentence in enumerate(split_sentences(passage.chunk.text)):
             key = re.sub(r"\W+", " ", sentence.lower()).strip()
-            if key not in seen and len(sentence) > 20 and answers_question(sentence, terms):
+            if key not in seen and quotable(sentence) and answers_question(sentence, terms):
                 seen.add(key)
                 found.append(Candidate(sentence, passage, rank, index))
     return found

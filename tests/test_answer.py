@@ -72,3 +72,11 @@ def test_question_entities_survive_hyphens(question, entities):
 
     assert question_terms(question).entities == entities
     assert mentions("the p53–MDM2 loop and NF–κB", "p53") and mentions("NF–kB is active", "NF-kB")
+
+
+def test_abbreviation_glossaries_are_never_quoted():
+    from assistant.extractive import quotable
+
+    assert not quotable("Abbreviations: AKT, protein kinase B; ERK, extracellular kinase.")
+    assert not quotable("CHRM3, M3 muscarinic receptor; PCa, prostate cancer; MAPK, MAP kinase;")
+    assert quotable("HER2 also inhibits ligand-induced CXCR4 degradation.")
