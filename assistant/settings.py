@@ -49,6 +49,15 @@ class AnswerSettings(BaseModel):
     relative_cutoff: float = Field(0.75, ge=0, le=1, description="Quote only sentences scoring at least this share of the best")
 
 
+class ServerSettings(BaseModel):
+    """The web UI (`litassist serve`)."""
+
+    host: str = Field("127.0.0.1", description="Interface to bind; 0.0.0.0 exposes the UI to your network")
+    port: int = Field(7860, ge=1, le=65535, description="Port to serve on")
+    auth: str | None = Field(None, description="'user:password' to require a login (for shared demos)")
+    max_upload_mb: int = Field(50, ge=1, description="Largest file accepted by the Library upload")
+
+
 class Settings(BaseSettings):
     """Every setting of litassist; env vars like LITASSIST_HOME or LITASSIST_RETRIEVAL__K override defaults."""
 
@@ -60,4 +69,5 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings, description="Vector index settings")
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Retrieval settings")
     answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answer settings")
+    server: ServerSettings = Field(default_factory=ServerSettings, description="Web UI settings")
     llm: str | None = Field(None, description="Chat model to answer with (a later release); unset means extractive")

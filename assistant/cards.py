@@ -1,0 +1,126 @@
+"""HTML source cards and chat Markdown for the UI. Every document field is escaped: text, never markup."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from index.records import Figure, Paper, Record
+
+from assistant.citations import authors_line, journal_line, paper_url
+from assistant.extractive import QUESTION_WORDS, question_terms
+from assistant.models import Answer, Citation
+
+CAPTION_EXCERPT = 320  # characters of a figure caption shown on its card
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]+")
+
+
+def safe_url(url: str | None) -> str | None:
+    """Only http(s) links: a 'javascript:' figlink in a hostile record must not become a link."""
+    return url if url and re.match(r"https?://", url) else None
+
+
+def link(url: str | None, label: str) -> str:
+    """An escaped link that opens in a new tab, or '' when the URL is unusable."""
+    url = safe_url(url)
+    if not url:
+        return ""
+    return f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer">{html.escape(label)}</a>'
+
+
+def highlight_terms(question: str) -> list[str]:
+    """Words of the question worth marking in quotes: its entities and content words."""
+    terms = question_terms(question)
+    words = [w for w in _WORD.findall(question) if w.lower() not in QUESTION_WORDS and len(w) > 3]
+    return list(dict.fromkeys(terms.entities + words))
+
+
+def highlight(text: str, terms: list[str]) -> str:
+    """Escape text, then wrap the question's terms in <mark>."""
+    escaped = html.escape(text)
+    for term in sorted(terms, key=len, reverse=True):
+        pattern = rf"(?<![A-Za-z0-9>])({re.escape(html.escape(term))})(?![A-Za-z0-9])"
+        escaped = re.sub(pattern, r"<mark>\1</mark>", escaped, flags=re.IGNORECASE)
+    return escaped
+
+
+def paper_card(c: Citation, paper: Paper, terms: list[str]) -> str:
+    """A paper: title (or journal line), authors, journal and year, DOI/PMID links, the quote."""
+    links = " ".join(filter(None, [
+        link(f"https://doi.org/{paper.doi}" if paper.doi else None, f"DOI {paper.doi}"),
+        link(f"https://pubmed.ncbi.nlm.nih.gov/{paper.pmid}/" if paper.pmid else None, f"PMID {paper.pmid}"),
+        link(paper_url(paper) if not (paper.doi or paper.pmid) else None, "Link"),
+    ]))
+    return (
+        f'<article class="la-card la-paper" id="src-{c.n}"><header><span class="la-badge">[{c.n}] Paper</span>'
+        f'<span class="la-title">{html.escape(paper.title or journal_line(paper) or paper.source_id)}</span></header>'
+        f'<div class="la-meta">{html.escape(authors_line(paper.authors))}</div>'
+        f'<div class="la-meta">{html.escape(journal_line(paper))}</div>'
+        f'<div class="la-links">{links}</div>'
+        f'<blockquote class="la-quote">{highlight(c.quote, terms)}</blockquote></article>'
+    )
+
+
+def gene_chips(genes: list[str], terms: list[str]) -> str:
+    """Genes as chips; those named in the question are marked."""
+    wanted = {t.upper() for t in terms}
+    chips = [f'<span class="la-gene{" la-hit" if g.upper() in wanted else ""}">{html.escape(g)}</span>'
+             for g in genes[:40]]
+    return f'<div class="la-genes">{"".join(chips)}</div>' if chips else ""
+
+
+def figure_card(c: Citation, fig: Figure, terms: list[str]) -> str:
+    """A figure: number and title, organism, gene chips, caption excerpt, paper, PMC link, the quote."""
+    caption = fig.caption if len(fig.caption) <= CAPTION_EXCERPT else fig.caption[:CAPTION_EXCERPT].rsplit(" ", 1)[0] + " …"
+    paper = " · ".join(html.escape(p) for p in (fig.papertitle, fig.reftext) if p)
+    return (
+        f'<article class="la-card la-figure" id="src-{c.n}"><header><span class="la-badge">[{c.n}] Figure</span>'
+        f'<span class="la-title">Figure {html.escape(fig.label)} — {html.escape(fig.figtitle or fig.figid)}</span></header>'
+        f'<div class="la-meta">{html.escape(", ".join(fig.organisms))}</div>{gene_chips(fig.genes, terms)}'
+        f'<p class="la-caption">{html.escape(caption)}</p><div class="la-meta">{paper}</div>'
+        f'<div class="la-links">{link(fig.url, "PMC figure page")}</div>'
+        f'<blockquote class="la-quote">{highlight(c.quote, terms)}</blockquote></article>'
+    )
+
+
+def source_cards(answer: Answer, records: dict[str, Record]) -> str:
+    """All cards for one answer, in citation order."""
+    if answer.abstained or not answer.citations:
+        return '<div class="la-empty">No sources cited for this answer.</div>'
+    terms = highlight_terms(answer.question)
+    cards = []
+    for c in answer.citations:
+        record = records[c.source_id]
+        cards.append(figure_card(c, record, terms) if isinstance(record, Figure) else paper_card(c, record, terms))
+    return "".join(cards)
+
+
+def chat_markdown(answer: Answer) -> str:
+    """The answer for the chat bubble: escaped text, markers linked to their cards, short reference list."""
+    body = html.escape(answer.answer, quote=False)
+    if answer.abstained:
+        return body
+    body = re.sub(r"\[(\d+)\]", r"[[\1]](#src-\1)", body)
+    refs = "\n".join(f"{c.n}. {html.escape(c.title, quote=False)} *({c.kind})*" for c in answer.citations)
+    return f"{body}\n\n{refs}\n\n<sub>Answered by: {answer.mode}</sub>"
+
+
+CSS = """
+.la-card { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 10px 12px;
+  margin-bottom: 10px; background: var(--block-background-fill); color: var(--body-text-color); }
+.la-card header { display: flex; gap: 8px; align-items: baseline; flex-wrap: wrap; font-weight: 600; }
+.la-badge { font-size: 0.8em; padding: 1px 8px; border-radius: 999px; white-space: nowrap;
+  background: var(--color-accent-soft); color: var(--body-text-color); }
+.la-figure { border-left: 5px solid #2a9d8f; } .la-paper { border-left: 5px solid #457b9d; }
+.la-meta { font-size: 0.85em; color: var(--body-text-color-subdued); margin-top: 2px; }
+.la-links a { margin-right: 10px; font-size: 0.85em; }
+.la-quote { margin: 8px 0 0; padding-left: 10px; border-left: 3px solid var(--border-color-accent); }
+.la-quote mark { background: #ffe08a; color: #1a1a1a; border-radius: 3px; padding: 0 2px; }
+.la-genes { display: flex; flex-wrap: wrap; gap: 4px; margin: 6px 0; }
+.la-gene { font-family: var(--font-mono); font-size: 0.75em; padding: 1px 6px; border-radius: 6px;
+  border: 1px solid var(--border-color-primary); }
+.la-gene.la-hit { background: #2a9d8f; color: #fff; border-color: #2a9d8f; }
+.la-caption { font-size: 0.9em; margin: 6px 0; }
+.la-empty { color: var(--body-text-color-subdued); padding: 12px; }
+@media (max-width: 640px) { .la-card { padding: 8px; } }
+"""

@@ -1,0 +1,76 @@
+"""The UI's Library: uploads saved safely under the data home, and the table of indexed sources."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from index.loaders import SUPPORTED_EXTENSIONS
+from index.store import Store
+
+from assistant.errors import LitassistError
+
+SOURCE_COLUMNS = ["kind", "title", "year", "organism", "chunks", "source_id"]
+
+
+def upload_dir(home: Path) -> Path:
+    """Where uploaded files are kept, so that re-uploading an unchanged file is recognised as such."""
+    folder = Path(home) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def safe_name(name: str) -> str:
+    """A file name with no folders in it (an upload must never choose where it is written)."""
+    base = PurePosixPath(name.replace("\\", "/")).name
+    if base in ("", ".", ".."):
+        raise LitassistError(f"unusable file name '{name}'")
+    return base
+
+
+def extract_zip(archive: Path, target: Path, max_bytes: int) -> list[Path]:
+    """Unpack supported files from a zip; members with '..' or absolute paths are refused."""
+    written = []
+    with zipfile.ZipFile(archive) as zf:
+        for info in zf.infolist():
+            parts = PurePosixPath(info.filename.replace("\\", "/")).parts
+            if info.is_dir() or ".." in parts or info.filename.startswith(("/", "\\")):
+                continue
+            if PurePosixPath(info.filename).suffix.lower() not in SUPPORTED_EXTENSIONS or info.file_size > max_bytes:
+                continue
+            dest = target.joinpath(archive.stem, *parts)
+            if not dest.resolve().is_relative_to(target.resolve()):
+                continue
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as src, dest.open("wb") as out:
+                shutil.copyfileobj(src, out)
+            written.append(dest)
+    return written
+
+
+def save_uploads(paths: list[str], home: Path, max_mb: int) -> tuple[list[Path], list[str]]:
+    """Copy uploaded files (and zip contents) under the data home; returns saved paths and refusals."""
+    target, limit = upload_dir(home), max_mb * 1024 * 1024
+    saved, refused = [], []
+    for raw in paths:
+        src = Path(raw)
+        name = safe_name(src.name)
+        if src.stat().st_size > limit:
+            refused.append(f"{name}: larger than the {max_mb} MB upload limit")
+        elif src.suffix.lower() == ".zip":
+            try:
+                saved += extract_zip(src, target, limit)
+            except zipfile.BadZipFile:
+                refused.append(f"{name}: not a readable zip file")
+        elif src.suffix.lower() not in SUPPORTED_EXTENSIONS:
+            refused.append(f"{name}: unsupported file type '{src.suffix or name}'")
+        else:
+            saved.append(Path(shutil.copyfile(src, target / name)))
+    return saved, refused
+
+
+def source_rows(store: Store) -> list[list]:
+    """One table row per indexed source."""
+    return [[r["kind"], r["title"] or "(untitled)", r["year"] or "", ", ".join(r["organisms"]), r["chunks"],
+             r["source_id"]] for r in store.sources()]
