@@ -19,7 +19,11 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed
 
-run: setup  ## index the bundled example corpus and answer the mission question
+run: setup  ## index the bundled example corpus and serve the UI on http://127.0.0.1:7860
+	$(VENV)/bin/litassist --home $(HOME_DIR) ingest examples/corpus
+	$(VENV)/bin/litassist --home $(HOME_DIR) serve
+
+ask: setup  ## the same corpus, one answer on the command line
 	$(VENV)/bin/litassist --home $(HOME_DIR) ingest examples/corpus
 	$(VENV)/bin/litassist --home $(HOME_DIR) ask "$(QUESTION)"
 

@@ -15,7 +15,8 @@ from index.ingest import Ingestor
 
 from assistant.answer import answer
 from assistant.cards import CSS, chat_markdown, source_cards
-from assistant.citations import body_text
+from assistant.citations import body_text, to_markdown
+from assistant.export import to_bibtex, to_ris
 from assistant.factory import Components
 from assistant.library import SOURCE_COLUMNS, save_uploads, source_rows
 from assistant.settings import Settings
@@ -56,14 +57,10 @@ def build_app(components: Components) -> gr.Blocks:
             partial = result.model_copy(update={"answer": body_text(result.sentences[:n]) + " …", "citations": []})
             yield history + [{"role": "assistant", "content": chat_markdown(partial)}], cards, "", None, None
         bib, ris = export_files(result, records)
-        yield history + [{"role": "assistant", "content": chat_markdown(result)}], cards, notes_text(result), bib, ris
+        yield history + [{"role": "assistant", "content": chat_markdown(result)}], cards, to_markdown(result), bib, ris
 
     def export_files(result, records) -> tuple[str | None, str | None]:
         """BibTeX and RIS files of the cited sources, for the download buttons."""
-        try:
-            from assistant.citations import to_bibtex, to_ris
-        except ImportError:  # exporters not available in this build
-            return None, None
         if not result.citations:
             return None, None
         cited = [records[c.source_id] for c in result.citations]
@@ -73,14 +70,6 @@ def build_app(components: Components) -> gr.Blocks:
         stem.with_suffix(".bib").write_text(to_bibtex(cited), encoding="utf-8")
         stem.with_suffix(".ris").write_text(to_ris(cited), encoding="utf-8")
         return str(stem.with_suffix(".bib")), str(stem.with_suffix(".ris"))
-
-    def notes_text(result) -> str:
-        """The answer with its reference list as Markdown, for the clipboard."""
-        try:
-            from assistant.citations import to_markdown
-        except ImportError:
-            from assistant.citations import render_text as to_markdown
-        return to_markdown(result)
 
     def ingest_files(files: list[str] | None, progress=gr.Progress(track_tqdm=True)):
         """Save uploads under the data home and ingest them with a progress bar."""
@@ -166,7 +155,7 @@ def settings_markdown(components: Components) -> str:
             "variables (see the README) and restart.")
 
 
-def main(settings: Settings | None = None) -> None:
+def serve(settings: Settings | None = None, block: bool = True) -> gr.Blocks:
     """Serve the UI on the configured host and port (127.0.0.1:7860 by default)."""
     settings = settings or Settings()
     server = settings.server
@@ -174,8 +163,10 @@ def main(settings: Settings | None = None) -> None:
     demo = build_app(Components(settings))
     demo.queue(default_concurrency_limit=4).launch(
         server_name=server.host, server_port=server.port, auth=auth, theme=THEME, css=CSS,
-        max_file_size=f"{server.max_upload_mb}mb", show_error=True, footer_links=[])
+        max_file_size=f"{server.max_upload_mb}mb", show_error=True, footer_links=[], prevent_thread_lock=not block,
+        quiet=not block)
+    return demo
 
 
 if __name__ == "__main__":
-    main()
+    serve()

@@ -1,14 +1,18 @@
-"""Citation numbering, reference strings and plain-text rendering of answers."""
+"""Citation numbering, reference strings and plain-text and Markdown rendering of answers."""
 
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from index.records import Figure, Paper, Passage, Record
 
 from assistant.models import Answer, AnswerSentence, Citation
 
 MAX_AUTHORS = 3  # "A, B, C, et al." as most journals abbreviate
+# Characters Markdown would read as formatting; '<' only where it could open an HTML tag.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]]|<(?=[A-Za-z/!?]))")
+_MD_MARKER = re.compile(r"\\\[(\d+)\\\]")
 
 
 def journal_line(paper: Paper) -> str:
@@ -124,3 +128,26 @@ def render_text(answer: Answer) -> str:
         return answer.answer
     refs = "\n".join(f"[{c.n}] {c.reference} ({c.kind})" for c in answer.citations)
     return f"{answer.answer}\n\n{refs}"
+
+
+def md_escape(text: str) -> str:
+    """Text that Markdown shows as written."""
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def markdown_reference(citation: Citation) -> str:
+    """'1. Authors. Title. Journal. [link](link) *(paper)*' — the reference line as a Markdown list item."""
+    url = citation.url
+    text = citation.reference.removesuffix(f" {url}") if url else citation.reference
+    # Percent-encoding spaces, brackets and parentheses keeps odd DOIs from ending the link early.
+    link = f" [{md_escape(url)}]({quote(url, safe=':/?#@!$&*+,;=%~')})" if url else ""
+    return f"{citation.n}. {md_escape(text)}{link} *({citation.kind})*"
+
+
+def to_markdown(answer: Answer) -> str:
+    """The answer for pasting into notes: body with [n] markers, blank line, numbered Markdown references."""
+    if answer.abstained or not answer.citations:
+        return answer.answer
+    body = _MD_MARKER.sub(r"[\1]", md_escape(answer.answer))  # the [n] markers stay readable as written
+    refs = "\n".join(markdown_reference(c) for c in answer.citations)
+    return f"{body}\n\n{refs}"

@@ -12,14 +12,19 @@ import click
 from index.bm25 import SearchFilter
 from index.errors import LitassistError
 from index.ingest import FileOutcome, Ingestor
+from index.records import Record
+from index.store import Store
 
 from assistant.answer import answer as answer_question
-from assistant.citations import render_text
+from assistant.citations import render_text, to_markdown
 from assistant.errors import EmptyIndexError
+from assistant.export import to_bibtex, to_ris
 from assistant.factory import Components
+from assistant.models import Answer
 from assistant.settings import Settings
 
 EXIT_USAGE, EXIT_PARTIAL = 2, 3
+FORMATS = ["text", "markdown", "bibtex", "ris"]
 _MARK = {"added": "+", "replaced": "~", "unchanged": "=", "failed": "!"}
 
 
@@ -71,23 +76,53 @@ def ingest(obj: Context, paths: tuple[Path, ...], as_json: bool) -> None:
 @cli.command()
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="text; markdown for notes; bibtex or ris: the cited sources for a reference manager.")
 @click.option("-k", type=click.IntRange(1, 100), default=None, help="Passages to retrieve.")
 @click.option("--kind", type=click.Choice(["paper", "figure"]), default=None, help="Only papers or only figures.")
 @click.option("--organism", default=None, help="Only figures annotated with this organism.")
 @click.option("--year-min", type=int, default=None, help="Only sources from this year on.")
 @click.option("--year-max", type=int, default=None, help="Only sources up to this year.")
 @click.pass_obj
-def ask(obj: Context, question: str, as_json: bool, k: int | None, kind: str | None, organism: str | None,
-        year_min: int | None, year_max: int | None) -> None:
+def ask(obj: Context, question: str, as_json: bool, fmt: str, k: int | None, kind: str | None,
+        organism: str | None, year_min: int | None, year_max: int | None) -> None:
     """Answer a question with numbered citations."""
     if not question.strip():
         raise click.UsageError("the question is empty")
+    if as_json and fmt != "text":
+        raise click.UsageError(f"--json and --format {fmt} cannot be combined")
     comp = obj.components
     if comp.store.count() == 0:
         raise EmptyIndexError(f"nothing is indexed in {obj.settings.home} yet: run 'litassist ingest PATH' first")
     where = SearchFilter(kind=kind, organism=organism, year_min=year_min, year_max=year_max)
     result = answer_question(question, comp.retriever(where, k), settings=obj.settings.answer)
-    click.echo(result.model_dump_json(indent=2, exclude={"sentences"}) if as_json else render_text(result))
+    if as_json:
+        click.echo(result.model_dump_json(indent=2, exclude={"sentences"}))
+    elif fmt in ("bibtex", "ris"):
+        echo_export(result, fmt, comp.store)
+    else:
+        click.echo(to_markdown(result) if fmt == "markdown" else render_text(result))
+
+
+def echo_export(result: Answer, fmt: str, store: Store) -> None:
+    """The cited sources as BibTeX or RIS on stdout; an abstention prints only a note on stderr."""
+    if result.abstained or not result.citations:
+        click.echo(f"no sources cited, so no {fmt} to export: {result.answer}", err=True)
+        return
+    records = cited_records(result, store)
+    click.echo((to_bibtex if fmt == "bibtex" else to_ris)(records).rstrip("\n"))
+
+
+def cited_records(result: Answer, store: Store) -> list[Record]:
+    """The full stored record of each cited source, in citation order."""
+    records = []
+    for citation in result.citations:
+        record = store.record(citation.source_id)
+        if record is None:  # removed from the index while the answer was being made
+            click.echo(f"warning: [{citation.n}] {citation.source_id} is no longer indexed; left out", err=True)
+        else:
+            records.append(record)
+    return records
 
 
 @cli.command()
@@ -108,6 +143,22 @@ def sources(obj: Context, as_json: bool) -> None:
                f"{summary['chunks']} chunks in {obj.settings.home}")
     for item in items:
         click.echo(f"  {item['kind']:<6} {item['chunks']:>4}  {item['source_id']}  {item['title'][:70]}  [{item['file']}]")
+
+
+@cli.command()
+@click.option("--host", default=None, help="Interface to bind (default 127.0.0.1; env LITASSIST_SERVER__HOST).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default 7860).")
+@click.option("--auth", default=None, metavar="USER:PASSWORD", help="Require a login (env LITASSIST_SERVER__AUTH).")
+@click.pass_obj
+def serve(obj: Context, host: str | None, port: int | None, auth: str | None) -> None:
+    """Serve the chat UI in the browser."""
+    if auth is not None and ":" not in auth:
+        raise click.BadParameter("expected USER:PASSWORD", param_hint="--auth")
+    changes = {k: v for k, v in {"host": host, "port": port, "auth": auth}.items() if v is not None}
+    settings = obj.settings.model_copy(update={"server": obj.settings.server.model_copy(update=changes)})
+    from app import serve as serve_app  # gradio loads only for this command
+
+    serve_app(settings)
 
 
 def main() -> None:
