@@ -29,10 +29,11 @@ def link(url: str | None, label: str) -> str:
 
 
 def highlight_terms(question: str) -> list[str]:
-    """Words of the question worth marking in quotes: its entities and content words."""
+    """Words of the question worth marking: its entities (genes), else its content words."""
     terms = question_terms(question)
-    words = [w for w in _WORD.findall(question) if w.lower() not in QUESTION_WORDS and len(w) > 3]
-    return list(dict.fromkeys(terms.entities + words))
+    if terms.entities:  # marking 'cells' and 'cancer' too would drown the genes the reader looks for
+        return terms.entities
+    return list(dict.fromkeys(w for w in _WORD.findall(question) if w.lower() not in QUESTION_WORDS and len(w) > 3))
 
 
 def highlight(text: str, terms: list[str]) -> str:
