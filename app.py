@@ -21,6 +21,7 @@ from assistant.factory import Components
 from assistant.library import SOURCE_COLUMNS, save_uploads, source_rows
 from assistant.settings import Settings
 from assistant.suggest import example_questions
+from assistant.support import marked
 
 EMPTY = "**No documents yet** — add some in the **Library** tab."
 WELCOME = "Ask a question about your papers and pathway figures. Every sentence of the answer is cited."
@@ -37,12 +38,13 @@ def filters(kind: str, organism: str | None, year_min: float | None, year_max: f
 def build_app(components: Components) -> gr.Blocks:
     """The whole page: Chat, Library and Settings tabs."""
     settings, store = components.settings, components.store
+    llm = components.chat_model()  # None unless LITASSIST_LLM is set: then every answer goes through it
     ingest_lock = threading.Lock()  # one ingest at a time; chats keep reading meanwhile
 
     def ask_json(question: str, kind: str = "both", organism: str = "", year_min: float = 0, year_max: float = 0) -> dict:
         """API: one question -> the same JSON as `litassist ask --json`."""
         retriever = components.retriever(filters(kind, organism, year_min, year_max))
-        return answer(question, retriever, settings=settings.answer).model_dump(exclude={"sentences"})
+        return answer(question, retriever, llm=llm, settings=settings.answer).model_dump()
 
     def chat(message: str, history: list, kind: str, organism: str, year_min: float, year_max: float):
         """Answer in the chat, streamed sentence by sentence, with cards and notes beside it."""
@@ -50,14 +52,16 @@ def build_app(components: Components) -> gr.Blocks:
         if not message.strip() or store.count() == 0:
             yield history + [{"role": "assistant", "content": EMPTY if store.count() == 0 else WELCOME}], "", "", None, None
             return
-        result = answer(message, components.retriever(filters(kind, organism, year_min, year_max)), settings=settings.answer)
+        result = answer(message, components.retriever(filters(kind, organism, year_min, year_max)), llm=llm,
+                        settings=settings.answer)
         records = {c.source_id: store.record(c.source_id) for c in result.citations}
         cards = source_cards(result, records)
         for n in range(1, len(result.sentences)):
-            partial = result.model_copy(update={"answer": body_text(result.sentences[:n]) + " …", "citations": []})
+            partial = result.model_copy(update={"answer": body_text([marked(s) for s in result.sentences[:n]]) + " …", "citations": []})
             yield history + [{"role": "assistant", "content": chat_markdown(partial)}], cards, "", None, None
         bib, ris = export_files(result, records)
-        yield history + [{"role": "assistant", "content": chat_markdown(result)}], cards, to_markdown(result), bib, ris
+        reply = with_note(chat_markdown(result), result.note)
+        yield history + [{"role": "assistant", "content": reply}], cards, to_markdown(result), bib, ris
 
     def export_files(result, records) -> tuple[str | None, str | None]:
         """BibTeX and RIS files of the cited sources, for the download buttons."""
@@ -143,6 +147,11 @@ def build_app(components: Components) -> gr.Blocks:
         gr.api(ask_json, api_name="ask")
         gr.api(list_sources, api_name="sources")
     return demo
+
+
+def with_note(text: str, note: str | None) -> str:
+    """The chat bubble with the answer's note under it (the LLM failed, or sentences were unsupported)."""
+    return f"{text}\n\n<sub>⚠ {html.escape(note, quote=False)}</sub>" if note else text
 
 
 def settings_markdown(components: Components) -> str:

@@ -44,7 +44,8 @@ def build_chain(retriever: HybridRetriever, settings: AnswerSettings, llm: Any =
     if llm is not None:
         from assistant.generate import compose_with_llm
 
-        return retrieve | RunnableLambda(lambda x: compose_with_llm(x["question"], x["passages"], llm))
+        return retrieve | RunnableLambda(
+            lambda x: compose_with_llm(x["question"], x["passages"], llm, retriever.encoder, settings))
     compose = RunnableLambda(
         lambda x: compose_extractive(x["question"], x["passages"], retriever.encoder, settings))
     return retrieve | compose

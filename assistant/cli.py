@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import click
+from langchain_core.language_models import BaseChatModel
 
 from index.bm25 import SearchFilter
 from index.errors import LitassistError
@@ -16,10 +17,12 @@ from index.records import Record
 from index.store import Store
 
 from assistant.answer import answer as answer_question
+from assistant.answer import build_chain
 from assistant.citations import render_text, to_markdown
 from assistant.errors import EmptyIndexError
 from assistant.export import to_bibtex, to_ris
 from assistant.factory import Components
+from assistant.llm import TokenPrinter, model_label
 from assistant.models import Answer
 from assistant.settings import Settings
 
@@ -83,9 +86,12 @@ def ingest(obj: Context, paths: tuple[Path, ...], as_json: bool) -> None:
 @click.option("--organism", default=None, help="Only figures annotated with this organism.")
 @click.option("--year-min", type=int, default=None, help="Only sources from this year on.")
 @click.option("--year-max", type=int, default=None, help="Only sources up to this year.")
+@click.option("--llm", "llm_spec", default=None, metavar="SPEC",
+              help="Answer with a chat model: openai:MODEL, openai-compatible:MODEL@URL, ollama:MODEL[@URL], "
+                   "or 'extractive' (env LITASSIST_LLM; unset: extractive).")
 @click.pass_obj
 def ask(obj: Context, question: str, as_json: bool, fmt: str, k: int | None, kind: str | None,
-        organism: str | None, year_min: int | None, year_max: int | None) -> None:
+        organism: str | None, year_min: int | None, year_max: int | None, llm_spec: str | None) -> None:
     """Answer a question with numbered citations."""
     if not question.strip():
         raise click.UsageError("the question is empty")
@@ -95,13 +101,31 @@ def ask(obj: Context, question: str, as_json: bool, fmt: str, k: int | None, kin
     if comp.store.count() == 0:
         raise EmptyIndexError(f"nothing is indexed in {obj.settings.home} yet: run 'litassist ingest PATH' first")
     where = SearchFilter(kind=kind, organism=organism, year_min=year_min, year_max=year_max)
-    result = answer_question(question, comp.retriever(where, k), settings=obj.settings.answer)
+    llm = comp.chat_model(llm_spec)  # built before retrieval, so a bad spec fails fast
+    if llm is None:
+        result = answer_question(question, comp.retriever(where, k), settings=obj.settings.answer)
+    else:
+        result = answer_with_llm(question, comp, where, k, llm, stream=not as_json)
+    if result.note:
+        click.echo(f"note: {result.note}", err=True)
     if as_json:
-        click.echo(result.model_dump_json(indent=2, exclude={"sentences"}))
+        click.echo(result.model_dump_json(indent=2))
     elif fmt in ("bibtex", "ris"):
         echo_export(result, fmt, comp.store)
     else:
         click.echo(to_markdown(result) if fmt == "markdown" else render_text(result))
+
+
+def answer_with_llm(question: str, comp: Components, where: SearchFilter, k: int | None, llm: BaseChatModel,
+                    stream: bool) -> Answer:
+    """Answer with the chat model; its tokens go to stderr as they arrive, so stdout holds only the checked answer."""
+    chain = build_chain(comp.retriever(where, k), comp.settings.answer, llm)
+    echo = TokenPrinter(lambda token: click.echo(token, nl=False, err=True))
+    result = chain.invoke(question.strip(), config={"callbacks": [echo]} if stream else {})
+    if echo.tokens:
+        click.echo(err=True)  # end the streamed draft's line
+    click.echo(f"answered by: {result.mode}" + (f" ({model_label(llm)})" if result.mode == "llm" else ""), err=True)
+    return result
 
 
 def echo_export(result: Answer, fmt: str, store: Store) -> None:

@@ -52,6 +52,7 @@ class Answer(BaseModel):
     answer: str = Field(description="The answer's sentences, each ending in citation markers like [1]")
     abstained: bool
     mode: Literal["extractive", "llm"] = "extractive"
+    note: str | None = Field(None, description="Why the answer differs from the plain case: LLM failed, sentences unsupported")
     sentences: list[AnswerSentence] = []
     citations: list[Citation] = []
     passages: list[PassageOut] = []

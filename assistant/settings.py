@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_data_dir
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -42,11 +42,13 @@ class RetrievalSettings(BaseModel):
 
 
 class AnswerSettings(BaseModel):
-    """The extractive answerer."""
+    """The extractive answerer, and the citation check applied to a chat model's sentences."""
 
     min_similarity: float = Field(0.35, description="Below this question–sentence similarity the answer abstains")
     max_sentences: int = Field(4, ge=1, le=10, description="Most sentences quoted in one answer")
     relative_cutoff: float = Field(0.75, ge=0, le=1, description="Quote only sentences scoring at least this share of the best")
+    support_min_similarity: float = Field(0.55, ge=-1, le=1, description="LLM mode: a cited passage supports a sentence only if their cosine similarity (best passage sentence, or the whole passage) reaches this")
+    drop_unsupported: bool = Field(False, description="LLM mode: leave unsupported sentences out instead of marking them '(unsupported)'")
 
 
 class ServerSettings(BaseModel):
@@ -70,4 +72,6 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Retrieval settings")
     answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answer settings")
     server: ServerSettings = Field(default_factory=ServerSettings, description="Web UI settings")
-    llm: str | None = Field(None, description="Chat model to answer with (a later release); unset means extractive")
+    llm: str | None = Field(None, description="Chat model to answer with: openai:<model>, openai-compatible:<model>@<url>, ollama:<model>[@<url>]; unset means extractive")
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for the chat model before falling back to the extractive answer")
+    llm_api_key: SecretStr | None = Field(None, description="API key for the chat model (openai-compatible servers; openai reads OPENAI_API_KEY when unset)")

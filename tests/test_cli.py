@@ -38,8 +38,9 @@ def test_ask_json_follows_the_contract(home, run_cli):
     code, out, _ = run_cli("--home", home, "ask", "how does HER2 affect CXCR4", "--json")
     data = json.loads(out)
     assert code == 0
-    assert set(data) == {"question", "answer", "abstained", "mode", "citations", "passages"}
-    assert data["mode"] == "extractive" and data["abstained"] is False
+    assert set(data) == {"question", "answer", "abstained", "mode", "note", "sentences", "citations", "passages"}
+    assert data["mode"] == "extractive" and data["abstained"] is False and data["note"] is None
+    assert all(set(s) == {"text", "citations", "supported"} and s["supported"] for s in data["sentences"])
     cite = data["citations"][0]
     assert set(cite) == {"n", "source_id", "kind", "title", "reference", "url", "doi", "pmid", "pmcid",
                          "figid", "quote"}

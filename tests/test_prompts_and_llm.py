@@ -1,13 +1,10 @@
-"""Prompt files render strictly; a chat model plugged into the chain gets citations checked and renumbered."""
+"""Prompt files render strictly (the chat-model tests live in test_llm.py)."""
 
 import pytest
-from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from assistant.answer import answer
 from assistant.errors import PromptError
 from assistant.models import CANNOT_ANSWER
 from assistant.prompting import available, render, variables
-from assistant.retrieval import HybridRetriever
 
 
 @pytest.mark.parametrize("name", available())
@@ -30,19 +27,3 @@ def test_answer_prompt_states_the_shared_cannot_answer_phrase():
     text = render("answer", question="Q?", passages="[1] P", cannot_answer=CANNOT_ANSWER)
     assert f"reply with exactly: {CANNOT_ANSWER}" in text
 
-
-def test_chat_model_answer_keeps_only_citations_of_retrieved_passages(store, encoder):
-    retriever = HybridRetriever(store=store, encoder=encoder, k=3)
-    llm = FakeListChatModel(responses=["HER2 raises CXCR4 levels [1]. It also cures everything [9]."])
-    result = answer("How does HER2 affect CXCR4?", retriever, llm=llm)
-    assert result.mode == "llm" and not result.abstained
-    assert [c.n for c in result.citations] == [1]
-    assert result.sentences[0].text == "HER2 raises CXCR4 levels." and result.sentences[0].citations == [1]
-    assert result.sentences[1].supported is False and result.sentences[1].citations == []
-    assert result.answer == "HER2 raises CXCR4 levels [1]. It also cures everything."
-
-
-def test_chat_model_that_cannot_answer_abstains(store, encoder):
-    retriever = HybridRetriever(store=store, encoder=encoder, k=3)
-    result = answer("What is the capital of France?", retriever, llm=FakeListChatModel(responses=[CANNOT_ANSWER]))
-    assert result.abstained and result.mode == "llm" and result.answer == CANNOT_ANSWER
