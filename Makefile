@@ -8,7 +8,7 @@ FIND_LINKS := $(shell test -d /opt/wheels && echo --find-links /opt/wheels)
 TORCH := torch==2.13.0
 QUESTION ?= How does HER2 affect CXCR4?
 
-.PHONY: setup run ask test clean
+.PHONY: setup run ask test screenshot clean
 
 $(VENV)/.installed: pyproject.toml
 	@command -v uv >/dev/null || python3 -m pip install -q uv
@@ -29,6 +29,9 @@ ask: setup  ## the same corpus, one answer on the command line
 
 test: setup  ## the whole test suite, offline
 	$(PY) -m pytest -q
+
+screenshot: setup  ## regenerate docs/screenshot.png (needs Debian chromium at /usr/bin/chromium)
+	$(PY) tests/ui_screenshot.py --home $(HOME_DIR) --question "$(QUESTION)" --out docs/screenshot.png
 
 clean:
 	rm -rf $(HOME_DIR) .pytest_cache

@@ -105,7 +105,7 @@ def build_app(components: Components) -> gr.Blocks:
         with gr.Tab("Chat"):
             with gr.Row(equal_height=False):
                 with gr.Column(scale=3, min_width=320):
-                    chatbot = gr.Chatbot(label="Conversation", height=460, elem_id="chat",
+                    chatbot = gr.Chatbot(label="Conversation", show_label=False, height=600, elem_id="chat",
                                          placeholder=EMPTY if store.count() == 0 else WELCOME)
                     question = gr.Textbox(placeholder="e.g. How does HER2 affect CXCR4?", show_label=False,
                                           submit_btn="Ask", elem_id="question")
@@ -131,7 +131,8 @@ def build_app(components: Components) -> gr.Blocks:
             summary = gr.Markdown(elem_id="ingest-summary")
             report = gr.Dataframe(headers=["file", "status", "reason"], label="Per-file report", interactive=False)
             table = gr.Dataframe(source_rows(store), headers=SOURCE_COLUMNS, label="Indexed sources",
-                                 interactive=False, show_search="search", elem_id="sources-table")
+                                 interactive=False, show_search="search", elem_id="sources-table", wrap=True,
+                                 max_chars=80, column_widths=["8%", "40%", "7%", "15%", "7%", "23%"])
             with gr.Row():
                 victim = gr.Dropdown([r[-1] for r in source_rows(store)], label="Source to delete", value=None)
                 delete_btn = gr.Button("Delete source", variant="stop")

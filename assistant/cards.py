@@ -45,6 +45,11 @@ def highlight(text: str, terms: list[str]) -> str:
     return escaped
 
 
+def meta_line(text: str) -> str:
+    """A grey metadata line, or nothing when the field is unknown."""
+    return f'<div class="la-meta">{html.escape(text)}</div>' if text else ""
+
+
 def paper_card(c: Citation, paper: Paper, terms: list[str]) -> str:
     """A paper: title (or journal line), authors, journal and year, DOI/PMID links, the quote."""
     links = " ".join(filter(None, [
@@ -55,8 +60,8 @@ def paper_card(c: Citation, paper: Paper, terms: list[str]) -> str:
     return (
         f'<article class="la-card la-paper" id="src-{c.n}"><header><span class="la-badge">[{c.n}] Paper</span>'
         f'<span class="la-title">{html.escape(paper.title or journal_line(paper) or paper.source_id)}</span></header>'
-        f'<div class="la-meta">{html.escape(authors_line(paper.authors))}</div>'
-        f'<div class="la-meta">{html.escape(journal_line(paper))}</div>'
+        f'{meta_line(authors_line(paper.authors))}'
+        f'{meta_line(journal_line(paper))}'
         f'<div class="la-links">{links}</div>'
         f'<blockquote class="la-quote">{highlight(c.quote, terms)}</blockquote></article>'
     )

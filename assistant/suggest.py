@@ -42,6 +42,9 @@ def example_questions(store: Store, limit: int = 3) -> list[str]:
     questions = [f"How does {a} affect {b}?" for (a, b), _ in relation_pairs(store).most_common(limit - 1)]
     for _, _, meta in store.scan(where={"kind": "figure"}):
         if meta.get("title"):
-            questions.append(f"What does the figure “{meta['title']}” show?")
+            # "the HER2/ERK/MKP1 figure" is short enough for a chip and still finds the figure
+            names = entities_in(meta["title"])[:3]
+            subject = "/".join(names) if names else meta["title"][:50].rsplit(" ", 1)[0]
+            questions.append(f"What does the {subject} figure show?")
             break
     return questions[:limit]

@@ -1,0 +1,177 @@
+"""The web UI in a real browser: one app server and one headless Chromium for the whole module.
+
+The server indexes the bundled example corpus plus a hostile figure record (tests/data/ui/xss_figure.md)
+before it starts. Needs Debian's chromium at /usr/bin/chromium (CI installs it); skipped without it.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import assistant  # noqa: F401  (offline switches before gradio loads)
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium")
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples" / "corpus"
+XSS_FIGURE = Path(__file__).parent / "data" / "ui" / "xss_figure.md"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+TIMEOUT_MS = 30_000  # one answer takes a second or two; the first one also loads the model
+MISSION = "How does HER2 affect CXCR4?"
+UPLOAD_TITLE = "Quokka keratinocytes raise PLXNB3 under ultraviolet stress"
+
+
+def free_port() -> int:
+    """A loopback port nobody is listening on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory, encoder) -> Iterator[str]:
+    """The UI served on a free port over the example corpus plus the hostile figure."""
+    from index.ingest import ingest
+    from index.store import Store
+
+    from app import serve
+    from assistant.settings import ServerSettings, Settings
+
+    home = tmp_path_factory.mktemp("ui_home")
+    report = ingest([EXAMPLES, XSS_FIGURE], Store(home, encoder.name), encoder)
+    assert not report.failed, report.failed
+    del report
+    gc.collect()  # free ingest's progress bars now: Gradio's tqdm patch cannot close bars made before it
+    port = free_port()
+    demo = serve(Settings(home=home, server=ServerSettings(port=port)), block=False)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    """One headless Chromium for the module."""
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture()
+def page(browser, app_url: str, request: pytest.FixtureRequest) -> Iterator:
+    """A fresh page on the app; fails the test if anything opens a dialog (alert() from injected script).
+
+    When the test fails, the page is saved as test-artifacts/<test name>.png.
+    """
+    failed_before = request.session.testsfailed
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    dialogs: list[str] = []
+
+    def on_dialog(dialog) -> None:
+        dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.goto(app_url, wait_until="load")  # never networkidle: Gradio keeps a connection open
+    page.wait_for_selector("#question textarea")
+    yield page
+    if request.session.testsfailed > failed_before:  # the call phase has been reported by now
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+    assert not dialogs, f"the page opened dialogs: {dialogs}"
+
+
+def ask(page, question: str) -> None:
+    """Type a question, press Enter and wait until the final (non-streaming) answer is in the chat."""
+    box = page.locator("#question textarea")
+    box.fill(question)
+    box.press("Enter")
+    page.locator("#chat").get_by_text("Answered by").wait_for()
+
+
+def test_mission_question_answers_with_citation_and_paper_card(page) -> None:
+    ask(page, MISSION)
+    chat = page.locator("#chat").inner_text()
+    assert "HER2" in chat and "CXCR4" in chat
+    assert "[1]" in chat, chat
+    marker = page.locator("#chat a[href='#src-1']").first  # the marker links to its card
+    assert marker.inner_text().strip() in ("1", "[1]")
+
+    card = page.locator("#sources .la-paper", has=page.locator(".la-title", has_text="CXCR4")).first
+    card.wait_for()
+    assert "Cancer Cell" in card.locator(".la-meta").all_inner_texts()[-1]
+    assert page.locator("#sources #src-1").count() == 1  # the marker's anchor exists
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chat.png"))
+
+
+def test_figure_question_shows_figure_card_with_pmc_link(page) -> None:
+    ask(page, "What does mitochondrial MKP1 do in radioresistant breast cancer cells?")
+    card = page.locator("#sources .la-figure", has_text="MKP1").first
+    card.wait_for()
+    hrefs = [a.get_attribute("href") for a in card.locator(".la-links a").all()]
+    prefix = "https://www.ncbi.nlm.nih.gov/pmc/articles/PMC4267894/figure/"
+    assert any(h and h.startswith(prefix) for h in hrefs), hrefs
+    assert card.locator(".la-links a").first.get_attribute("target") == "_blank"
+
+
+def test_library_upload_and_ingest_adds_a_source(page, tmp_path: Path) -> None:
+    doc = tmp_path / "quokka_corpus.jsonl"
+    doc.write_text(json.dumps({
+        "_id": "ui-1", "title": UPLOAD_TITLE,
+        "text": "Keratinocytes from quokka skin raise PLXNB3 after ultraviolet exposure, which slows their migration.",
+        "metadata": {"year": 2021, "journal": "Example Journal"},
+    }) + "\n", encoding="utf-8")
+
+    page.get_by_role("tab", name="Library").click()
+    table = page.locator("#sources-table")
+    grid = table.locator("[role=grid]")  # the table renders only visible rows; aria-rowcount counts them all
+    grid.wait_for()
+    assert UPLOAD_TITLE not in table.inner_text()
+    before = int(grid.get_attribute("aria-rowcount"))
+
+    page.set_input_files("#upload input[type=file]", str(doc))
+    # The upload has finished once the file lists with a download link to the server's copy.
+    page.locator(f"#upload [data-testid=download-link][download='{doc.name}']").wait_for()
+    page.locator("#ingest").click()
+    page.locator("#ingest-summary").get_by_text("1 added").wait_for()
+
+    page.wait_for_function("([el, n]) => Number(el.getAttribute('aria-rowcount')) > n",
+                           arg=[grid.element_handle(), before])
+    assert int(grid.get_attribute("aria-rowcount")) == before + 1
+    table.get_by_placeholder("Search...").fill("Quokka")
+    table.get_by_text(UPLOAD_TITLE).filter(visible=True).first.wait_for()
+
+
+def test_hostile_record_is_shown_as_text_not_run(page) -> None:
+    ask(page, "What does ZEB1 do in EMT?")
+    card = page.locator("#sources .la-figure", has_text="ZEB1").first
+    card.wait_for()
+    page.wait_for_timeout(500)  # give a broken <img> time to fire onerror, were it ever created
+
+    assert page.evaluate("window.__xss") is None
+    text = card.inner_text()
+    assert "<img" in text and "<script>" in text, text  # escaped markup shows as visible text
+    for where in ("#sources", "#chat"):
+        assert page.locator(f"{where} img[src='x'], {where} script, {where} b[onmouseover]").count() == 0
+    assert page.locator("#sources a[href^='javascript']").count() == 0  # the javascript: figlink is no link
+    assert "<img" in page.locator("#chat").inner_text()  # the reference list shows the title as text too

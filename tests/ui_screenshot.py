@@ -1,0 +1,84 @@
+"""Regenerate docs/screenshot.png: the UI answering the mission question over the bundled example corpus.
+
+Run by `make screenshot`. Ingests examples/corpus into the data home (unchanged files are skipped), serves the
+UI on a free loopback port, asks the question in headless Chromium at 1280x900 and saves the viewport.
+Not a test module (no test_ prefix): pytest does not collect it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import socket
+import sys
+from pathlib import Path
+
+import assistant  # noqa: F401  (offline switches before gradio loads)
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+
+
+def free_port() -> int:
+    """A loopback port nobody is listening on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--home", type=Path, default=ROOT / ".litassist", help="data home (default: .litassist)")
+    parser.add_argument("--corpus", type=Path, default=ROOT / "examples" / "corpus")
+    parser.add_argument("--question", default="How does HER2 affect CXCR4?")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
+    parser.add_argument("--chromium", type=Path, default=CHROMIUM)
+    args = parser.parse_args()
+    if not args.chromium.exists():
+        print(f"error: no Chromium at {args.chromium} (Debian: apt-get install chromium)", file=sys.stderr)
+        return 2
+
+    from playwright.sync_api import sync_playwright
+
+    from app import serve
+    from assistant.settings import ServerSettings, Settings
+    from index.embedding import SentenceTransformerEncoder
+    from index.ingest import ingest
+    from index.store import Store
+
+    encoder = SentenceTransformerEncoder()
+    report = ingest([args.corpus], Store(args.home, encoder.name), encoder)
+    if report.failed:
+        print(f"error: ingest failed for {[o.file for o in report.failed]}", file=sys.stderr)
+        return 1
+    del report, encoder
+    gc.collect()  # free ingest's progress bars before Gradio patches tqdm
+
+    port = free_port()
+    demo = serve(Settings(home=args.home, server=ServerSettings(port=port)), block=False)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(args.chromium), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(60_000)
+            page.goto(f"http://127.0.0.1:{port}/", wait_until="load")  # not networkidle: Gradio keeps a connection
+            box = page.locator("#question textarea")
+            box.wait_for()
+            box.fill(args.question)
+            box.press("Enter")
+            page.locator("#chat").get_by_text("Answered by").wait_for()
+            page.locator("#sources .la-card").first.wait_for()
+            page.wait_for_timeout(500)  # let the last streamed update settle
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(args.out))
+            browser.close()
+    finally:
+        demo.close()
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
