@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	@command -v uv >/dev/null || python3 -m pip install -q uv
 	@test -x $(PY) || uv venv -q $(VENV) -p python3
 	# torch is pinned in the same command, so no resolver step can pull a CUDA build.
-	uv pip install -q --python $(PY) $(FIND_LINKS) $(TORCH) -e ".[dev]"
+	uv pip install -q --python $(PY) $(FIND_LINKS) $(TORCH) -e ".[dev,llm]"
 	@touch $@
 
 setup: $(VENV)/.installed
