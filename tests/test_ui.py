@@ -175,3 +175,30 @@ def test_hostile_record_is_shown_as_text_not_run(page) -> None:
         assert page.locator(f"{where} img[src='x'], {where} script, {where} b[onmouseover]").count() == 0
     assert page.locator("#sources a[href^='javascript']").count() == 0  # the javascript: figlink is no link
     assert "<img" in page.locator("#chat").inner_text()  # the reference list shows the title as text too
+
+
+def test_page_makes_no_request_off_this_machine(browser, app_url: str) -> None:
+    """Fonts, scripts and analytics all come from the local server: nothing leaves the machine."""
+    from urllib.parse import urlparse
+
+    context = browser.new_context(viewport={"width": 390, "height": 844})  # phone width, too
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    hosts: set[str] = set()
+    page.on("request", lambda req: hosts.add(urlparse(req.url).hostname or req.url.split(":")[0]))
+    page.goto(app_url, wait_until="load")
+    ask(page, MISSION)
+    context.close()
+    assert hosts <= {"127.0.0.1", "data", "blob"}, hosts
+
+
+def test_api_is_usable_from_gradio_client(app_url: str) -> None:
+    """The documented /ask and /sources endpoints answer through gradio_client."""
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    result = client.predict(MISSION, "both", "", 0, 0, api_name="/ask")
+    assert result["abstained"] is False and result["citations"][0]["n"] == 1
+    assert "Cancer Cell" in result["citations"][0]["reference"]
+    sources = client.predict(api_name="/sources")
+    assert any(s["kind"] == "figure" for s in sources) and any(s["kind"] == "paper" for s in sources)
