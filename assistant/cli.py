@@ -1,4 +1,4 @@
-"""The `litassist` command line: ingest, ask, sources."""
+"""The `litassist` command line: ingest, ask, sources, serve, eval."""
 
 from __future__ import annotations
 
@@ -183,6 +183,27 @@ def serve(obj: Context, host: str | None, port: int | None, auth: str | None) ->
     from app import serve as serve_app  # gradio loads only for this command
 
     serve_app(settings)
+
+
+@cli.command("eval")
+@click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--split", default="dev", show_default=True, help="Qrels file to score: qrels/SPLIT.tsv.")
+@click.option("--retriever", "mode", type=click.Choice(["hybrid", "bm25", "dense"]), default="hybrid",
+              show_default=True, help="Rankings to use: fused, BM25 only (no query vectors) or dense only.")
+@click.option("--offcorpus", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="File of questions the corpus cannot answer (one per line): also report how often we abstain.")
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data home; the index is cached under HOME/eval/<corpus hash>-<model>.")
+@click.pass_obj
+def eval_command(obj: Context, dataset: Path, split: str, mode: str, offcorpus: Path | None, as_json: bool,
+                 home: Path | None) -> None:
+    """Score retrieval and citations on a BEIR folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv)."""
+    from assistant.evaluate import evaluate, render  # ir-measures loads only for this command
+
+    settings = obj.settings.model_copy(update={"home": home}) if home else obj.settings
+    result = evaluate(dataset, split, mode, settings, offcorpus)
+    click.echo(json.dumps(result, indent=2) if as_json else render(result))
 
 
 def main() -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
@@ -13,16 +14,52 @@ from index.bm25 import SearchFilter
 from index.records import Passage
 
 
-def rrf(rankings: list[list[Passage]], k: int = 60) -> list[Passage]:
-    """Reciprocal-rank fusion: each ranking adds 1/(k + rank) to a chunk's score."""
+Mode = Literal["hybrid", "bm25", "dense"]
+Aggregate = Literal["rrf", "max"]
+Fusion = Literal["rrf", "convex"]
+
+
+def chunk_key(passage: Passage) -> str:
+    """Identity of a chunk in a ranking."""
+    return passage.chunk.id
+
+
+def source_key(passage: Passage) -> str:
+    """Identity of a document (BEIR `_id`, PMID, figid...) in a ranking."""
+    return passage.chunk.source_id
+
+
+def rrf(rankings: list[list[Passage]], k: int = 60, key: Callable[[Passage], str] = chunk_key) -> list[Passage]:
+    """Reciprocal-rank fusion: each ranking adds 1/(k + rank) to an item's score (items are chunks by default)."""
     scores: dict[str, float] = {}
     first: dict[str, Passage] = {}
     for ranking in rankings:
         for rank, passage in enumerate(ranking, start=1):
-            scores[passage.chunk.id] = scores.get(passage.chunk.id, 0.0) + 1.0 / (k + rank)
-            first.setdefault(passage.chunk.id, passage)
+            scores[key(passage)] = scores.get(key(passage), 0.0) + 1.0 / (k + rank)
+            first.setdefault(key(passage), passage)
     order = sorted(scores, key=scores.__getitem__, reverse=True)
     return [first[cid].model_copy(update={"score": scores[cid]}) for cid in order]
+
+
+def convex(rankings: list[list[Passage]], weights: list[float], key: Callable[[Passage], str] = chunk_key
+           ) -> list[Passage]:
+    """Weighted sum of scores min-max scaled per ranking (BM25 and cosine live on different scales); 0 if absent."""
+    scores: dict[str, float] = {}
+    first: dict[str, Passage] = {}
+    for ranking, weight in zip(rankings, weights):
+        low, high = min((p.score for p in ranking), default=0.0), max((p.score for p in ranking), default=0.0)
+        for passage in ranking:
+            scaled = (passage.score - low) / (high - low) if high > low else 1.0
+            scores[key(passage)] = scores.get(key(passage), 0.0) + weight * scaled
+            first.setdefault(key(passage), passage)
+    order = sorted(scores, key=scores.__getitem__, reverse=True)
+    return [first[cid].model_copy(update={"score": scores[cid]}) for cid in order]
+
+
+def best_per_source(ranking: list[Passage]) -> list[Passage]:
+    """One passage per document, its best-ranked chunk, in ranking order (max aggregation)."""
+    seen: set[str] = set()
+    return [p for p in ranking if not (p.chunk.source_id in seen or seen.add(p.chunk.source_id))]
 
 
 def to_document(passage: Passage) -> Document:
@@ -48,14 +85,38 @@ class HybridRetriever(BaseRetriever):
     candidates: int = 50
     rrf_k: int = 60
     where: SearchFilter | None = None
+    mode: Mode = "hybrid"  # bm25 never encodes the query; dense skips BM25
+    doc_aggregate: Aggregate = "rrf"  # documents(): fuse per-side best ranks, or take the best fused chunk
+    doc_fusion: Fusion = "rrf"  # documents() with doc_aggregate "rrf": RRF, or convex fusion of scaled scores
+    doc_dense_weight: float = 0.5  # convex fusion: the dense side's weight (BM25 gets the rest)
+
+    def rankings(self, query: str, depth: int, where: SearchFilter | None) -> list[list[Passage]]:
+        """Chunk rankings of the sides the mode uses, dense first (fusion breaks ties by order)."""
+        out = []
+        if self.mode != "bm25":
+            out.append(self.store.dense(self.encoder.encode([query])[0], depth, where))
+        if self.mode != "dense":
+            out.append(self.store.lexical(query, depth, where))
+        return out
+
+    def fuse(self, rankings: list[list[Passage]], key: Callable[[Passage], str] = chunk_key) -> list[Passage]:
+        """RRF of several rankings; a single ranking keeps its own scores."""
+        return rankings[0] if len(rankings) == 1 else rrf(rankings, self.rrf_k, key)
 
     def search(self, query: str, k: int | None = None, where: SearchFilter | None = None) -> list[Passage]:
         """The top-k fused passages for a query."""
         where = where if where is not None else self.where
-        vector = self.encoder.encode([query])[0]
-        dense = self.store.dense(vector, self.candidates, where)
-        lexical = self.store.lexical(query, self.candidates, where)
-        return rrf([dense, lexical], self.rrf_k)[: k or self.k]
+        return self.fuse(self.rankings(query, self.candidates, where))[: k or self.k]
+
+    def documents(self, query: str, depth: int = 300, where: SearchFilter | None = None) -> list[Passage]:
+        """Documents best first, each as its best chunk; `depth` chunk candidates per side feed the ranking."""
+        rankings = self.rankings(query, depth, where if where is not None else self.where)
+        if self.doc_aggregate == "max":
+            return best_per_source(self.fuse(rankings))
+        per_source = [best_per_source(r) for r in rankings]
+        if self.doc_fusion == "convex" and len(per_source) == 2:  # rankings() puts dense first
+            return convex(per_source, [self.doc_dense_weight, 1.0 - self.doc_dense_weight], source_key)
+        return self.fuse(per_source, source_key)
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         """LangChain entry point."""

@@ -39,6 +39,10 @@ class RetrievalSettings(BaseModel):
     candidates: int = Field(50, ge=1, description="Candidates taken from each of BM25 and dense before fusion")
     fusion: Literal["rrf"] = Field("rrf", description="How rankings are fused: reciprocal-rank fusion")
     rrf_k: int = Field(60, ge=1, description="RRF constant: larger flattens the rank discount")
+    doc_candidates: int = Field(300, ge=1, description="Document ranking (litassist eval): chunk candidates per side, deep enough for Recall@100")
+    doc_aggregate: Literal["rrf", "max"] = Field("rrf", description="Document ranking: 'rrf' fuses each side's best-chunk ranks per document; 'max' takes a document's best fused chunk")
+    doc_fusion: Literal["rrf", "convex"] = Field("rrf", description="Document ranking with doc_aggregate 'rrf': reciprocal-rank fusion, or 'convex' (weighted sum of min-max scaled scores)")
+    doc_dense_weight: float = Field(0.5, ge=0, le=1, description="Document ranking, convex fusion: weight of the dense score (BM25 gets 1 minus this)")
 
 
 class AnswerSettings(BaseModel):

@@ -1,0 +1,190 @@
+"""Retrieval and citation quality on a BEIR-format dataset (corpus.jsonl, queries.jsonl, qrels/<split>.tsv)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import ir_measures
+from ir_measures import RR, R, nDCG
+from tqdm import tqdm
+
+from index.embedding import model_slug
+from index.errors import LitassistError
+from index.ingest import IngestReport, Ingestor, file_hash
+
+from assistant.answer import answer
+from assistant.factory import Components
+from assistant.models import Answer
+from assistant.retrieval import HybridRetriever, Mode
+from assistant.settings import Settings
+
+# Our key -> the ir-measures measure that computes it (pytrec_eval underneath).
+MEASURES = {"ndcg@10": nDCG @ 10, "recall@10": R @ 10, "recall@100": R @ 100, "mrr@10": RR @ 10}
+LABELS = {"ndcg@10": "nDCG@10", "recall@10": "Recall@10", "recall@100": "Recall@100", "mrr@10": "MRR@10",
+          "cite_hit@1": "citation hit@1", "cite_hit@3": "citation hit@3", "abstain_rate": "abstention rate",
+          "offcorpus_abstain_rate": "off-corpus abstention"}
+
+
+class DatasetError(LitassistError):
+    """The evaluation folder is not a usable BEIR dataset."""
+
+
+@dataclass
+class Dataset:
+    """A BEIR dataset restricted to one split: queries that have relevant documents, and their qrels."""
+
+    name: str
+    corpus: Path
+    queries: dict[str, str]
+    qrels: dict[str, dict[str, int]]
+
+
+@dataclass
+class Outcome:
+    """What the system did for one query: the document ranking and the cited answer."""
+
+    ranking: list[str]
+    answer: Answer
+
+
+def need(path: Path) -> Path:
+    """The path, or a one-line error naming what is missing."""
+    if not path.is_file():
+        raise DatasetError(f"{path} not found (expected corpus.jsonl, queries.jsonl and qrels/<split>.tsv)")
+    return path
+
+
+def read_queries(path: Path) -> dict[str, str]:
+    """query id -> text; only `text` is read (BEIR metadata may hold the answers)."""
+    with need(path).open(encoding="utf-8") as handle:
+        rows = (json.loads(line) for line in handle if line.strip())
+        return {str(row["_id"]): str(row["text"]) for row in rows}
+
+
+def read_qrels(path: Path) -> dict[str, dict[str, int]]:
+    """query id -> {doc id: grade} from a TSV, with or without the `query-id corpus-id score` header."""
+    qrels: dict[str, dict[str, int]] = {}
+    with need(path).open(encoding="utf-8", newline="") as handle:
+        for row in csv.reader(handle, delimiter="\t"):
+            if len(row) >= 3 and row[2].strip().lstrip("-").isdigit():
+                qrels.setdefault(row[0], {})[row[1]] = int(row[2])
+    return qrels
+
+
+def load_dataset(folder: Path, split: str = "dev") -> Dataset:
+    """Queries of the split with at least one relevant document (grade > 0), and their qrels."""
+    queries = read_queries(folder / "queries.jsonl")
+    qrels = {q: docs for q, docs in read_qrels(folder / "qrels" / f"{split}.tsv").items()
+             if q in queries and any(g > 0 for g in docs.values())}
+    if not qrels:
+        raise DatasetError(f"no query in {folder / 'queries.jsonl'} has relevant documents in split '{split}'")
+    return Dataset(folder.resolve().name, need(folder / "corpus.jsonl"), {q: queries[q] for q in qrels}, qrels)
+
+
+def index_home(base: Path, corpus: Path, model: str) -> Path:
+    """One data home per corpus content and model, so re-running an evaluation embeds nothing."""
+    return base / "eval" / f"{file_hash(corpus)[:16]}-{model}"
+
+
+def build_index(dataset: Dataset, settings: Settings) -> tuple[Components, IngestReport]:
+    """Ingest the corpus into its own data home (unchanged files are skipped, known chunks reused)."""
+    home = index_home(settings.home, dataset.corpus, model_slug(settings.embedding.model))
+    comp = Components(settings.model_copy(update={"home": home}))
+    ingestor = Ingestor(comp.store, comp.encoder, max_tokens=settings.chunking.max_tokens,
+                        show_progress=sys.stderr.isatty())
+    report = ingestor.run([dataset.corpus])
+    if report.failed:
+        raise DatasetError(f"{dataset.corpus}: {report.failed[0].reason}")
+    return comp, report
+
+
+def make_retriever(comp: Components, mode: Mode) -> HybridRetriever:
+    """The configured retriever, restricted to one mode, ranking documents as settings say."""
+    r = comp.settings.retrieval
+    return comp.retriever().model_copy(update={"mode": mode, "doc_aggregate": r.doc_aggregate,
+                                                "doc_fusion": r.doc_fusion, "doc_dense_weight": r.doc_dense_weight})
+
+
+def run_query(question: str, retriever: HybridRetriever, settings: Settings) -> Outcome:
+    """Rank documents deeply for the IR metrics, and answer exactly as `litassist ask` would."""
+    docs = retriever.documents(question, settings.retrieval.doc_candidates)
+    return Outcome([p.chunk.source_id for p in docs], answer(question, retriever, settings=settings.answer))
+
+
+def run_all(dataset: Dataset, retriever: HybridRetriever, settings: Settings) -> dict[str, Outcome]:
+    """Every query of the split, with a progress bar on stderr."""
+    bar = tqdm(dataset.queries.items(), desc=f"{dataset.name} queries", unit="q", file=sys.stderr, mininterval=1.0)
+    return {qid: run_query(text, retriever, settings) for qid, text in bar}
+
+
+def ir_metrics(qrels: dict[str, dict[str, int]], rankings: dict[str, list[str]]) -> dict[str, float]:
+    """nDCG@10, Recall@10/100 and MRR@10 via ir-measures, averaged over all queries (no results scores 0)."""
+    # Scores from ranks, so pytrec_eval's tie-breaking cannot reorder our ranking.
+    run = {q: {doc: float(len(docs) - i) for i, doc in enumerate(docs)} for q, docs in rankings.items() if docs}
+    names = {measure: name for name, measure in MEASURES.items()}
+    totals = dict.fromkeys(MEASURES, 0.0)
+    for metric in ir_measures.iter_calc(list(MEASURES.values()), qrels, run):
+        totals[names[metric.measure]] += metric.value
+    return {name: total / len(qrels) for name, total in totals.items()}
+
+
+def cite_hit(result: Answer, relevant: set[str], n: int) -> float:
+    """1.0 when one of the first n citations is a relevant document (an abstention is a miss)."""
+    cited = sorted(result.citations, key=lambda c: c.n)[:n]
+    return float(any(c.source_id in relevant for c in cited))
+
+
+def answer_metrics(dataset: Dataset, outcomes: dict[str, Outcome]) -> dict[str, float]:
+    """Citation hit@1, hit@3 and the abstention rate over the answerable queries."""
+    relevant = {q: {d for d, g in docs.items() if g > 0} for q, docs in dataset.qrels.items()}
+    n = len(outcomes)
+    return {
+        "cite_hit@1": sum(cite_hit(o.answer, relevant[q], 1) for q, o in outcomes.items()) / n,
+        "cite_hit@3": sum(cite_hit(o.answer, relevant[q], 3) for q, o in outcomes.items()) / n,
+        "abstain_rate": sum(o.answer.abstained for o in outcomes.values()) / n,
+    }
+
+
+def read_questions(path: Path) -> list[str]:
+    """One question per line; blank lines and '#' comments are skipped."""
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def offcorpus_abstain_rate(questions: list[str], retriever: HybridRetriever, settings: Settings) -> float:
+    """Share of questions the corpus cannot answer on which the answerer abstains (higher is better)."""
+    bar = tqdm(questions, desc="off-corpus questions", unit="q", file=sys.stderr, mininterval=1.0)
+    return sum(answer(q, retriever, settings=settings.answer).abstained for q in bar) / len(questions)
+
+
+def evaluate(folder: Path, split: str = "dev", mode: Mode = "hybrid", settings: Settings | None = None,
+             offcorpus: Path | None = None) -> dict[str, float | int | str]:
+    """Index the corpus (cached), run every query of the split, and return the metrics."""
+    settings = settings or Settings()
+    dataset = load_dataset(Path(folder), split)
+    comp, report = build_index(dataset, settings)
+    print(f"index {comp.settings.home}: {report.embedded} chunks embedded, {report.reused} reused",
+          file=sys.stderr)
+    retriever = make_retriever(comp, mode)
+    outcomes = run_all(dataset, retriever, settings)
+    result: dict[str, float | int | str] = {
+        **ir_metrics(dataset.qrels, {q: o.ranking for q, o in outcomes.items()}),
+        **answer_metrics(dataset, outcomes), "n_queries": len(outcomes),
+        "retriever": mode, "dataset": dataset.name, "split": split,
+    }
+    if offcorpus is not None:
+        questions = read_questions(offcorpus)
+        result["offcorpus_abstain_rate"] = offcorpus_abstain_rate(questions, retriever, settings)
+        result["n_offcorpus"] = len(questions)
+    return result
+
+
+def render(result: dict[str, float | int | str]) -> str:
+    """A small plain-text table of the metrics."""
+    head = f"{result['dataset']} ({result['split']}, {result['retriever']}): {result['n_queries']} queries"
+    rows = [f"  {LABELS[k]:<22}{result[k]:.4f}" for k in LABELS if k in result]
+    return "\n".join([head, *rows])

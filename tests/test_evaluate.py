@@ -1,0 +1,113 @@
+"""`litassist eval` on a tiny BEIR fixture, with the real model: metrics, caching, retriever modes."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from index.records import Chunk, Paper, Passage
+
+from assistant.evaluate import (Dataset, build_index, cite_hit, ir_metrics, load_dataset, make_retriever,
+                                read_qrels)
+from assistant.models import Answer, Citation
+from assistant.retrieval import HybridRetriever, best_per_source, convex, rrf, source_key
+from assistant.settings import Settings
+
+BEIR = Path(__file__).parent / "data" / "beir"
+KEYS = {"ndcg@10", "recall@10", "recall@100", "mrr@10", "cite_hit@1", "cite_hit@3", "abstain_rate", "n_queries",
+        "retriever", "dataset", "split"}
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory: pytest.TempPathFactory, encoder) -> tuple[Dataset, Settings]:
+    """The fixture corpus indexed once for this module's library-level tests."""
+    settings = Settings(home=tmp_path_factory.mktemp("eval_home"))
+    dataset = load_dataset(BEIR)
+    build_index(dataset, settings)
+    return dataset, settings
+
+
+def test_dataset_keeps_only_queries_with_relevant_documents():
+    dataset = load_dataset(BEIR, "dev")
+    assert sorted(dataset.queries) == ["q1", "q2", "q3", "q4", "q5", "q6"]  # q7 has no qrels
+    assert dataset.qrels["q2"] == {"d04": 1, "d05": 1} and dataset.qrels["q6"]["d02"] == 0
+    assert read_qrels(BEIR / "qrels" / "dev.tsv")["q1"] == {"d01": 1}  # the header row is skipped
+
+
+def test_ir_metrics_come_from_ir_measures_and_count_empty_rankings_as_zero():
+    qrels = {"a": {"x": 1}, "b": {"y": 1}}
+    perfect = ir_metrics(qrels, {"a": ["x", "z"], "b": ["y"]})
+    assert perfect == {"ndcg@10": 1.0, "recall@10": 1.0, "recall@100": 1.0, "mrr@10": 1.0}
+    half = ir_metrics(qrels, {"a": ["z", "x"], "b": []})
+    assert half["mrr@10"] == pytest.approx(0.25) and half["recall@10"] == pytest.approx(0.5)
+
+
+def test_cite_hit_looks_at_the_first_n_citations_in_order():
+    cites = [Citation(n=n, source_id=s, kind="paper", title="", reference="") for n, s in ((2, "d1"), (1, "d9"))]
+    result = Answer(question="q", answer="a", abstained=False, citations=cites)
+    assert cite_hit(result, {"d1"}, 1) == 0.0 and cite_hit(result, {"d1"}, 3) == 1.0
+    assert cite_hit(Answer(question="q", answer="none", abstained=True), {"d1"}, 3) == 0.0
+
+
+def passage(chunk: str, source: str, score: float) -> Passage:
+    """A scored chunk of a one-line paper."""
+    return Passage(chunk=Chunk(id=chunk, source_id=source, kind="paper", position=0, text="t"),
+                   record=Paper(source_id=source), score=score)
+
+
+def test_document_fusion_rrf_of_best_ranks_and_convex_of_scaled_scores():
+    dense = [passage("a1", "A", 0.9), passage("b1", "B", 0.8), passage("a2", "A", 0.7), passage("c1", "C", 0.1)]
+    bm25 = [passage("c1", "C", 30.0), passage("b1", "B", 20.0), passage("d1", "D", 10.0)]
+    assert [p.chunk.id for p in best_per_source(dense)] == ["a1", "b1", "c1"]
+    by_rank = rrf([best_per_source(dense), best_per_source(bm25)], 60, source_key)
+    assert {source_key(p) for p in by_rank[:2]} == {"B", "C"}  # seen by both sides
+    scaled = convex([best_per_source(dense), bm25], [0.5, 0.5], source_key)
+    assert {source_key(p): round(p.score, 3) for p in scaled} == {"B": 0.688, "A": 0.5, "C": 0.5, "D": 0.0}
+    assert [source_key(p) for p in convex([best_per_source(dense), bm25], [1.0, 0.0], source_key)][0] == "A"
+
+
+def test_documents_are_ranked_once_each_even_with_several_chunks(indexed):
+    dataset, settings = indexed
+    comp, report = build_index(dataset, settings)
+    assert report.embedded == 0 and report.counts()["unchanged"] == 1  # cached: nothing re-embedded
+    assert comp.store.count() > 12  # d11 is long enough for two chunks
+    for aggregate in ("rrf", "max"):
+        retriever = make_retriever(comp, "hybrid").model_copy(update={"doc_aggregate": aggregate})
+        ids = [p.chunk.source_id for p in retriever.documents(dataset.queries["q5"], depth=300)]
+        assert ids[0] == "d11" and len(ids) == len(set(ids)) == 12
+
+
+def test_bm25_mode_ranks_documents_without_an_encoder(indexed):
+    dataset, settings = indexed
+    comp, _ = build_index(dataset, settings)
+    retriever = HybridRetriever(store=comp.store, encoder=None, mode="bm25")  # any encode call would fail
+    assert retriever.documents(dataset.queries["q1"])[0].chunk.source_id == "d01"
+    assert retriever.search(dataset.queries["q3"], k=2)[0].chunk.source_id == "d03"
+
+
+def test_eval_cli_json_contract_and_second_run_embeds_nothing(tmp_path, run_cli):
+    code, out, err = run_cli("eval", BEIR, "--json", "--home", tmp_path)
+    assert code == 0, err
+    result = json.loads(out)
+    assert set(result) == KEYS and result["n_queries"] == 6 and result["retriever"] == "hybrid"
+    assert all(0.0 <= result[k] <= 1.0 for k in KEYS - {"n_queries", "retriever", "dataset", "split"})
+    assert result["ndcg@10"] > 0.8 and result["recall@100"] == 1.0
+    assert "queries" in err and " 0 chunks embedded" not in err  # progress bar; the first run embeds
+    cached = list((tmp_path / "eval").iterdir())
+    assert len(cached) == 1 and cached[0].name.endswith("-all-MiniLM-L6-v2")
+    code, again, err = run_cli("eval", BEIR, "--json", "--home", tmp_path)
+    assert code == 0 and ": 0 chunks embedded" in err
+    assert json.loads(again) == result
+
+
+def test_eval_cli_bm25_text_table_and_offcorpus(tmp_path, run_cli):
+    code, out, err = run_cli("--home", tmp_path, "eval", BEIR, "--retriever", "bm25",
+                             "--offcorpus", BEIR / "offcorpus.txt")
+    assert code == 0, err
+    assert out.startswith("beir (dev, bm25): 6 queries") and "nDCG@10" in out and "citation hit@1" in out
+    assert "off-corpus abstention" in out
+
+
+def test_eval_cli_rejects_a_folder_without_qrels(tmp_path, run_cli):
+    code, _, err = run_cli("eval", tmp_path, "--home", tmp_path)
+    assert code == 1 and "queries.jsonl not found" in err
