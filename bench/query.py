@@ -1,0 +1,216 @@
+"""Query latency (hybrid retrieval, extractive answers, filtered retrieval) and HNSW recall@10.
+
+    python bench/query.py CORPUS_PATH... [--quick] [--json] [--queries FILE] [--limit N] [--home DIR]
+                          [--questions N] [--replicate N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling bench/ingest.py, however this is run
+
+import assistant  # noqa: F401  (must come first: switches Hugging Face and Chroma to offline mode)
+import numpy as np
+from ingest import MAX_TOKENS, Phases, encoder_label, limited_files, print_table, torch_threads, warm_encoder
+
+from assistant.answer import answer
+from assistant.retrieval import HybridRetriever
+from index.bm25 import SearchFilter
+from index.chunking import chunk_id
+from index.embedding import SentenceTransformerEncoder
+from index.ingest import Ingestor
+from index.store import Entry, Hnsw, Store, passage_of
+
+QUICK = {"limit": 60, "questions": 10}
+DEFAULT = {"limit": 500, "questions": 100}
+NOISE = 0.3  # norm of the noise added to a replica's vector: cosine ~0.96 to its original
+GENERIC_QUESTIONS = [
+    "What is the role of BRCA1 in DNA repair?",
+    "How does TP53 mutation affect cancer prognosis?",
+    "Which signaling pathways does EGFR activate?",
+    "Does vitamin D supplementation reduce fracture risk?",
+    "What is the effect of statins on cardiovascular mortality?",
+    "How does insulin resistance develop in type 2 diabetes?",
+    "What is the function of mTOR in cell growth?",
+    "Does smoking increase the risk of lung cancer?",
+    "How do T cells recognise antigens?",
+    "What causes antibiotic resistance in bacteria?",
+    "What is the role of inflammation in atherosclerosis?",
+    "How does the Wnt pathway regulate stem cells?",
+    "Which genes are associated with Alzheimer's disease?",
+    "What is the mechanism of action of metformin?",
+    "How does hypoxia induce HIF-1 alpha?",
+    "Does aspirin prevent colorectal cancer?",
+    "What is the role of microRNAs in gene regulation?",
+    "How does obesity affect blood pressure?",
+    "What are the effects of exercise on mitochondrial biogenesis?",
+    "How does NF-kB regulate immune responses?",
+]
+
+
+def load_questions(corpus: list[Path], queries: Path | None, count: int) -> list[str]:
+    """--queries (jsonl `text` or one question per line), else a BEIR queries.jsonl beside a corpus.jsonl."""
+    if queries is None:
+        beside = [p.parent / "queries.jsonl" for p in corpus if p.suffix == ".jsonl"]
+        queries = next((q for q in beside if q.is_file()), None)
+    if queries is None:
+        return GENERIC_QUESTIONS[:count]
+    found = []
+    for line in queries.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line:
+            found.append(json.loads(line)["text"] if line.startswith("{") else line)
+    return found[:count]
+
+
+def replicate(store: Store, copies: int, seed: int = 0) -> None:
+    """Write `copies` variants of every stored chunk straight into the store: about a tenth of the words
+    dropped from the text and a small random offset on the vector, so the index grows without encoding."""
+    rng = np.random.default_rng(seed)
+    # originals only: a reused --home already holds replicas, which are rewritten (same seed, same ids)
+    rows = sorted((r for r in all_rows(store, ["documents", "metadatas", "embeddings"]) if "#copy" not in r[2]["file"]),
+                  key=lambda r: r[0])
+    for copy in range(1, copies + 1):
+        files: dict[str, tuple[str, list, dict, list]] = {}
+        for cid, doc, meta, vector in rows:
+            original = passage_of(cid, doc, meta, 0.0)
+            source = f"{original.chunk.source_id}~{copy}"
+            text = " ".join([w for w in doc.split() if rng.random() > 0.1] or doc.split()[:1])
+            chunk = original.chunk.model_copy(update={
+                "id": chunk_id(source, original.chunk.position, text, original.chunk.context),
+                "source_id": source, "text": text})
+            noisy = np.asarray(vector) + rng.normal(size=len(vector)) * NOISE / np.sqrt(len(vector))
+            _, chunks, records, vectors = files.setdefault(
+                f"{meta['file']}#copy{copy}", (f"{meta['file_hash']}-{copy}", [], {}, []))
+            chunks.append(chunk)
+            records[source] = original.record.model_copy(update={"source_id": source})
+            vectors.append(noisy / np.linalg.norm(noisy))
+        store.write([Entry(file, digest, chunks, records, np.asarray(vectors, dtype=np.float32))
+                     for file, (digest, chunks, records, vectors) in files.items()])
+    store.rebuild_bm25()
+
+
+def all_rows(store: Store, include: list[str], page: int = 1000) -> list[tuple]:
+    """Every stored row as (id, *included fields), read in pages."""
+    rows: list[tuple] = []
+    while True:
+        got = store.collection.get(include=include, limit=page, offset=len(rows))
+        fields = [got["ids"]] + [got[name] for name in include]
+        rows.extend(zip(*fields))
+        if len(got["ids"]) < page:
+            return rows
+
+
+def hnsw_recall(store: Store, query_vectors: np.ndarray, k: int = 10) -> tuple[float, float]:
+    """Recall@k of Chroma's HNSW against brute-force cosine over all stored vectors: (tie-aware, strict ids).
+
+    Tie-aware counts a returned chunk as correct when it is at least as similar as the exact k-th: chunks with
+    identical vectors (e.g. figure chunks whose gene list fills the model window) make id sets arbitrary."""
+    rows = all_rows(store, ["embeddings"])
+    position = {cid: i for i, (cid, _) in enumerate(rows)}
+    matrix = np.asarray([vec for _, vec in rows], dtype=np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    k = min(k, len(rows))
+    tie_aware, strict = [], []
+    for vector in query_vectors:
+        similarity = matrix @ vector
+        exact = np.argsort(-similarity)[:k]
+        got = store.collection.query(query_embeddings=[vector.tolist()], n_results=k, include=["distances"])
+        found = [position[cid] for cid in got["ids"][0]]
+        tie_aware.append(sum(similarity[found] >= similarity[exact[-1]] - 1e-5) / k)
+        strict.append(len(set(exact) & set(found)) / k)
+    return float(np.mean(tie_aware)), float(np.mean(strict))
+
+
+def latencies_ms(questions: list[str], call: Callable[[str], Any]) -> np.ndarray:
+    """Wall milliseconds of call(q) for each question, after one untimed warm-up call."""
+    call(questions[0])
+    times = []
+    for question in questions:
+        start = time.perf_counter()
+        call(question)
+        times.append((time.perf_counter() - start) * 1000)
+    return np.asarray(times)
+
+
+def measure(store: Store, encoder: SentenceTransformerEncoder, questions: list[str]) -> dict[str, Any]:
+    """Latency percentiles of the three query paths and HNSW recall, over the same questions."""
+    retriever = HybridRetriever(store=store, encoder=encoder)  # RetrievalSettings defaults: k 8, 50 candidates
+    papers = SearchFilter(kind="paper")
+    phases = Phases()
+    retrieval = phases.run("retrieval", lambda: latencies_ms(questions, retriever.search))
+    answers = phases.run("answer", lambda: latencies_ms(questions, lambda q: answer(q, retriever)))
+    filtered = phases.run("filtered", lambda: latencies_ms(questions, lambda q: retriever.search(q, where=papers)))
+    recall, strict = hnsw_recall(store, encoder.encode(questions))
+    phases.warn_if_contended()
+    pct = lambda values, p: round(float(np.percentile(values, p)), 1)  # noqa: E731
+    return {
+        "chunks": store.count(), "questions": len(questions),
+        "retrieval_p50_ms": pct(retrieval, 50), "retrieval_p95_ms": pct(retrieval, 95),
+        "answer_p50_ms": pct(answers, 50), "answer_p95_ms": pct(answers, 95),
+        "filtered_p50_ms": pct(filtered, 50), "filtered_p95_ms": pct(filtered, 95),
+        "hnsw_recall_at_10": round(recall, 4), "hnsw_recall_at_10_strict_ids": round(strict, 4),
+        "encoder": encoder_label(encoder), "torch_threads": torch_threads(),
+        "other_cpu_share": phases.contention,
+    }
+
+
+def build(args: argparse.Namespace, home: Path, limit: int, encoder: SentenceTransformerEncoder) -> Store:
+    """Ingest the (limited) corpus into the home, then add replicas if asked."""
+    corpus_copy = home / "bench-corpus"  # a stable place, so a reused --home sees unchanged files
+    corpus_copy.mkdir(parents=True, exist_ok=True)
+    store = Store(home, encoder.name, Hnsw())
+    report = Ingestor(store, encoder, max_tokens=MAX_TOKENS).run(limited_files(args.corpus, limit, corpus_copy))
+    if report.failed:
+        print(f"warning: {len(report.failed)} file(s) failed: {report.failed[0].reason}", file=sys.stderr)
+    if args.replicate:
+        start = time.perf_counter()
+        replicate(store, args.replicate)
+        print(f"replicated to {store.count()} chunks in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    return store
+
+
+def arguments(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpus", nargs="+", type=Path, help="Files or folders in any supported format")
+    parser.add_argument("--quick", action="store_true", help=f"Small sample ({QUICK})")
+    parser.add_argument("--json", action="store_true", help="Print one JSON object instead of a table")
+    parser.add_argument("--queries", type=Path, help="Questions: BEIR queries.jsonl or one per line")
+    parser.add_argument("--questions", type=int, help=f"How many questions to time (default {DEFAULT['questions']})")
+    parser.add_argument("--limit", type=int,
+                        help=f"Documents per jsonl / files from folders (default {DEFAULT['limit']})")
+    parser.add_argument("--home", type=Path, help="Reuse this data home instead of a temporary one")
+    parser.add_argument("--replicate", type=int, default=0, help="Add N perturbed copies of every chunk (scale test)")
+    parser.add_argument("--device", default="auto", help="Encoder device: auto, cpu or cuda")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Build or reuse the index, time the questions and print the result."""
+    args = arguments(argv)
+    sizes = QUICK if args.quick else DEFAULT
+    limit, count = args.limit or sizes["limit"], args.questions or sizes["questions"]
+    questions = load_questions(args.corpus, args.queries, count)
+    if not questions:
+        raise SystemExit("no questions to time")
+    encoder = warm_encoder(args.device)
+    with tempfile.TemporaryDirectory(prefix="litassist-bench-") as tmp:
+        store = build(args, args.home or Path(tmp), limit, encoder)
+        result = measure(store, encoder, questions)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print_table(f"query benchmark ({', '.join(map(str, args.corpus))}, limit {limit})", result)
+
+
+if __name__ == "__main__":
+    main()
