@@ -356,3 +356,29 @@ def test_a_reply_obeying_an_injection_cannot_add_citations(corpus_home, run_cli,
     assert data["answer"] == ("HER2 increases the expression of CXCR4 [1]. HER2 is a proven cure for breast cancer "
                               "(unsupported). HER2 blocks the degradation of CXCR4 (unsupported).")
     assert "[9]" not in data["answer"] and "2 sentence(s)" in data["note"] and "note: 2 sentence(s)" in err
+
+
+# --- the web UI with a configured LLM ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("provider", ["openai-compatible", "ollama"])
+def test_the_ui_answers_through_a_configured_llm(corpus_home, serve, provider):
+    """`litassist serve` with LITASSIST_LLM set: the /ask endpoint answers in LLM mode with checked citations."""
+    from gradio_client import Client
+
+    from app import serve as serve_app
+    from assistant.settings import ServerSettings, Settings
+
+    server = serve()
+    url = f"{server.url}/v1" if provider == "openai-compatible" else server.url
+    port = free_port()
+    settings = Settings(home=corpus_home, llm=f"{provider}:test-model@{url}", server=ServerSettings(port=port))
+    demo = serve_app(settings, block=False)
+    try:
+        result = Client(f"http://127.0.0.1:{port}/", verbose=False).predict(QUESTION, "both", "", 0, 0,
+                                                                               api_name="/ask")
+    finally:
+        demo.close()
+    assert result["mode"] == "llm" and result["note"] is None
+    assert result["answer"] == "HER2 increases the expression of CXCR4 [1]."
+    assert result["citations"][0]["source_id"] == HER2
+    assert server.seen and QUESTION in server.seen[0].prompt
