@@ -70,12 +70,22 @@ def chunk_id(source_id: str, position: int, text: str, context: str) -> str:
     return digest[:24]
 
 
-def figure_context(figure: Figure) -> str:
+def figure_context(figure: Figure, max_genes: int = MAX_CONTEXT_GENES) -> str:
     """Searchable, non-quotable context of a figure: title, paper title and genes."""
     lines = [f"Figure {figure.label}: {figure.figtitle or ''}".strip(), figure.papertitle or ""]
-    if figure.genes:
-        lines.append("Genes: " + ", ".join(figure.genes[:MAX_CONTEXT_GENES]))
+    if figure.genes and max_genes > 0:
+        lines.append("Genes: " + ", ".join(figure.genes[:max_genes]))
     return "\n".join(line for line in lines if line)
+
+
+def bounded_context(figure: Figure, limit: int, count: TokenCounter) -> str:
+    """Figure context cut to at most `limit` tokens by listing fewer genes, so the caption stays in the window."""
+    genes = MAX_CONTEXT_GENES
+    context = figure_context(figure, genes)
+    while count(context) > limit and genes > 0:
+        genes //= 2
+        context = figure_context(figure, genes)
+    return context
 
 
 def sections(record: Record) -> list[tuple[str, int | None]]:
@@ -89,7 +99,9 @@ def sections(record: Record) -> list[tuple[str, int | None]]:
 
 def chunk_record(record: Record, max_tokens: int = 200, count: TokenCounter = approx_tokens) -> list[Chunk]:
     """Chunk one record; each chunk keeps the record's id, kind and its title or figure context."""
-    context = figure_context(record) if isinstance(record, Figure) else (record.title or "")
+    # Context may take at most half the window: the model reads only 256 tokens, and the quotable text must fit.
+    context = (bounded_context(record, max_tokens // 2, count) if isinstance(record, Figure)
+               else record.title or "")
     # The context is embedded with every chunk, so it shares the model's window with the text.
     budget = max(32, max_tokens - count(context))
     chunks: list[Chunk] = []

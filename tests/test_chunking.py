@@ -41,3 +41,12 @@ def test_figure_chunk_carries_title_and_genes_and_ids_are_stable(encoder):
 def test_pdf_pages_keep_their_numbers():
     paper = Paper(source_id="pdf", title="T", body=["First page text.", "", "Third page text."])
     assert [(c.page, c.text) for c in chunk_record(paper)] == [(1, "First page text."), (3, "Third page text.")]
+
+
+def test_long_gene_lists_never_push_figure_text_out_of_the_window(encoder):
+    genes = [f"MAP{i}K{i % 7}" for i in range(200)]
+    fig = Figure(source_id="F9", figid="F9", number="F1", figtitle="A crowded kinase map",
+                 caption="Kinase signalling converges on ERK. " * 20, genes=genes, papertitle="A paper")
+    chunks = chunk_record(fig, max_tokens=200, count=encoder.count_tokens)
+    assert all(encoder.count_tokens(c.search_text) <= 200 for c in chunks)
+    assert all(encoder.count_tokens(c.context) <= 100 for c in chunks) and "Genes: MAP0K0" in chunks[0].context
