@@ -41,8 +41,14 @@ def build_app(components: Components) -> gr.Blocks:
     llm = components.chat_model()  # None unless LITASSIST_LLM is set: then every answer goes through it
     ingest_lock = threading.Lock()  # one ingest at a time; chats keep reading meanwhile
 
+    def sync() -> None:
+        """Chroma server mode: take in what other machines wrote since the last question."""
+        if settings.store.chroma_url and not ingest_lock.locked():  # our own ingest rebuilds BM25 when it ends
+            store.refresh()
+
     def ask_json(question: str, kind: str = "both", organism: str = "", year_min: float = 0, year_max: float = 0) -> dict:
         """API: one question -> the same JSON as `litassist ask --json`."""
+        sync()
         retriever = components.retriever(filters(kind, organism, year_min, year_max))
         return answer(question, retriever, llm=llm, settings=settings.answer).model_dump()
 
@@ -52,6 +58,7 @@ def build_app(components: Components) -> gr.Blocks:
         if not message.strip() or store.count() == 0:
             yield history + [{"role": "assistant", "content": EMPTY if store.count() == 0 else WELCOME}], "", "", None, None
             return
+        sync()
         result = answer(message, components.retriever(filters(kind, organism, year_min, year_max)), llm=llm,
                         settings=settings.answer)
         records = {c.source_id: store.record(c.source_id) for c in result.citations}
@@ -159,8 +166,10 @@ def settings_markdown(components: Components) -> str:
     """The settings a user may want to know, read-only."""
     s = components.settings
     mode = f"LLM ({s.llm})" if s.llm else "extractive (no LLM, offline)"
+    vectors = f"Chroma server at {s.store.chroma_url}" if s.store.chroma_url else "embedded Chroma (data home)"
     return (f"| setting | value |\n|---|---|\n| embedding model | `{components.encoder.name}` ({s.embedding.device}) |\n"
-            f"| answer mode | {mode} |\n| data home | `{s.home}` |\n| passages per answer | {s.retrieval.k} |\n"
+            f"| answer mode | {mode} |\n| data home | `{s.home}` |\n| vector store | {vectors} |\n"
+            f"| passages per answer | {s.retrieval.k} |\n"
             f"| chunks indexed | {components.store.count()} |\n\nChange settings with `LITASSIST_*` environment "
             "variables (see the README) and restart.")
 
@@ -171,7 +180,7 @@ def serve(settings: Settings | None = None, block: bool = True) -> gr.Blocks:
     server = settings.server
     auth = tuple(server.auth.split(":", 1)) if server.auth else None
     demo = build_app(Components(settings))
-    demo.queue(default_concurrency_limit=4).launch(
+    demo.queue(default_concurrency_limit=server.concurrency).launch(
         server_name=server.host, server_port=server.port, auth=auth, theme=THEME, css=CSS,
         max_file_size=f"{server.max_upload_mb}mb", show_error=True, footer_links=[], prevent_thread_lock=not block,
         quiet=not block)

@@ -9,7 +9,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from index.records import Passage
 
 from assistant.citations import body_text, number_sources
-from assistant.extractive import select
+from assistant.extractive import Floors, select
 from assistant.models import CANNOT_ANSWER, Answer, PassageOut
 from assistant.retrieval import HybridRetriever, passages_from
 from assistant.settings import AnswerSettings
@@ -27,10 +27,11 @@ def abstain(question: str, passages: list[Passage], mode: str = "extractive") ->
                   passages=passages_out(passages))
 
 
-def compose_extractive(question: str, passages: list[Passage], encoder: Any, settings: AnswerSettings) -> Answer:
-    """Quote the sentences that answer the question and cite each one."""
-    chosen = select(question, passages, encoder, settings.min_similarity, settings.max_sentences,
-                    settings.relative_cutoff)
+def compose_extractive(question: str, passages: list[Passage], encoder: Any, settings: AnswerSettings,
+                       synonyms: dict[str, list[str]] | None = None) -> Answer:
+    """Quote the sentences that answer the question and cite each one (a synonym counts as a mention)."""
+    floors = Floors(settings.min_similarity, settings.no_entity_min_similarity, settings.missing_min_similarity)
+    chosen = select(question, passages, encoder, floors, settings.max_sentences, settings.relative_cutoff, synonyms)
     if not chosen:
         return abstain(question, passages)
     sentences, citations = number_sources([(c.text, c.passage) for c in chosen])
@@ -38,17 +39,30 @@ def compose_extractive(question: str, passages: list[Passage], encoder: Any, set
                   sentences=sentences, citations=citations, passages=passages_out(passages))
 
 
+def retrieve_step(retriever: HybridRetriever) -> Runnable:
+    """question -> {question, passages, expansions}: the synonyms used are kept for the answer."""
+    def run(question: str) -> dict[str, Any]:
+        return {"question": question, "passages": passages_from(retriever.invoke(question)),
+                "expansions": retriever.expansions(question)}
+
+    return RunnableLambda(run)
+
+
+def with_expansions(result: Answer, expansions: dict[str, list[str]]) -> Answer:
+    """The answer, reporting which synonyms expanded the question."""
+    return result.model_copy(update={"expansions": expansions})
+
+
 def build_chain(retriever: HybridRetriever, settings: AnswerSettings, llm: Any = None) -> Runnable:
-    """question -> {question, passages} -> Answer, as a LangChain runnable."""
-    retrieve = RunnableLambda(lambda q: {"question": q, "passages": passages_from(retriever.invoke(q))})
+    """question -> {question, passages, expansions} -> Answer, as a LangChain runnable."""
     if llm is not None:
         from assistant.generate import compose_with_llm
 
-        return retrieve | RunnableLambda(
-            lambda x: compose_with_llm(x["question"], x["passages"], llm, retriever.encoder, settings))
-    compose = RunnableLambda(
-        lambda x: compose_extractive(x["question"], x["passages"], retriever.encoder, settings))
-    return retrieve | compose
+        return retrieve_step(retriever) | RunnableLambda(lambda x: with_expansions(
+            compose_with_llm(x["question"], x["passages"], llm, retriever.encoder, settings), x["expansions"]))
+    compose = RunnableLambda(lambda x: with_expansions(compose_extractive(
+        x["question"], x["passages"], retriever.encoder, settings, x["expansions"]), x["expansions"]))
+    return retrieve_step(retriever) | compose
 
 
 def answer(question: str, retriever: HybridRetriever, llm: Any = None,

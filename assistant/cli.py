@@ -34,26 +34,38 @@ _MARK = {"added": "+", "replaced": "~", "unchanged": "=", "failed": "!"}
 class Context:
     """What every command needs: settings and lazily built components."""
 
-    def __init__(self, home: Path | None, debug: bool) -> None:
-        self.settings = Settings(**({"home": home} if home else {}))
+    def __init__(self, home: Path | None, debug: bool, chroma_url: str | None = None) -> None:
+        settings = Settings(**({"home": home} if home else {}))
+        if chroma_url:  # the option beats LITASSIST_STORE__CHROMA_URL; the other store settings stay as set
+            store = settings.store.model_copy(update={"chroma_url": chroma_url})
+            settings = settings.model_copy(update={"store": store})
+        self.settings = settings
         self.components = Components(self.settings)
         self.debug = debug
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), help="Data home (env LITASSIST_HOME).")
+@click.option("--chroma-url", default=None, metavar="URL",
+              help="Use a `chroma run` server at http://HOST:PORT instead of the embedded database "
+                   "(env LITASSIST_STORE__CHROMA_URL).")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.pass_context
-def cli(ctx: click.Context, home: Path | None, debug: bool) -> None:
+def cli(ctx: click.Context, home: Path | None, chroma_url: str | None, debug: bool) -> None:
     """litassist: cited answers from your papers and pathway figures, offline."""
-    ctx.obj = Context(home, debug)
+    ctx.obj = Context(home, debug, chroma_url)
+
+
+def printable(text: str) -> str:
+    """Control characters escaped, so a file name or a reason quoting file content cannot forge lines or colours."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
 def print_outcome(outcome: FileOutcome) -> None:
     """One line per file, on stderr so --json output stays clean."""
     detail = f"{outcome.records} records, {outcome.chunks} chunks" if outcome.status in ("added", "replaced") else ""
-    reason = f": {outcome.reason}" if outcome.reason else ""
-    click.echo(f"{_MARK[outcome.status]} {outcome.status:<9} {outcome.file}{reason}"
+    reason = f": {printable(outcome.reason)}" if outcome.reason else ""
+    click.echo(f"{_MARK[outcome.status]} {outcome.status:<9} {printable(outcome.file)}{reason}"
                + (f" ({detail})" if detail else ""), err=True)
 
 
@@ -64,15 +76,22 @@ def print_outcome(outcome: FileOutcome) -> None:
 def ingest(obj: Context, paths: tuple[Path, ...], as_json: bool) -> None:
     """Add files and folders (recursively) to the index."""
     comp = obj.components
+    limits = obj.settings.ingest
+    if comp.store.recovered:
+        click.echo(f"note: an earlier ingest was interrupted while writing {len(comp.store.recovered)} file(s); "
+                   "their partial chunks were removed and they are ingested again", err=True)
     ingestor = Ingestor(comp.store, comp.encoder, max_tokens=obj.settings.chunking.max_tokens,
+                        flush_chunks=limits.flush_chunks, max_file_bytes=int(limits.max_file_mb * 1024 * 1024),
                         show_progress=sys.stderr.isatty(), on_outcome=print_outcome)
     report = ingestor.run(paths)
     counts = report.counts()
     if as_json:
         click.echo(json.dumps({**report.model_dump(), "counts": counts}, indent=2))
+    partial = len(report.problems) - counts["failed"]
     click.echo(", ".join(f"{n} {s}" for s, n in counts.items())
+               + (f"; {partial} went in with entries skipped" if partial else "")
                + f"; {report.embedded} chunks embedded, {report.reused} reused", err=True)
-    if report.failed:
+    if report.problems:  # a failed file, or a file that went in with some entries skipped
         sys.exit(EXIT_PARTIAL)
 
 
@@ -192,17 +211,19 @@ def serve(obj: Context, host: str | None, port: int | None, auth: str | None) ->
               show_default=True, help="Rankings to use: fused, BM25 only (no query vectors) or dense only.")
 @click.option("--offcorpus", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="File of questions the corpus cannot answer (one per line): also report how often we abstain.")
+@click.option("--questions", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="TSV of 'question<TAB>source id' lines: score these over DATASET, any ingestible folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Data home; the index is cached under HOME/eval/<corpus hash>-<model>.")
 @click.pass_obj
-def eval_command(obj: Context, dataset: Path, split: str, mode: str, offcorpus: Path | None, as_json: bool,
-                 home: Path | None) -> None:
+def eval_command(obj: Context, dataset: Path, split: str, mode: str, offcorpus: Path | None,
+                 questions: Path | None, as_json: bool, home: Path | None) -> None:
     """Score retrieval and citations on a BEIR folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv)."""
     from assistant.evaluate import evaluate, render  # ir-measures loads only for this command
 
     settings = obj.settings.model_copy(update={"home": home}) if home else obj.settings
-    result = evaluate(dataset, split, mode, settings, offcorpus)
+    result = evaluate(dataset, split, mode, settings, offcorpus, questions)
     click.echo(json.dumps(result, indent=2) if as_json else render(result))
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import ir_measures
-from ir_measures import RR, R, nDCG
+from ir_measures import RR, R, Success, nDCG
 from tqdm import tqdm
 
 from index.embedding import model_slug
@@ -23,8 +24,10 @@ from assistant.retrieval import HybridRetriever, Mode
 from assistant.settings import Settings
 
 # Our key -> the ir-measures measure that computes it (pytrec_eval underneath).
-MEASURES = {"ndcg@10": nDCG @ 10, "recall@10": R @ 10, "recall@100": R @ 100, "mrr@10": RR @ 10}
+MEASURES = {"ndcg@10": nDCG @ 10, "recall@10": R @ 10, "recall@100": R @ 100, "mrr@10": RR @ 10,
+            "hit@1": Success @ 1, "hit@3": Success @ 3}
 LABELS = {"ndcg@10": "nDCG@10", "recall@10": "Recall@10", "recall@100": "Recall@100", "mrr@10": "MRR@10",
+          "hit@1": "retrieval hit@1", "hit@3": "retrieval hit@3",
           "cite_hit@1": "citation hit@1", "cite_hit@3": "citation hit@3", "abstain_rate": "abstention rate",
           "offcorpus_abstain_rate": "off-corpus abstention"}
 
@@ -85,9 +88,31 @@ def load_dataset(folder: Path, split: str = "dev") -> Dataset:
     return Dataset(folder.resolve().name, need(folder / "corpus.jsonl"), {q: queries[q] for q in qrels}, qrels)
 
 
+def load_question_set(folder: Path, path: Path) -> Dataset:
+    """Questions with the source each should find ('question<TAB>source_id' lines) over any ingestible folder."""
+    rows = [line.split("\t") for line in need(path).read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")]
+    rows = [r for r in rows if len(r) >= 2 and r[0].strip().lower() != "question"]
+    if not rows:
+        raise DatasetError(f"{path}: no 'question<TAB>source id' lines")
+    ids = [f"q{i}" for i in range(1, len(rows) + 1)]
+    return Dataset(folder.resolve().name, folder, {q: r[0].strip() for q, r in zip(ids, rows)},
+                   {q: {r[1].strip(): 1} for q, r in zip(ids, rows)})
+
+
+def corpus_hash(path: Path) -> str:
+    """Content hash of a corpus file, or of every file (name and bytes) under a folder."""
+    if path.is_file():
+        return file_hash(path)
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(f"{file.relative_to(path)}\0{file_hash(file)}\n".encode())
+    return digest.hexdigest()
+
+
 def index_home(base: Path, corpus: Path, model: str) -> Path:
     """One data home per corpus content and model, so re-running an evaluation embeds nothing."""
-    return base / "eval" / f"{file_hash(corpus)[:16]}-{model}"
+    return base / "eval" / f"{corpus_hash(corpus)[:16]}-{model}"
 
 
 def build_index(dataset: Dataset, settings: Settings) -> tuple[Components, IngestReport]:
@@ -97,7 +122,9 @@ def build_index(dataset: Dataset, settings: Settings) -> tuple[Components, Inges
     ingestor = Ingestor(comp.store, comp.encoder, max_tokens=settings.chunking.max_tokens,
                         show_progress=sys.stderr.isatty())
     report = ingestor.run([dataset.corpus])
-    if report.failed:
+    for failed in report.failed:  # a folder may hold a file that cannot load; the rest is still scored
+        print(f"warning: {failed.file}: {failed.reason}", file=sys.stderr)
+    if report.failed and comp.store.count() == 0:
         raise DatasetError(f"{dataset.corpus}: {report.failed[0].reason}")
     return comp, report
 
@@ -162,10 +189,10 @@ def offcorpus_abstain_rate(questions: list[str], retriever: HybridRetriever, set
 
 
 def evaluate(folder: Path, split: str = "dev", mode: Mode = "hybrid", settings: Settings | None = None,
-             offcorpus: Path | None = None) -> dict[str, float | int | str]:
-    """Index the corpus (cached), run every query of the split, and return the metrics."""
+             offcorpus: Path | None = None, questions: Path | None = None) -> dict[str, float | int | str]:
+    """Index the corpus (cached), run every query of the split (or of a question file), and return the metrics."""
     settings = settings or Settings()
-    dataset = load_dataset(Path(folder), split)
+    dataset = load_question_set(Path(folder), questions) if questions else load_dataset(Path(folder), split)
     comp, report = build_index(dataset, settings)
     print(f"index {comp.settings.home}: {report.embedded} chunks embedded, {report.reused} reused",
           file=sys.stderr)
@@ -174,7 +201,7 @@ def evaluate(folder: Path, split: str = "dev", mode: Mode = "hybrid", settings: 
     result: dict[str, float | int | str] = {
         **ir_metrics(dataset.qrels, {q: o.ranking for q, o in outcomes.items()}),
         **answer_metrics(dataset, outcomes), "n_queries": len(outcomes),
-        "retriever": mode, "dataset": dataset.name, "split": split,
+        "retriever": mode, "dataset": dataset.name, "split": questions.name if questions else split,
     }
     if offcorpus is not None:
         questions = read_questions(offcorpus)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import Stemmer
@@ -12,8 +13,13 @@ from index.chunking import split_sentences
 from index.embedding import Encoder
 from index.records import Passage
 
+from assistant.synonyms import is_common_word
+
 _STEM = Stemmer.Stemmer("english")
 _TOKEN = re.compile(r"[A-Za-z0-9α-ωΑ-Ω][A-Za-z0-9α-ωΑ-Ω\-–—/]*")
+_GREEK = str.maketrans({"α": "a", "β": "b", "γ": "g", "δ": "d", "ε": "e", "κ": "k"})
+_GREEK_WORD = re.compile(r"alpha|beta|gamma|delta|epsilon|kappa", re.IGNORECASE)
+_ROMAN = re.compile(r"(?=[IVX]{2,}$)X{0,3}(IX|IV|V?I{0,3})")
 # Words that shape a question but carry no topic: matching them proves nothing.
 QUESTION_WORDS = set("""
 a an the of in on at to for from by with without and or not no is are was were be been being do does did doing
@@ -22,14 +28,21 @@ affect affects affected effect effects role roles influence influences relate re
 about any some this that these those it its their there here into than then also such via per
 tell explain describe show shows shown mean means known much many more most
 """.split())
+# Capitalised abbreviations of places, settings and statistics, not of genes: an abstract may spell them out
+# ("United Kingdom", "intensive care unit"), so a quoted sentence need not repeat them.
+ABBREVIATIONS = set("""
+UK US USA EU NHS HMO ICU NICU PICU ED OR CI HR RR SD SE IQR AUC ROC MRI CT PET SPECT BMI QOL HRQOL RCT GP
+ECG EKG EEG WHO FDA NIH CDC
+""".split())
 
 
 @dataclass
 class Terms:
-    """What a question is about: named entities (genes, proteins) and other content-word stems."""
+    """What a question is about: named entities (genes, proteins), other content-word stems, entity synonyms."""
 
     entities: list[str]
     stems: set[str]
+    names: dict[str, list[str]] = field(default_factory=dict)  # entity -> its other names ('HER2' -> ERBB2, NEU)
 
 
 @dataclass
@@ -41,49 +54,108 @@ class Candidate:
     rank: int  # passage rank in retrieval
     index: int  # sentence order within the passage
     score: float = 0.0
+    similarity: float = 0.0
 
 
 def is_entity(token: str) -> bool:
-    """Gene/protein-like tokens: a digit or two capitals (HER2, CXCR4, JNK, NF-kB)."""
-    return any(c.isdigit() for c in token) or sum(c.isupper() for c in token) >= 2
+    """Gene/protein-like tokens: a digit or two capitals within one part (HER2, CXCR4, JNK, NF-kB; not Lloyd-Davies)."""
+    parts = re.split(r"[-–—/]", token)
+    return any(c.isdigit() for c in token) or any(sum(c.isupper() for c in p) >= 2 for p in parts)
 
 
 def split_joined(token: str) -> list[str]:
-    """'p53-MDM2' -> p53, MDM2; 'HER2-positive' -> HER2, positive; 'NF-kB' stays one token."""
-    parts = [p for p in re.split(r"[-–—/]", token) if p]
+    """'p53-MDM2' -> p53, MDM2; 'anti-CTLA-4' -> anti, CTLA-4; 'NF-kB', 'SDF-1', 'ERK1/2' stay whole."""
+    parts: list[str] = []
+    for sep, part in re.findall(r"([-–—/]*)([^-–—/]+)", token):
+        if parts and part[:1].isdigit():  # a number after a dash or slash belongs to its name: IL-6, ERK1/2
+            parts[-1] += sep + part
+        else:
+            parts.append(part)
     splittable = all(is_entity(p) or (p.islower() and len(p) >= 4) for p in parts)
     return parts if len(parts) > 1 and splittable and any(map(is_entity, parts)) else [token.strip("-")]
 
 
-def question_terms(question: str) -> Terms:
-    """Split a question into entities and the stems of its other content words."""
+def question_terms(question: str, synonyms: dict[str, list[str]] | None = None) -> Terms:
+    """Split a question into entities and the stems of its other content words; names with synonyms are entities."""
+    synonyms = synonyms or {}
     tokens = [part for t in _TOKEN.findall(question) for part in split_joined(t)]
-    entities = list(dict.fromkeys(t for t in tokens if t and is_entity(t)))
-    words = [t.lower() for t in tokens if t and not is_entity(t) and t.lower() not in QUESTION_WORDS and len(t) > 2]
-    return Terms(entities, set(_STEM.stemWords(words)))
+    entities = list(dict.fromkeys(t for t in tokens if t and (is_entity(t) or t in synonyms)))
+    words = [t.lower() for t in tokens
+             if t and t not in entities and t.lower() not in QUESTION_WORDS and len(t) > 2]
+    names = {e: synonyms.get(e, []) + variant_base(e) for e in entities}
+    return Terms(entities, set(_STEM.stemWords(words)), {e: n for e, n in names.items() if n})
 
 
-def mentions(text: str, entity: str) -> bool:
-    """Whole-token, case-insensitive mention ('HER2-mediated' mentions HER2)."""
-    # Any dash in the entity matches any dash in the text (NF-kB vs NF–kB).
-    pattern = re.sub(r"\\[-–—]|[-–—]", "[-–—]", re.escape(entity))
-    return re.search(rf"(?<![A-Za-z0-9]){pattern}(?![A-Za-z0-9])", text, re.IGNORECASE) is not None
+def variant_base(entity: str) -> list[str]:
+    """The name before a variant suffix, which texts often use alone: DENV-1 -> DENV, MUC1-C -> MUC1, G34R/V -> G34R."""
+    base = re.split(r"[-–—/](?=[^-–—/]*$)", entity)[0]
+    return [base] if base != entity and len(base) >= 3 and is_entity(base) else []
+
+
+@lru_cache(maxsize=8192)
+def fold(text: str) -> str:
+    """Greek letters and their names as one Latin letter, so NF-κB, NF-kappaB and NF-kB compare equal."""
+    return _GREEK_WORD.sub(lambda m: m.group(0)[0].lower(), text.translate(_GREEK))
+
+
+def _mention(text: str, name: str) -> bool:
+    """Whole-token mention; case-insensitive unless the name is an ordinary word ('TRAIL' is not 'trail')."""
+    # A dash in the name matches any dash, a space or none (NF-kB, NF–kB, NFkB); HER2 also matches HER-2.
+    pattern = re.sub(r"\\[-–—]|[-–—]", r"[-–—\\s]?", re.escape(fold(name)))
+    pattern = re.sub(r"(?<=[A-Za-z])(?=\d)", "[-–—]?", pattern)
+    flags = 0 if is_common_word(name) else re.IGNORECASE
+    return re.search(rf"(?<![A-Za-z0-9]){pattern}(?![A-Za-z0-9])", fold(text), flags) is not None
+
+
+def mentions(text: str, entity: str, names: list[str] | tuple[str, ...] = ()) -> bool:
+    """Whole-token mention of an entity or one of its other names ('HER2-mediated' mentions HER2)."""
+    return any(_mention(text, name) for name in (entity, *names))
 
 
 def coverage(text: str, terms: Terms) -> tuple[float, float]:
     """Share of the question's entities and content stems that a sentence contains."""
-    found = sum(mentions(text, e) for e in terms.entities)
+    found = sum(mentions(text, e, terms.names.get(e, ())) for e in terms.entities)
     entity_share = found / len(terms.entities) if terms.entities else 0.0
     stems = set(_STEM.stemWords([t.lower() for t in _TOKEN.findall(text)]))
     stem_share = len(terms.stems & stems) / len(terms.stems) if terms.stems else 0.0
     return entity_share, stem_share
 
 
+def ordinary(entity: str) -> bool:
+    """Years, counts, roman numerals and place/statistics abbreviations: not what a question is about."""
+    return entity[:1].isdigit() or _ROMAN.fullmatch(entity) is not None or entity.upper() in ABBREVIATIONS
+
+
+def strong(entity: str, terms: Terms) -> bool:
+    """A name the corpus should contain if it answers the question: has a digit (ZNF9137) or known synonyms."""
+    return any(c.isdigit() for c in entity) or entity in terms.names
+
+
+@dataclass
+class Requirement:
+    """The entities quoted sentences must name, and whether a strong entity is absent from every passage."""
+
+    terms: Terms
+    missing: list[str]
+
+
+def required(terms: Terms, passages: list[Passage]) -> Requirement:
+    """Keep the entities some retrieved passage names (title and genes count); report strong ones none names."""
+    texts = [p.chunk.search_text for p in passages]
+    present, missing = [], []
+    for entity in (e for e in terms.entities if not ordinary(e)):
+        if any(mentions(t, entity, terms.names.get(entity, ())) for t in texts):
+            present.append(entity)
+        elif strong(entity, terms):
+            missing.append(entity)
+    return Requirement(Terms(present, terms.stems, terms.names), missing)
+
+
 def answers_question(text: str, terms: Terms) -> bool:
     """A sentence must name the question's entities (two of them for a relation question)."""
     if terms.entities:
         needed = min(2, len(terms.entities))
-        return sum(mentions(text, e) for e in terms.entities) >= needed
+        return sum(mentions(text, e, terms.names.get(e, ())) for e in terms.entities) >= needed
     return coverage(text, terms)[1] > 0
 
 
@@ -106,32 +178,62 @@ def candidates(passages: list[Passage], terms: Terms) -> list[Candidate]:
     return found
 
 
-def score(question: str, found: list[Candidate], terms: Terms, encoder: Encoder) -> np.ndarray:
-    """Cosine similarity to the question, for each candidate."""
+def score(question: str, found: list[Candidate], terms: Terms, encoder: Encoder) -> None:
+    """Cosine similarity to the question, plus small bonuses for covering the question's terms."""
     vectors = encoder.encode([question] + [c.text for c in found])
-    similarity = vectors[1:] @ vectors[0]
-    for cand, sim in zip(found, similarity):
+    for cand, sim in zip(found, vectors[1:] @ vectors[0]):
         entity_share, stem_share = coverage(cand.text, terms)
         # Similarity decides; covering more of the question's terms breaks near-ties.
+        cand.similarity = float(sim)
         cand.score = float(sim) + 0.1 * entity_share + 0.1 * stem_share
-    return similarity
 
 
-def select(question: str, passages: list[Passage], encoder: Encoder, min_similarity: float,
-           max_sentences: int, relative_cutoff: float) -> list[Candidate]:
-    """The sentences to quote, in reading order; empty means the evidence is too weak."""
-    terms = question_terms(question)
-    found = candidates(passages, terms)
-    if not found:
-        return []
-    similarity = score(question, found, terms, encoder)
-    if float(similarity.max()) < min_similarity:
-        return []
+def reading_order(chosen: list[Candidate]) -> list[Candidate]:
+    """Sources in retrieval order (the best-ranked source is cited first), each source's sentences in text order."""
+    rank: dict[str, int] = {}
+    for cand in chosen:
+        sid = cand.passage.record.source_id
+        rank[sid] = min(rank.get(sid, cand.rank), cand.rank)
+    return sorted(chosen, key=lambda c: (rank[c.passage.record.source_id], c.passage.chunk.position, c.index))
+
+
+def pick(found: list[Candidate], max_sentences: int, relative_cutoff: float) -> list[Candidate]:
+    """The best-scoring sentences, plus the best one of the best-ranked passage that has a candidate."""
     best = max(c.score for c in found)
     chosen = sorted((c for c in found if c.score >= relative_cutoff * best), key=lambda c: -c.score)
     chosen = chosen[:max_sentences]
-    # Readable order: sources by their best quote, then each source's sentences in document order.
-    first = {}
-    for cand in chosen:
-        first.setdefault(cand.passage.record.source_id, len(first))
-    return sorted(chosen, key=lambda c: (first[c.passage.record.source_id], c.passage.chunk.position, c.index))
+    # Retrieval ranks whole passages (BM25 and dense, title included) better than one sentence's similarity
+    # does: the top passage leads the answer when it has a quotable sentence at all.
+    top = min(c.rank for c in found)
+    if all(c.rank != top for c in chosen):
+        lead = max((c for c in found if c.rank == top), key=lambda c: c.score)
+        chosen = [lead, *chosen[: max_sentences - 1]]
+    return chosen
+
+
+@dataclass
+class Floors:
+    """Least question-sentence similarity to quote a sentence, by how well the question's names are anchored."""
+
+    entities: float = 0.35  # the question's named entities appear in the sentence
+    no_entities: float = 0.40  # the question names nothing, so only the wording links them
+    missing: float = 0.65  # a gene-like name of the question appears in no retrieved passage
+
+    def pick(self, need: Requirement) -> float:
+        """The floor that applies to this question."""
+        if need.missing:
+            return max(self.missing, self.entities)
+        return self.entities if need.terms.entities else self.no_entities
+
+
+def select(question: str, passages: list[Passage], encoder: Encoder, floors: Floors, max_sentences: int,
+           relative_cutoff: float, synonyms: dict[str, list[str]] | None = None) -> list[Candidate]:
+    """The sentences to quote, in reading order; empty means the evidence is too weak."""
+    need = required(question_terms(question, synonyms), passages)
+    found = candidates(passages, need.terms)
+    if not found:
+        return []
+    score(question, found, need.terms, encoder)
+    floor = floors.pick(need)
+    found = [c for c in found if c.similarity >= floor]
+    return reading_order(pick(found, max_sentences, relative_cutoff)) if found else []

@@ -8,12 +8,14 @@ from functools import cached_property
 from langchain_core.language_models import BaseChatModel
 
 from index.bm25 import SearchFilter
-from index.embedding import SentenceTransformerEncoder
+from index.chroma_server import http_client
+from index.embedding import Encoder, make_encoder, model_slug, resolve_backend
 from index.store import Hnsw, Store
 
 from assistant.errors import SettingsError
 from assistant.llm import client_class, client_kwargs, first_line, parse_spec
 from assistant.retrieval import HybridRetriever
+from assistant.synonyms import SynonymTable, load_synonyms
 from assistant.settings import Settings
 
 
@@ -24,23 +26,48 @@ class Components:
     settings: Settings
 
     @cached_property
-    def encoder(self) -> SentenceTransformerEncoder:
-        """The embedding model (loaded lazily on first encode)."""
+    def encoder(self) -> Encoder:
+        """The embedding model (loaded, or exported for the onnx backends, lazily on first encode)."""
         s = self.settings.embedding
-        return SentenceTransformerEncoder(s.model, device=s.device, batch_size=s.batch_size)
+        backend = resolve_backend(s.backend, s.device)
+        if s.backend == "auto" and backend == "onnx-int8" and self._fp32_index_only():
+            backend = "onnx"  # an index built with fp32 vectors keeps working: the same vectors, without torch
+        return make_encoder(backend, s.model, device=s.device, batch_size=s.batch_size, cache_dir=s.export_dir)
+
+    def _fp32_index_only(self) -> bool:
+        """The embedded database holds this model's fp32 chunks and no int8 ones (built before int8 was the default)."""
+        if self.settings.store.chroma_url or not (self.settings.home / "chroma").is_dir():
+            return False
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        # the same settings as Store's client: Chroma shares one instance per path and refuses different ones
+        client = chromadb.PersistentClient(path=str(self.settings.home / "chroma"),
+                                           settings=ChromaSettings(anonymized_telemetry=False))
+        counts = {c.name: c.count() for c in client.list_collections()}
+        fp32 = f"chunks-{model_slug(self.settings.embedding.model)}"
+        return counts.get(fp32, 0) > 0 and counts.get(f"{fp32}-int8", 0) == 0
 
     @cached_property
     def store(self) -> Store:
         """The Chroma + BM25 store under the data home."""
         s = self.settings.store
         hnsw = Hnsw(ef_construction=s.ef_construction, ef_search=s.ef_search, max_neighbors=s.max_neighbors)
-        return Store(self.settings.home, self.encoder.name, hnsw)
+        client = http_client(s.chroma_url) if s.chroma_url else None  # None: the embedded database under home
+        return Store(self.settings.home, self.encoder.name, hnsw, client=client)
 
     def retriever(self, where: SearchFilter | None = None, k: int | None = None) -> HybridRetriever:
         """A hybrid retriever over the store."""
         r = self.settings.retrieval
         return HybridRetriever(store=self.store, encoder=self.encoder, k=k or r.k, candidates=r.candidates,
-                               rrf_k=r.rrf_k, where=where)
+                               rrf_k=r.rrf_k, fusion=r.fusion, dense_weight=r.dense_weight, where=where,
+                               synonyms=self.synonyms if r.synonyms else None,
+                               expand_dense=r.expand_dense)
+
+    @cached_property
+    def synonyms(self) -> SynonymTable:
+        """Built-in gene synonyms, the configured HGNC file, and aliases learned from indexed PFOCR figures."""
+        return load_synonyms(self.settings.retrieval.synonyms_file, self.store)
 
     def chat_model(self, spec: str | None = None) -> BaseChatModel | None:
         """The chat model named by spec (else settings.llm); None means answer extractively."""

@@ -56,3 +56,5 @@ class Answer(BaseModel):
     sentences: list[AnswerSentence] = []
     citations: list[Citation] = []
     passages: list[PassageOut] = []
+    expansions: dict[str, list[str]] = Field(
+        default_factory=dict, description="Question terms expanded with synonyms for retrieval, e.g. {'HER2': ['ERBB2', 'NEU']}")

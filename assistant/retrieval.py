@@ -13,6 +13,8 @@ from pydantic import ConfigDict
 from index.bm25 import SearchFilter
 from index.records import Passage
 
+from assistant.synonyms import bm25_terms
+
 
 Mode = Literal["hybrid", "bm25", "dense"]
 Aggregate = Literal["rrf", "max"]
@@ -75,7 +77,7 @@ def passages_from(documents: list[Document]) -> list[Passage]:
 
 
 class HybridRetriever(BaseRetriever):
-    """BM25 ∪ dense candidates from the store, fused by reciprocal rank."""
+    """BM25 ∪ dense candidates from the store, fused by reciprocal rank or by a weighted sum of scaled scores."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -84,24 +86,40 @@ class HybridRetriever(BaseRetriever):
     k: int = 8
     candidates: int = 50
     rrf_k: int = 60
+    fusion: Fusion = "convex"  # search(): how the chunk rankings are fused (settings.retrieval.fusion)
+    dense_weight: float = 0.5  # convex fusion of chunks: the dense side's weight (BM25 gets the rest)
     where: SearchFilter | None = None
     mode: Mode = "hybrid"  # bm25 never encodes the query; dense skips BM25
     doc_aggregate: Aggregate = "rrf"  # documents(): fuse per-side best ranks, or take the best fused chunk
-    doc_fusion: Fusion = "rrf"  # documents() with doc_aggregate "rrf": RRF, or convex fusion of scaled scores
+    doc_fusion: Fusion = "convex"  # documents() with doc_aggregate "rrf": RRF, or convex fusion of scaled scores
     doc_dense_weight: float = 0.5  # convex fusion: the dense side's weight (BM25 gets the rest)
+    synonyms: Any = None  # a SynonymTable: BM25 queries get the other names of the question's genes
+    expand_dense: bool = False  # also append those names to the text the dense side encodes
+
+    def expansions(self, query: str) -> dict[str, list[str]]:
+        """The question's gene terms that have other names, with those names."""
+        return self.synonyms.expansions(query) if self.synonyms is not None else {}
 
     def rankings(self, query: str, depth: int, where: SearchFilter | None) -> list[list[Passage]]:
         """Chunk rankings of the sides the mode uses, dense first (fusion breaks ties by order)."""
+        extra = " ".join(bm25_terms(self.expansions(query)))
         out = []
         if self.mode != "bm25":
-            out.append(self.store.dense(self.encoder.encode([query])[0], depth, where))
+            text = f"{query} {extra}" if extra and self.expand_dense else query
+            out.append(self.store.dense(self.encoder.encode([text])[0], depth, where))
         if self.mode != "dense":
-            out.append(self.store.lexical(query, depth, where))
+            out.append(self.store.lexical(f"{query} {extra}" if extra else query, depth, where))
         return out
 
-    def fuse(self, rankings: list[list[Passage]], key: Callable[[Passage], str] = chunk_key) -> list[Passage]:
-        """RRF of several rankings; a single ranking keeps its own scores."""
-        return rankings[0] if len(rankings) == 1 else rrf(rankings, self.rrf_k, key)
+    def fuse(self, rankings: list[list[Passage]], key: Callable[[Passage], str] = chunk_key,
+             fusion: Fusion | None = None, dense_weight: float | None = None) -> list[Passage]:
+        """Fuse the dense and BM25 rankings (chunk settings unless given); a single ranking keeps its own scores."""
+        if len(rankings) == 1:
+            return rankings[0]
+        if (fusion or self.fusion) == "convex":  # rankings() puts dense first
+            weight = self.dense_weight if dense_weight is None else dense_weight
+            return convex(rankings, [weight, 1.0 - weight], key)
+        return rrf(rankings, self.rrf_k, key)
 
     def search(self, query: str, k: int | None = None, where: SearchFilter | None = None) -> list[Passage]:
         """The top-k fused passages for a query."""
@@ -114,9 +132,7 @@ class HybridRetriever(BaseRetriever):
         if self.doc_aggregate == "max":
             return best_per_source(self.fuse(rankings))
         per_source = [best_per_source(r) for r in rankings]
-        if self.doc_fusion == "convex" and len(per_source) == 2:  # rankings() puts dense first
-            return convex(per_source, [self.doc_dense_weight, 1.0 - self.doc_dense_weight], source_key)
-        return self.fuse(per_source, source_key)
+        return self.fuse(per_source, source_key, self.doc_fusion, self.doc_dense_weight)
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         """LangChain entry point."""

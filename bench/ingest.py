@@ -1,124 +1,36 @@
 """Ingest throughput: raw encoder speed vs. end-to-end ingest vs. unchanged re-ingest, on the same chunks.
 
-    python bench/ingest.py CORPUS_PATH... [--quick] [--json] [--limit N] [--device cpu|cuda|auto]
+    python bench/ingest.py CORPUS_PATH... [--quick] [--json] [--limit N] [--backend B] [--compare]
+                           [--rounds N] [--rechunk TOKENS] [--device cpu|cuda|auto]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
-import time
-from collections import defaultdict
-from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import assistant  # noqa: F401  (must come first: switches Hugging Face and Chroma to offline mode)
-from index.chunking import chunk_records
-from index.embedding import SentenceTransformerEncoder
-from index.errors import LoadError, PartialLoadError
-from index.ingest import Ingestor
-from index.loaders import iter_files, load_file
-from index.records import Chunk
-from index.store import Hnsw, Store
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling bench/common.py, however this is run
+
+from common import (BACKENDS, MAX_TOKENS, Phases, Stopwatch, encoder_label, limited_files,  # noqa: E402
+                    load_average, peak_rss_mib, print_table, torch_threads, warm_encoder)
+
+from index.chunking import chunk_records  # noqa: E402
+from index.embedding import Encoder  # noqa: E402
+from index.errors import LoadError, PartialLoadError  # noqa: E402
+from index.ingest import Ingestor  # noqa: E402
+from index.loaders import load_file  # noqa: E402
+from index.records import Chunk  # noqa: E402
+from index.store import Hnsw, Store  # noqa: E402
 
 QUICK_LIMIT = 40  # documents per jsonl / files from folders: ~100 chunks, under a minute per pass on 2 cores
 DEFAULT_LIMIT = 300  # ~750 scifact chunks: ~1 minute per pass on 2 cores
-MAX_TOKENS = 200  # ChunkingSettings.max_tokens default, so chunks match what `litassist ingest` makes
 
 
-class Stopwatch:
-    """Seconds spent inside wrapped methods, by label: shows where ingest time goes."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = defaultdict(float)
-
-    def wrap(self, obj: Any, attr: str, label: str) -> None:
-        """Replace obj.attr (on the instance only) with a timed pass-through."""
-        inner: Callable[..., Any] = getattr(obj, attr)
-
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            start = time.perf_counter()
-            try:
-                return inner(*args, **kwargs)
-            finally:
-                self.seconds[label] += time.perf_counter() - start
-
-        setattr(obj, attr, timed)
-
-
-def truncated_jsonl(path: Path, limit: int, folder: Path, tag: int) -> Path:
-    """A copy of the first `limit` non-blank lines of a jsonl corpus, so --limit caps documents."""
-    target = folder / f"{tag}-{path.stem}-first{limit}.jsonl"
-    lines = []
-    with path.open("rb") as handle:
-        for raw in handle:
-            if len(lines) >= limit:
-                break
-            if raw.strip():
-                lines.append(raw)
-    target.write_bytes(b"".join(lines))
-    return target
-
-
-def limited_files(paths: Iterable[Path], limit: int, folder: Path) -> list[Path]:
-    """Expand corpus paths to files: each jsonl cut to `limit` documents, at most `limit` other files."""
-    files: list[Path] = []
-    others = 0
-    for tag, path in enumerate(iter_files(Path(p) for p in paths)):
-        if path.suffix.lower() == ".jsonl":
-            files.append(truncated_jsonl(path, limit, folder, tag))
-        elif others < limit:
-            files.append(path)
-            others += 1
-    return files
-
-
-def warm_encoder(device: str) -> SentenceTransformerEncoder:
-    """Load the bundled model and run one small encode, so no timing below includes start-up."""
-    encoder = SentenceTransformerEncoder(device=device)
-    encoder.encode(["warm-up: BRCA1 regulates DNA repair."])
-    return encoder
-
-
-def encoder_label(encoder: SentenceTransformerEncoder) -> str:
-    """Model name plus the device it actually runs on."""
-    return f"{encoder.name} on {encoder.model.device}"
-
-
-def torch_threads() -> int:
-    """Intra-op threads torch uses (the CPU parallelism behind the encoder numbers)."""
-    import torch
-
-    return torch.get_num_threads()
-
-
-def cpu_snapshot() -> tuple[float, float, float]:
-    """(wall, machine-wide busy CPU seconds, this process's CPU seconds) for other_cpu_share()."""
-    own = sum(os.times()[:2])
-    try:
-        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    except (OSError, ValueError):  # not Linux: the share is then reported as None
-        return time.perf_counter(), float("nan"), own
-    # user..steal (guest time is already inside user); steal counts too: CPU this VM wanted and did not get
-    busy = sum(fields[:8]) - fields[3] - fields[4]
-    return time.perf_counter(), busy / os.sysconf("SC_CLK_TCK"), own
-
-
-def other_cpu_share(start: tuple[float, float, float]) -> float | None:
-    """Share of all cores that other processes used since `start`: on 2 cores any of it slows torch a lot."""
-    end = cpu_snapshot()
-    wall = end[0] - start[0]
-    if wall < 1.0:  # /proc/stat counts 10 ms ticks: a shorter phase cannot be judged
-        return None
-    share = ((end[1] - start[1]) - (end[2] - start[2])) / (wall * (os.cpu_count() or 1))
-    return None if share != share else round(max(share, 0.0), 3)
-
-
-def parse_and_chunk(files: list[Path], encoder: SentenceTransformerEncoder) -> tuple[int, list[Chunk]]:
+def parse_and_chunk(files: list[Path], encoder: Encoder) -> tuple[int, list[Chunk]]:
     """Records and unique chunks exactly as the Ingestor makes them (same loader, tokenizer and limit)."""
     documents, chunks, seen = 0, [], set()
     for path in files:
@@ -136,34 +48,12 @@ def parse_and_chunk(files: list[Path], encoder: SentenceTransformerEncoder) -> t
     return documents, chunks
 
 
-class Phases:
-    """Wall seconds of each timed phase, and the CPU share other processes took meanwhile."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-        self.contention: dict[str, float | None] = {}
-
-    def run(self, label: str, fn: Callable[[], Any]) -> Any:
-        """Call fn() as the phase `label` and return its result."""
-        start = cpu_snapshot()
-        result = fn()
-        self.seconds[label] = time.perf_counter() - start[0]
-        self.contention[label] = other_cpu_share(start)
-        return result
-
-    def warn_if_contended(self, limit: float = 0.05) -> None:
-        """Say so on stderr when other processes competed for the CPU: those numbers are low."""
-        busy = {k: v for k, v in self.contention.items() if v is not None and v > limit}
-        if busy:
-            print(f"warning: other processes used CPU during {busy}; timings are pessimistic", file=sys.stderr)
-
-
-def ingest_pass(files: list[Path], store: Store, encoder: SentenceTransformerEncoder) -> Any:
+def ingest_pass(files: list[Path], store: Store, encoder: Encoder, max_tokens: int = MAX_TOKENS) -> Any:
     """One Ingestor pass over the files."""
-    return Ingestor(store, encoder, max_tokens=MAX_TOKENS).run(files)
+    return Ingestor(store, encoder, max_tokens=max_tokens).run(files)
 
 
-def measure(files: list[Path], encoder: SentenceTransformerEncoder, home: Path) -> dict[str, Any]:
+def measure(files: list[Path], encoder: Encoder, home: Path, rechunk_tokens: int | None) -> dict[str, Any]:
     """Raw encode, first ingest and re-ingest of the same files, with a breakdown of the first ingest."""
     phases = Phases()
     documents, chunks = phases.run("parse_chunk", lambda: parse_and_chunk(files, encoder))
@@ -181,19 +71,34 @@ def measure(files: list[Path], encoder: SentenceTransformerEncoder, home: Path) 
         print(f"warning: {len(first.failed)} file(s) failed: {first.failed[0].reason}", file=sys.stderr)
     if first.embedded != len(chunks):
         print(f"warning: ingest embedded {first.embedded} chunks, raw pass had {len(chunks)}", file=sys.stderr)
+    breakdown = dict(watch.seconds)
     again = phases.run("reingest", lambda: ingest_pass(files, store, encoder))
     if again.embedded != 0:
         raise SystemExit(f"re-ingest of an unchanged corpus embedded {again.embedded} chunks (expected 0)")
-    phases.warn_if_contended()
-    return summary(phases, watch, documents, len(chunks), store.count(), encoder)
+    result = summary(phases, breakdown, documents, len(chunks), store.count(), encoder)
+    if rechunk_tokens:
+        result["rechunk"] = rechunk(files, store, encoder, rechunk_tokens, phases)
+    result["other_cpu_share"] = phases.contention
+    return result
 
 
-def summary(phases: Phases, watch: Stopwatch, documents: int, chunks: int, stored: int,
-            encoder: SentenceTransformerEncoder) -> dict[str, Any]:
+def rechunk(files: list[Path], store: Store, encoder: Encoder, tokens: int, phases: Phases) -> dict[str, Any]:
+    """Ingest the same files with another chunk budget, then with the default one again (the vector cache's case)."""
+    out: dict[str, Any] = {"max_tokens": tokens}
+    for label, budget in (("changed", tokens), ("back", MAX_TOKENS)):
+        report = phases.run(f"rechunk_{label}", lambda b=budget: ingest_pass(files, store, encoder, b))
+        seconds = phases.seconds[f"rechunk_{label}"]
+        out[label] = {"embedded": report.embedded, "reused": report.reused, "seconds": round(seconds, 3),
+                      "speedup_vs_first_ingest": round(phases.seconds["ingest"] / seconds, 1)}
+    return out
+
+
+def summary(phases: Phases, watched: dict[str, float], documents: int, chunks: int, stored: int,
+            encoder: Encoder) -> dict[str, Any]:
     """The result object: headline rates first, then the detail behind them."""
     secs = phases.seconds
-    breakdown = {k: round(v, 2) for k, v in sorted(watch.seconds.items())}
-    breakdown["other_s"] = round(secs["ingest"] - sum(watch.seconds.values()), 2)  # hashing, parsing, chunking
+    breakdown = {k: round(v, 2) for k, v in sorted(watched.items())}
+    breakdown["other_s"] = round(secs["ingest"] - sum(watched.values()), 2)  # hashing, parsing, chunking
     raw_rate, ingest_rate = chunks / secs["raw_encode"], chunks / secs["ingest"]
     return {
         "raw_chunks_per_s": round(raw_rate, 2), "ingest_chunks_per_s": round(ingest_rate, 2),
@@ -201,21 +106,29 @@ def summary(phases: Phases, watch: Stopwatch, documents: int, chunks: int, store
         "encoder": encoder_label(encoder), "torch_threads": torch_threads(),
         "documents": documents, "chunks": chunks, "stored": stored,
         "seconds": {k: round(v, 3) for k, v in secs.items()}, "ingest_breakdown": breakdown,
-        "other_cpu_share": phases.contention,
+        "peak_rss_mib": peak_rss_mib(), "load_average_1m": load_average(),
     }
 
 
-def print_table(title: str, rows: dict[str, Any]) -> None:
-    """A plain two-column table; nested dicts become indented rows."""
-    print(title)
-    width = max(len(k) for k in rows) + 4
-    for key, value in rows.items():
-        if isinstance(value, dict):
-            print(f"  {key}")
-            for sub, val in value.items():
-                print(f"    {sub:<{width - 2}}{val}")
-        else:
-            print(f"  {key:<{width}}{value}")
+def compare(texts: list[str], device: str, rounds: int) -> dict[str, Any]:
+    """Raw chunks/s of every backend on the same texts (best of `rounds`, backends alternating), vs torch."""
+    encoders = {name: warm_encoder(name, device) for name in BACKENDS}
+    phases = Phases()
+    best, per_cpu = {name: 0.0 for name in BACKENDS}, {name: 0.0 for name in BACKENDS}
+    for round_no in range(rounds):
+        for name, encoder in encoders.items():
+            label = f"{name}#{round_no + 1}"
+            encoder.encode(texts[: encoder.batch_size])  # one full batch: steady state
+            phases.run(label, lambda e=encoder: e.encode(texts))
+            best[name] = max(best[name], len(texts) / phases.seconds[label])
+            per_cpu[name] = max(per_cpu[name], len(texts) / phases.cpu_seconds[label])
+    phases.warn_if_contended()
+    return {"chunks": len(texts), "rounds": rounds,
+            "raw_chunks_per_s": {k: round(v, 2) for k, v in best.items()},
+            "speedup_vs_torch": {k: round(v / best["torch"], 2) for k, v in best.items()},
+            "chunks_per_cpu_s": {k: round(v, 2) for k, v in per_cpu.items()},
+            "cpu_speedup_vs_torch": {k: round(v / per_cpu["torch"], 2) for k, v in per_cpu.items()},
+            "other_cpu_share": phases.contention}
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -226,6 +139,12 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", action="store_true", help="Print one JSON object instead of a table")
     parser.add_argument("--limit", type=int, default=None,
                         help=f"Documents per jsonl corpus and files from folders (default {DEFAULT_LIMIT})")
+    parser.add_argument("--backend", choices=BACKENDS, default="torch", help="Encoder backend for the ingest passes")
+    parser.add_argument("--compare", action="store_true",
+                        help="Also time the raw encode of every backend on the same chunks (adds `backends`)")
+    parser.add_argument("--rounds", type=int, default=2, help="--compare: passes per backend, best one kept")
+    parser.add_argument("--rechunk", type=int, metavar="TOKENS",
+                        help="Then re-ingest with this chunk budget and back to the default (adds `rechunk`)")
     parser.add_argument("--device", default="auto", help="Encoder device: auto, cpu or cuda")
     return parser.parse_args(argv)
 
@@ -234,10 +153,16 @@ def main(argv: list[str] | None = None) -> None:
     """Run the benchmark and print the result."""
     args = arguments(argv)
     limit = args.limit or (QUICK_LIMIT if args.quick else DEFAULT_LIMIT)
-    encoder = warm_encoder(args.device)
+    encoder = warm_encoder(args.backend, args.device)
     with tempfile.TemporaryDirectory(prefix="litassist-bench-") as tmp:
         files = limited_files(args.corpus, limit, Path(tmp))
-        result = measure(files, encoder, Path(tmp) / "home")
+        result = measure(files, encoder, Path(tmp) / "home", args.rechunk)
+        if args.compare:
+            _, chunks = parse_and_chunk(files, encoder)
+            result["backends"] = compare([c.search_text for c in chunks], args.device, args.rounds)
+    if any(v is not None and v > 0.05 for v in result["other_cpu_share"].values()):
+        print(f"warning: other processes used CPU: {result['other_cpu_share']}; timings are pessimistic",
+              file=sys.stderr)
     if args.json:
         print(json.dumps(result))
     else:

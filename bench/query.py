@@ -1,7 +1,8 @@
 """Query latency (hybrid retrieval, extractive answers, filtered retrieval) and HNSW recall@10.
 
     python bench/query.py CORPUS_PATH... [--quick] [--json] [--queries FILE] [--limit N] [--home DIR]
-                          [--questions N] [--replicate N]
+                          [--questions N] [--replicate N] [--noise X] [--backend B] [--ef-search N]
+                          [--max-neighbors M] [--ef-construction N] [--sweep 64,128,...]
 """
 
 from __future__ import annotations
@@ -15,23 +16,24 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling bench/ingest.py, however this is run
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling bench/common.py, however this is run
 
-import assistant  # noqa: F401  (must come first: switches Hugging Face and Chroma to offline mode)
-import numpy as np
-from ingest import MAX_TOKENS, Phases, encoder_label, limited_files, print_table, torch_threads, warm_encoder
+from common import (BACKENDS, EXPORT_DIR, MAX_TOKENS, Phases, encoder_label, limited_files,  # noqa: E402
+                    load_average, peak_rss_mib, print_table, torch_threads)
 
-from assistant.answer import answer
-from assistant.retrieval import HybridRetriever
-from index.bm25 import SearchFilter
-from index.chunking import chunk_id
-from index.embedding import SentenceTransformerEncoder
-from index.ingest import Ingestor
-from index.store import Entry, Hnsw, Store, passage_of
+import numpy as np  # noqa: E402
+
+from assistant.answer import answer  # noqa: E402
+from assistant.factory import Components  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
+from index.bm25 import SearchFilter  # noqa: E402
+from index.chunking import chunk_id  # noqa: E402
+from index.ingest import Ingestor  # noqa: E402
+from index.store import Entry, Store, passage_of  # noqa: E402
 
 QUICK = {"limit": 60, "questions": 10}
 DEFAULT = {"limit": 500, "questions": 100}
-NOISE = 0.3  # norm of the noise added to a replica's vector: cosine ~0.96 to its original
+NOISE = 0.3  # default norm of the noise added to a replica's vector: cosine ~0.96 to its original
 GENERIC_QUESTIONS = [
     "What is the role of BRCA1 in DNA repair?",
     "How does TP53 mutation affect cancer prognosis?",
@@ -71,13 +73,15 @@ def load_questions(corpus: list[Path], queries: Path | None, count: int) -> list
     return found[:count]
 
 
-def replicate(store: Store, copies: int, seed: int = 0) -> None:
+def replicate(store: Store, copies: int, noise: float = NOISE, seed: int = 0) -> None:
     """Write `copies` variants of every stored chunk straight into the store: about a tenth of the words
     dropped from the text and a small random offset on the vector, so the index grows without encoding."""
     rng = np.random.default_rng(seed)
     # originals only: a reused --home already holds replicas, which are rewritten (same seed, same ids)
     rows = sorted((r for r in all_rows(store, ["documents", "metadatas", "embeddings"]) if "#copy" not in r[2]["file"]),
                   key=lambda r: r[0])
+    if store.count() == len(rows) * (copies + 1):  # a reused --home that already holds these replicas
+        return
     for copy in range(1, copies + 1):
         files: dict[str, tuple[str, list, dict, list]] = {}
         for cid, doc, meta, vector in rows:
@@ -87,7 +91,7 @@ def replicate(store: Store, copies: int, seed: int = 0) -> None:
             chunk = original.chunk.model_copy(update={
                 "id": chunk_id(source, original.chunk.position, text, original.chunk.context),
                 "source_id": source, "text": text})
-            noisy = np.asarray(vector) + rng.normal(size=len(vector)) * NOISE / np.sqrt(len(vector))
+            noisy = np.asarray(vector) + rng.normal(size=len(vector)) * noise / np.sqrt(len(vector))
             _, chunks, records, vectors = files.setdefault(
                 f"{meta['file']}#copy{copy}", (f"{meta['file_hash']}-{copy}", [], {}, []))
             chunks.append(chunk)
@@ -109,25 +113,42 @@ def all_rows(store: Store, include: list[str], page: int = 1000) -> list[tuple]:
             return rows
 
 
-def hnsw_recall(store: Store, query_vectors: np.ndarray, k: int = 10) -> tuple[float, float]:
-    """Recall@k of Chroma's HNSW against brute-force cosine over all stored vectors: (tie-aware, strict ids).
+def exact_top(matrix: np.ndarray, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Brute-force cosine: (similarities to every row, index of the top k) per query vector."""
+    similarity = vectors @ matrix.T
+    return similarity, np.argsort(-similarity, axis=1)[:, :k]
 
-    Tie-aware counts a returned chunk as correct when it is at least as similar as the exact k-th: chunks with
-    identical vectors (e.g. figure chunks whose gene list fills the model window) make id sets arbitrary."""
+
+def hnsw_sweep(store: Store, query_vectors: np.ndarray, ef_values: list[int], k: int = 10) -> list[dict[str, Any]]:
+    """Recall@k of Chroma's HNSW against brute-force cosine, and the dense query's p50, per ef_search.
+
+    Tie-aware recall counts a returned chunk as correct when it is at least as similar as the exact k-th (chunks
+    with identical vectors make id sets arbitrary); `exact_spread` is the median gap between the exact 1st and
+    k-th similarity: the tighter the neighbourhoods, the harder HNSW's job."""
     rows = all_rows(store, ["embeddings"])
     position = {cid: i for i, (cid, _) in enumerate(rows)}
     matrix = np.asarray([vec for _, vec in rows], dtype=np.float32)
     matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
     k = min(k, len(rows))
-    tie_aware, strict = [], []
-    for vector in query_vectors:
-        similarity = matrix @ vector
-        exact = np.argsort(-similarity)[:k]
-        got = store.collection.query(query_embeddings=[vector.tolist()], n_results=k, include=["distances"])
-        found = [position[cid] for cid in got["ids"][0]]
-        tie_aware.append(sum(similarity[found] >= similarity[exact[-1]] - 1e-5) / k)
-        strict.append(len(set(exact) & set(found)) / k)
-    return float(np.mean(tie_aware)), float(np.mean(strict))
+    similarity, exact = exact_top(matrix, query_vectors, k)
+    spread = float(np.median([similarity[i, e[0]] - similarity[i, e[-1]] for i, e in enumerate(exact)]))
+    results = []
+    configured = store.collection.configuration["hnsw"]["ef_search"]
+    for ef in ef_values:
+        store.collection.modify(configuration={"hnsw": {"ef_search": ef}})
+        tie_aware, strict, times = [], [], []
+        for i, vector in enumerate(query_vectors):
+            start = time.perf_counter()
+            got = store.collection.query(query_embeddings=[vector.tolist()], n_results=k, include=["distances"])
+            times.append((time.perf_counter() - start) * 1000)
+            found = [position[cid] for cid in got["ids"][0]]
+            tie_aware.append(np.sum(similarity[i, found] >= similarity[i, exact[i, -1]] - 1e-5) / k)
+            strict.append(len(set(exact[i]) & set(found)) / k)
+        results.append({"ef_search": ef, "recall_at_10": round(float(np.mean(tie_aware)), 4),
+                        "recall_at_10_strict_ids": round(float(np.mean(strict)), 4),
+                        "query_p50_ms": round(float(np.median(times)), 2), "exact_spread": round(spread, 4)})
+    store.collection.modify(configuration={"hnsw": {"ef_search": configured}})
+    return results
 
 
 def latencies_ms(questions: list[str], call: Callable[[str], Any]) -> np.ndarray:
@@ -141,41 +162,74 @@ def latencies_ms(questions: list[str], call: Callable[[str], Any]) -> np.ndarray
     return np.asarray(times)
 
 
-def measure(store: Store, encoder: SentenceTransformerEncoder, questions: list[str]) -> dict[str, Any]:
-    """Latency percentiles of the three query paths and HNSW recall, over the same questions."""
-    retriever = HybridRetriever(store=store, encoder=encoder)  # RetrievalSettings defaults: k 8, 50 candidates
+def breakdown(comp: Components, questions: list[str], where: SearchFilter, depth: int) -> dict[str, float]:
+    """p50 ms of each step of one hybrid retrieval: question encode, dense and BM25 side (plain and filtered)."""
+    store, encoder = comp.store, comp.encoder
+    vectors = {q: encoder.encode([q])[0] for q in questions}
+    steps = {
+        "encode": lambda q: encoder.encode([q]),
+        "dense": lambda q: store.dense(vectors[q], depth),
+        "lexical": lambda q: store.lexical(q, depth),
+        "dense_filtered": lambda q: store.dense(vectors[q], depth, where),
+        "lexical_filtered": lambda q: store.lexical(q, depth, where),
+    }
+    return {f"{name}_p50_ms": round(float(np.median(latencies_ms(questions, step))), 2) for name, step in steps.items()}
+
+
+def measure(comp: Components, questions: list[str], ef_values: list[int]) -> dict[str, Any]:
+    """Latency percentiles of the three query paths, a per-step breakdown and HNSW recall, on the same questions."""
+    retriever = comp.retriever()  # the app's own retriever: k 8, 50 candidates per side, synonyms
     papers = SearchFilter(kind="paper")
+    settings = comp.settings.answer
     phases = Phases()
     retrieval = phases.run("retrieval", lambda: latencies_ms(questions, retriever.search))
-    answers = phases.run("answer", lambda: latencies_ms(questions, lambda q: answer(q, retriever)))
+    answers = phases.run("answer", lambda: latencies_ms(questions, lambda q: answer(q, retriever, settings=settings)))
     filtered = phases.run("filtered", lambda: latencies_ms(questions, lambda q: retriever.search(q, where=papers)))
-    recall, strict = hnsw_recall(store, encoder.encode(questions))
+    steps = phases.run("breakdown", lambda: breakdown(comp, questions, papers, retriever.candidates))
+    ef_default = comp.settings.store.ef_search
+    sweep = phases.run("hnsw", lambda: hnsw_sweep(comp.store, comp.encoder.encode(questions),
+                                                  sorted(set(ef_values) | {ef_default})))
+    at_default = next(row for row in sweep if row["ef_search"] == ef_default)
     phases.warn_if_contended()
     pct = lambda values, p: round(float(np.percentile(values, p)), 1)  # noqa: E731
     return {
-        "chunks": store.count(), "questions": len(questions),
+        "chunks": comp.store.count(), "questions": len(questions),
         "retrieval_p50_ms": pct(retrieval, 50), "retrieval_p95_ms": pct(retrieval, 95),
         "answer_p50_ms": pct(answers, 50), "answer_p95_ms": pct(answers, 95),
         "filtered_p50_ms": pct(filtered, 50), "filtered_p95_ms": pct(filtered, 95),
-        "hnsw_recall_at_10": round(recall, 4), "hnsw_recall_at_10_strict_ids": round(strict, 4),
-        "encoder": encoder_label(encoder), "torch_threads": torch_threads(),
+        "hnsw_recall_at_10": at_default["recall_at_10"],
+        "hnsw_recall_at_10_strict_ids": at_default["recall_at_10_strict_ids"],
+        "encoder": encoder_label(comp.encoder), "torch_threads": torch_threads(),
+        "hnsw": {"ef_search": ef_default, "max_neighbors": comp.settings.store.max_neighbors,
+                 "ef_construction": comp.settings.store.ef_construction},
+        "retrieval_breakdown": steps, "hnsw_sweep": sweep,
+        "peak_rss_mib": peak_rss_mib(), "load_average_1m": load_average(),
         "other_cpu_share": phases.contention,
     }
 
 
-def build(args: argparse.Namespace, home: Path, limit: int, encoder: SentenceTransformerEncoder) -> Store:
+def components(args: argparse.Namespace, home: Path) -> Components:
+    """The app's own factory, pointed at the bench home, backend and HNSW parameters."""
+    store = {k: v for k, v in (("ef_search", args.ef_search), ("max_neighbors", args.max_neighbors),
+                               ("ef_construction", args.ef_construction)) if v}
+    embedding = {"backend": args.backend, "device": args.device, "export_dir": EXPORT_DIR}
+    return Components(Settings(home=home, embedding=embedding, store=store))
+
+
+def build(args: argparse.Namespace, home: Path, limit: int) -> Components:
     """Ingest the (limited) corpus into the home, then add replicas if asked."""
     corpus_copy = home / "bench-corpus"  # a stable place, so a reused --home sees unchanged files
     corpus_copy.mkdir(parents=True, exist_ok=True)
-    store = Store(home, encoder.name, Hnsw())
-    report = Ingestor(store, encoder, max_tokens=MAX_TOKENS).run(limited_files(args.corpus, limit, corpus_copy))
+    comp = components(args, home)
+    comp.encoder.encode(["warm-up: BRCA1 regulates DNA repair."])  # model load (or export) is never timed
+    report = Ingestor(comp.store, comp.encoder, max_tokens=MAX_TOKENS).run(limited_files(args.corpus, limit, corpus_copy))
     if report.failed:
         print(f"warning: {len(report.failed)} file(s) failed: {report.failed[0].reason}", file=sys.stderr)
     if args.replicate:
         start = time.perf_counter()
-        replicate(store, args.replicate)
-        print(f"replicated to {store.count()} chunks in {time.perf_counter() - start:.0f} s", file=sys.stderr)
-    return store
+        replicate(comp.store, args.replicate, args.noise)
+        print(f"replicated to {comp.store.count()} chunks in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    return comp
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -190,6 +244,14 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
                         help=f"Documents per jsonl / files from folders (default {DEFAULT['limit']})")
     parser.add_argument("--home", type=Path, help="Reuse this data home instead of a temporary one")
     parser.add_argument("--replicate", type=int, default=0, help="Add N perturbed copies of every chunk (scale test)")
+    parser.add_argument("--noise", type=float, default=NOISE,
+                        help=f"Norm of the random offset on each replica's unit vector (default {NOISE})")
+    parser.add_argument("--backend", choices=("auto", *BACKENDS), default=Settings().embedding.backend,
+                        help="Encoder backend (default: the settings' default)")
+    parser.add_argument("--ef-search", type=int, help="HNSW ef_search (default: the settings' default)")
+    parser.add_argument("--max-neighbors", type=int, help="HNSW M for a new index (default: the settings')")
+    parser.add_argument("--ef-construction", type=int, help="HNSW ef_construction for a new index")
+    parser.add_argument("--sweep", default="64,128,256,512", help="ef_search values for the recall/latency sweep")
     parser.add_argument("--device", default="auto", help="Encoder device: auto, cpu or cuda")
     return parser.parse_args(argv)
 
@@ -202,10 +264,9 @@ def main(argv: list[str] | None = None) -> None:
     questions = load_questions(args.corpus, args.queries, count)
     if not questions:
         raise SystemExit("no questions to time")
-    encoder = warm_encoder(args.device)
     with tempfile.TemporaryDirectory(prefix="litassist-bench-") as tmp:
-        store = build(args, args.home or Path(tmp), limit, encoder)
-        result = measure(store, encoder, questions)
+        comp = build(args, args.home or Path(tmp), limit)
+        result = measure(comp, questions, [int(v) for v in args.sweep.split(",") if v])
     if args.json:
         print(json.dumps(result))
     else:

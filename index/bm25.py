@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 
 import bm25s
@@ -62,6 +62,7 @@ class Bm25Index:
         self.facts = facts
         self.model = model
         self.generation = generation
+        self._masks: dict[tuple, np.ndarray] = {}  # per filter: a Python pass over 100k chunks costs ~20-40 ms
 
     @classmethod
     def build(cls, ids: list[str], texts: list[str], facts: list[ChunkFacts], generation: str) -> Bm25Index:
@@ -99,6 +100,15 @@ class Bm25Index:
             return None
         return cls(meta["ids"], [ChunkFacts(**f) for f in meta["facts"]], model, meta["generation"])
 
+    def mask(self, where: SearchFilter) -> np.ndarray:
+        """1.0 for each chunk the filter admits, else 0.0; remembered for the few filters a session uses."""
+        key = astuple(where)
+        if key not in self._masks:
+            if len(self._masks) >= 16:
+                self._masks.pop(next(iter(self._masks)), None)
+            self._masks[key] = np.array([where.admits(f) for f in self.facts], dtype=np.float32)
+        return self._masks[key]
+
     def search(self, query: str, k: int, where: SearchFilter | None = None) -> list[tuple[str, float]]:
         """Top-k (chunk id, BM25 score) pairs with a positive score."""
         tokens = tokenize([query])
@@ -106,7 +116,7 @@ class Bm25Index:
             return []
         mask = None
         if where is not None and not where.empty:
-            mask = np.array([where.admits(f) for f in self.facts], dtype=np.float32)
+            mask = self.mask(where)
             if not mask.any():
                 return []
         k = min(k, len(self.ids))

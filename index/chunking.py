@@ -18,6 +18,11 @@ _NO_SPLIT_AFTER = re.compile(r"(?:\b(?:Figs|Refs|Eqs|Tabs|approx|ca|cf|resp|Supp
 _WORDPIECE = re.compile(r"\w+|[^\w\s]")
 # Genes listed in a figure chunk's searchable context; real PFOCR records can list hundreds.
 MAX_CONTEXT_GENES = 60
+# Control characters (a stray NUL in a text file, unmapped PDF glyphs) are never quotable text.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+# Characters per token of budget a chunk may hold at most: the tokenizer reads a long unbroken string (a pasted
+# sequence, base64) as one unknown token, so a token budget alone would let one chunk grow without bound.
+CHARS_PER_TOKEN = 8
 
 
 def approx_tokens(text: str) -> int:
@@ -27,7 +32,7 @@ def approx_tokens(text: str) -> int:
 
 def split_sentences(text: str) -> list[str]:
     """Split prose into sentences with a maintained splitter, mending splits after citation abbreviations."""
-    text = re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"\s+", " ", _CONTROL.sub(" ", text)).strip()
     if not text:
         return []
     sentences: list[str] = []
@@ -40,10 +45,21 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
+def bounded(count: TokenCounter) -> TokenCounter:
+    """A counter that also charges one token per CHARS_PER_TOKEN characters, so no chunk is unboundedly long."""
+    return lambda text: max(count(text), len(text) // CHARS_PER_TOKEN)
+
+
+def words_of(sentence: str, limit: int) -> list[str]:
+    """The sentence's words, a word longer than the whole character budget cut into pieces that fit."""
+    step = limit * CHARS_PER_TOKEN
+    return [word[i : i + step] for word in sentence.split() for i in range(0, len(word), step)]
+
+
 def split_long(sentence: str, limit: int, count: TokenCounter) -> list[str]:
     """Cut a sentence that alone exceeds the limit at word boundaries."""
     parts, current = [], []
-    for word in sentence.split():
+    for word in words_of(sentence, limit):
         if current and count(" ".join(current + [word])) > limit:
             parts.append(" ".join(current))
             current = []
@@ -55,6 +71,7 @@ def group_sentences(sentences: Iterable[str], limit: int, count: TokenCounter) -
     """Greedily pack whole sentences into pieces of at most `limit` tokens."""
     pieces: list[str] = []
     current: list[str] = []
+    count = bounded(count)
     for sentence in sentences:
         for part in split_long(sentence, limit, count) if count(sentence) > limit else [sentence]:
             if current and count(" ".join(current + [part])) > limit:
@@ -94,18 +111,21 @@ def sections(record: Record) -> list[tuple[str, int | None]]:
         return [(record.caption or record.figtitle or "", None)]
     # A PDF's abstract is also on its first page: index it once, with the page number.
     found = [(record.abstract, None)] if record.abstract and not record.body else []
-    return found + [(page, number) for number, page in enumerate(record.body, start=1) if page.strip()]
+    found += [(page, number) for number, page in enumerate(record.body, start=1) if page.strip()]
+    # Many MEDLINE and BibTeX records have no abstract: their title is then the only text to quote.
+    return found or ([(record.title, None)] if record.title else [])
 
 
 def chunk_record(record: Record, max_tokens: int = 200, count: TokenCounter = approx_tokens) -> list[Chunk]:
     """Chunk one record; each chunk keeps the record's id, kind and its title or figure context."""
     # Context may take at most half the window: the model reads only 256 tokens, and the quotable text must fit.
+    texts = sections(record)
     context = (bounded_context(record, max_tokens // 2, count) if isinstance(record, Figure)
-               else record.title or "")
+               else "" if texts == [(record.title, None)] else record.title or "")
     # The context is embedded with every chunk, so it shares the model's window with the text.
     budget = max(32, max_tokens - count(context))
     chunks: list[Chunk] = []
-    for text, page in sections(record):
+    for text, page in texts:
         for piece in group_sentences(split_sentences(text), budget, count):
             position = len(chunks)
             chunks.append(Chunk(

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 
 from index.errors import ModelError
 
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
+Backend = Literal["auto", "torch", "onnx", "onnx-int8"]
 
 
 class Encoder(Protocol):
@@ -91,6 +93,7 @@ class SentenceTransformerEncoder:
         self.device = device
         self.batch_size = batch_size
         self._model = None
+        self._counter = None  # a tokenizer of its own for count_tokens: see there
 
     @property
     def model(self):
@@ -124,4 +127,40 @@ class SentenceTransformerEncoder:
 
     def count_tokens(self, text: str) -> int:
         """Exact word-piece count with the model's own tokenizer."""
-        return len(self.model.tokenizer.tokenize(text))
+        # tokenize() switches padding off on the tokenizer it uses; on the model's shared one, an ingest counting
+        # tokens while a chat thread encodes would hand the model a ragged batch ("Unable to create tensor").
+        if self._counter is None:
+            self._counter = copy.deepcopy(self.model.tokenizer)
+        return len(self._counter.tokenize(text))
+
+
+def gpu_present() -> bool:
+    """A CUDA device usable by torch; torch is imported only when an NVIDIA driver is there (it costs seconds)."""
+    if not Path("/proc/driver/nvidia/gpus").is_dir() and not Path("/dev/nvidia0").exists():
+        return False
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def resolve_backend(backend: Backend, device: str) -> str:
+    """'auto': torch on a GPU (fp32 there is fast and shares the fp32 index), else int8 ONNX on the CPU."""
+    if backend != "auto":
+        return backend
+    if device == "cuda" or (device == "auto" and gpu_present()):
+        return "torch"
+    return "onnx-int8"
+
+
+def make_encoder(backend: Backend = "torch", model: str = "", device: str = "auto", batch_size: int = 32,
+                 cache_dir: Path | None = None) -> Encoder:
+    """The encoder for a backend; ONNX exports are cached in cache_dir (needed for the onnx backends)."""
+    chosen = resolve_backend(backend, device)
+    if chosen == "torch":
+        return SentenceTransformerEncoder(model, device=device, batch_size=batch_size)
+    if cache_dir is None:
+        raise ModelError(f"the {chosen} backend needs a folder to keep its exported model in")
+    from index.onnx_encoder import OnnxEncoder
+
+    return OnnxEncoder(resolve_model(model), model_slug(model), cache_dir, device=device, batch_size=batch_size,
+                       quantize=chosen == "onnx-int8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Any
 import numpy as np
 from pydantic import TypeAdapter
 
+from index import journal, prefilter
 from index.bm25 import Bm25Index, ChunkFacts, SearchFilter
 from index.errors import StoreError
 from index.records import Chunk, Passage, Record
@@ -19,6 +21,7 @@ RECORD = TypeAdapter(Record)
 # Long fields stay out of per-chunk metadata: the chunk texts already hold them.
 _RECORD_EXCLUDE = {"abstract", "body"}
 _PAGE = 1000  # rows per Chroma read when scanning the whole collection
+_REFRESH_LOCK = threading.Lock()
 
 
 @dataclass
@@ -104,7 +107,11 @@ class Store:
             self.name, embedding_function=None,
             configuration={"hnsw": {"space": "cosine", **hnsw.__dict__}},
         )
+        if (self.collection.configuration or {}).get("hnsw", {}).get("ef_search") not in (None, hnsw.ef_search):
+            self.collection.modify(configuration={"hnsw": {"ef_search": hnsw.ef_search}})  # the one that can change
         self.bm25_dir = self.home / "bm25" / self.name
+        self._admitted = prefilter.Admitted()
+        self.recovered = self.recover()  # files an interrupted write left half done: removed, to be ingested again
         self.bm25 = self._open_bm25()
 
     # --- consistency -------------------------------------------------------------------------
@@ -131,11 +138,27 @@ class Store:
         self.bm25.save(self.bm25_dir)
         return self.bm25
 
-    def _begin_write(self) -> None:
-        """Mark Chroma as changed before touching it, so an interrupted write is detected on open."""
+    def _begin_write(self, files: Sequence[str] = ()) -> None:
+        """Mark Chroma as changed, and journal the files about to be written, before touching any chunk."""
         meta = dict(self.collection.metadata or {})
         meta["generation"] = uuid.uuid4().hex
-        self.collection.modify(metadata=meta)
+        self.collection.modify(metadata=journal.with_files(meta, list(files)) if files else meta)
+
+    def _end_write(self, files: Sequence[str]) -> None:
+        """Every chunk of these files is written: take them off the journal."""
+        self.collection.modify(metadata=journal.without_files(dict(self.collection.metadata or {}), list(files)))
+
+    def recover(self) -> list[str]:
+        """Remove the chunks of files whose write was cut short (kill -9, crash) so they ingest afresh; returns them."""
+        entry = journal.read(self.collection.metadata)
+        if not entry or not journal.writer_gone(entry):
+            return []
+        files = entry["files"]
+        self._begin_write(files)  # a new generation: BM25 is rebuilt from what remains
+        for start in range(0, len(files), _PAGE):
+            self.collection.delete(where={"file": {"$in": files[start : start + _PAGE]}})
+        self._end_write(files)
+        return files
 
     # --- reads ---------------------------------------------------------------------------------
     def count(self) -> int:
@@ -154,6 +177,15 @@ class Store:
                 return
             offset += _PAGE
 
+    def owners(self, source_ids: Sequence[str]) -> dict[str, str]:
+        """The file each of these sources is indexed from; sources not indexed are left out."""
+        unique, found = list(dict.fromkeys(source_ids)), {}
+        for start in range(0, len(unique), _PAGE):
+            where = {"source_id": {"$in": unique[start : start + _PAGE]}}
+            got = self.collection.get(where=where, include=["metadatas"])
+            found.update((meta["source_id"], meta["file"]) for meta in got["metadatas"])
+        return found
+
     def file_hash(self, file: str) -> str | None:
         """Content hash of a file as last ingested, or None if it is not indexed."""
         got = self.collection.get(where={"file": file}, limit=1, include=["metadatas"])
@@ -167,11 +199,25 @@ class Store:
         return {cid: np.asarray(vec, dtype=np.float32) for cid, vec in zip(got["ids"], got["embeddings"])}
 
     def dense(self, vector: np.ndarray, k: int, where: SearchFilter | None = None) -> list[Passage]:
-        """Nearest chunks by cosine similarity (score = 1 - distance)."""
-        if self.count() == 0:
+        """Nearest chunks by cosine similarity (score = 1 - distance); Chroma 1.5 caps k at the count itself."""
+        if where is None or where.empty:
+            return self._nearest(vector, k, None)
+        admitted = self._admitted.ids(self.bm25, where)
+        if not admitted:
             return []
-        got = self.collection.query(query_embeddings=[vector.tolist()], n_results=min(k, self.count()),
-                                    where=where_clause(where), include=["documents", "metadatas", "distances"])
+        share = len(admitted) / len(self.bm25.ids)
+        if share >= prefilter.POST_FILTER_SHARE:  # broad filter: drop unfiltered hits instead of Chroma's `where`
+            got = self.collection.query(query_embeddings=[vector.tolist()], n_results=prefilter.depth(k, share),
+                                        include=["distances"])
+            hits = [(cid, 1.0 - d) for cid, d in zip(got["ids"][0], got["distances"][0]) if cid in admitted]
+            if len(hits) >= min(k, len(admitted)):
+                return self.passages(hits[:k])
+        return self._nearest(vector, k, where_clause(where))
+
+    def _nearest(self, vector: np.ndarray, k: int, where: dict | None) -> list[Passage]:
+        """One Chroma query, texts and metadata included."""
+        got = self.collection.query(query_embeddings=[vector.tolist()], n_results=k, where=where,
+                                    include=["documents", "metadatas", "distances"])
         rows = zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])
         return [passage_of(cid, doc, meta, 1.0 - dist) for cid, doc, meta, dist in rows]
 
@@ -193,7 +239,8 @@ class Store:
         """Upsert each file's chunks and delete the chunks its previous version had and this one lacks."""
         if not entries:
             return
-        self._begin_write()
+        files = [entry.file for entry in entries]
+        self._begin_write(files)
         ids, docs, metas, vecs = [], [], [], []
         for entry in entries:
             for chunk, vector in zip(entry.chunks, entry.vectors):
@@ -208,6 +255,7 @@ class Store:
                                    metadatas=metas[start:end], embeddings=np.asarray(vecs[start:end]))
         for entry in entries:
             self.collection.delete(where={"$and": [{"file": entry.file}, {"file_hash": {"$ne": entry.file_hash}}]})
+        self._end_write(files)
 
     def delete_source(self, source_id: str) -> int:
         """Remove every chunk of one source; returns how many went."""
@@ -234,3 +282,14 @@ class Store:
         """The stored record of one source."""
         got = self.collection.get(where={"source_id": source_id}, limit=1, include=["metadatas"])
         return RECORD.validate_json(got["metadatas"][0]["record"]) if got["ids"] else None
+
+    # --- shared server ---------------------------------------------------------------------------
+    def refresh(self) -> bool:
+        """Adopt writes made by other clients of a shared Chroma server; True when BM25 had to be rebuilt."""
+        with _REFRESH_LOCK:  # concurrent questions must not rebuild (and save) BM25 at the same time
+            # Collection metadata (the generation stamp) is cached client-side: fetch it afresh.
+            self.collection = self.client.get_collection(self.name, embedding_function=None)
+            if self.bm25.generation == self.generation and len(self.bm25.ids) == self.count():
+                return False
+            self.rebuild_bm25()
+            return True

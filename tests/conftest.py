@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
+
+# Fixtures, in-process CLI runs and subprocesses must all read one collection, so the suite pins the torch encoder;
+# tests/test_encoders.py covers the onnx backends (the default on CPU is onnx-int8) end to end.
+os.environ["LITASSIST_EMBEDDING__BACKEND"] = "torch"
 
 import assistant  # noqa: F401  (switches every library to offline before anything else loads)
 from index.embedding import SentenceTransformerEncoder

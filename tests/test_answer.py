@@ -80,3 +80,34 @@ def test_abbreviation_glossaries_are_never_quoted():
     assert not quotable("Abbreviations: AKT, protein kinase B; ERK, extracellular kinase.")
     assert not quotable("CHRM3, M3 muscarinic receptor; PCa, prostate cancer; MAPK, MAP kinase;")
     assert quotable("HER2 also inhibits ligand-induced CXCR4 degradation.")
+
+
+def test_a_gene_no_source_mentions_makes_the_answer_abstain(retriever):
+    # CXCR4 is indexed, ZNF9137 is not: quoting sentences about CXCR4 alone would not answer the question.
+    result = answer("How does ZNF9137 regulate CXCR4?", retriever)
+    assert result.abstained and result.citations == []
+
+
+def test_years_and_counts_in_a_question_need_not_be_quoted(retriever):
+    result = answer("Did HER2 raise CXCR4 levels in the 2019 study of 12 tumours?", retriever)
+    assert not result.abstained and result.citations[0].source_id == "doi:10.9999/jto.2019.0003"
+    assert all("HER2" in s.text and "CXCR4" in s.text for s in result.sentences)
+
+
+def test_sources_are_numbered_in_retrieval_order(retriever):
+    result = answer("What drives breast cancer metastasis to the lung?", retriever)
+    assert not result.abstained
+    retrieved = list(dict.fromkeys(p.source_id for p in result.passages))
+    cited = [c.source_id for c in sorted(result.citations, key=lambda c: c.n)]
+    assert cited == sorted(cited, key=retrieved.index)  # [1] is the best-ranked cited source, and so on
+    assert [s.citations[0] for s in result.sentences] == sorted(s.citations[0] for s in result.sentences)
+
+
+def test_synonym_of_a_question_entity_counts_as_naming_it():
+    from assistant.extractive import mentions, question_terms
+
+    terms = question_terms("How does SDF-1 bind CXCR4?", {"SDF-1": ["CXCL12"]})
+    assert terms.entities == ["SDF-1", "CXCR4"] and terms.names["SDF-1"][0] == "CXCL12"
+    assert mentions("CXCL12 binds its receptor", "SDF-1", terms.names["SDF-1"])
+    assert mentions("the NFkB and HER-2 pathways", "NF-kB") and mentions("HER-2 is amplified", "HER2")
+    assert not mentions("they walked the trail", "TNFSF10", ["TRAIL"])  # an ordinary word matches in capitals only

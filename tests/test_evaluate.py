@@ -14,8 +14,8 @@ from assistant.retrieval import HybridRetriever, best_per_source, convex, rrf, s
 from assistant.settings import Settings
 
 BEIR = Path(__file__).parent / "data" / "beir"
-KEYS = {"ndcg@10", "recall@10", "recall@100", "mrr@10", "cite_hit@1", "cite_hit@3", "abstain_rate", "n_queries",
-        "retriever", "dataset", "split"}
+KEYS = {"ndcg@10", "recall@10", "recall@100", "mrr@10", "hit@1", "hit@3", "cite_hit@1", "cite_hit@3",
+        "abstain_rate", "n_queries", "retriever", "dataset", "split"}
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +37,10 @@ def test_dataset_keeps_only_queries_with_relevant_documents():
 def test_ir_metrics_come_from_ir_measures_and_count_empty_rankings_as_zero():
     qrels = {"a": {"x": 1}, "b": {"y": 1}}
     perfect = ir_metrics(qrels, {"a": ["x", "z"], "b": ["y"]})
-    assert perfect == {"ndcg@10": 1.0, "recall@10": 1.0, "recall@100": 1.0, "mrr@10": 1.0}
+    assert perfect == {"ndcg@10": 1.0, "recall@10": 1.0, "recall@100": 1.0, "mrr@10": 1.0, "hit@1": 1.0, "hit@3": 1.0}
     half = ir_metrics(qrels, {"a": ["z", "x"], "b": []})
     assert half["mrr@10"] == pytest.approx(0.25) and half["recall@10"] == pytest.approx(0.5)
+    assert half["hit@1"] == 0.0 and half["hit@3"] == pytest.approx(0.5)
 
 
 def test_cite_hit_looks_at_the_first_n_citations_in_order():
@@ -111,3 +112,13 @@ def test_eval_cli_bm25_text_table_and_offcorpus(tmp_path, run_cli):
 def test_eval_cli_rejects_a_folder_without_qrels(tmp_path, run_cli):
     code, _, err = run_cli("eval", tmp_path, "--home", tmp_path)
     assert code == 1 and "queries.jsonl not found" in err
+
+
+def test_eval_questions_file_over_any_folder_scores_figure_citations(tmp_path, run_cli):
+    questions = Path(__file__).parent / "data" / "figure_questions.tsv"
+    code, out, err = run_cli("eval", Path(__file__).parent / "data" / "corpus", "--questions", questions,
+                             "--json", "--home", tmp_path)
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["n_queries"] == 2 and result["dataset"] == "corpus" and result["split"] == "figure_questions.tsv"
+    assert result["hit@1"] == 1.0 and result["cite_hit@1"] == 1.0 and result["abstain_rate"] == 0.0

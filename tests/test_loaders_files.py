@@ -153,7 +153,7 @@ def test_bad_pdfs_raise_load_error_naming_file_and_reason(name: str, reason: str
 def test_not_a_pdf_at_all(tmp_path: Path) -> None:
     path = tmp_path / "notes.pdf"
     path.write_text("just some text that is not a PDF")
-    with pytest.raises(LoadError, match="corrupt PDF"):
+    with pytest.raises(LoadError, match="not a PDF: it starts with .just some text"):
         pdf.load(path)
 
 

@@ -25,6 +25,8 @@ BY_EXTENSION: dict[str, Loader] = {
     ".pdf": pdf.load,
 }
 SNIFFED_EXTENSIONS = {".txt", ".md", ".markdown", ".text"}
+# Read line by line, never whole: exempt from the per-file size limit (BEIR corpora run to gigabytes).
+STREAMED_EXTENSIONS = frozenset({".jsonl"})
 SUPPORTED_EXTENSIONS = frozenset(BY_EXTENSION) | SNIFFED_EXTENSIONS
 
 _MEDLINE_START = re.compile(r"^\s*PMID- ", re.MULTILINE)

@@ -27,6 +27,8 @@ _STRING_FIELDS = {
     "url": ("url", "link"),
 }
 _DATE_KEYS = ("year", "date", "pubdate", "publication_date", "published")
+# A JSON escape of a UTF-16 surrogate: valid only as half of a pair, which json.loads then joins.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 class BadLine(ValueError):
@@ -56,7 +58,18 @@ def parse_line(raw: bytes) -> dict[str, Any]:
         raise BadLine(f"invalid JSON ({exc.msg})") from exc
     if not isinstance(data, dict):
         raise BadLine(f"expected a JSON object, got {type(data).__name__}")
+    if _SURROGATE_ESCAPE.search(raw) and not encodable(data):
+        raise BadLine("a \\uD800-\\uDFFF escape without its pair is not text")
     return data
+
+
+def encodable(data: dict[str, Any]) -> bool:
+    """Whether every string in the object is valid Unicode (a lone surrogate cannot be stored or tokenized)."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def text_of(value: Any) -> str:

@@ -30,8 +30,23 @@ _JUNK_TITLE = re.compile(r"^(untitled|microsoft word\b.*|.*\.(docx?|pdf|tex|dvi|
 _DOI = re.compile(r"\b10\.\d{4,9}/[^\s\"<>]+")
 
 
+def check_header(path: Path) -> None:
+    """Refuse files that are not PDFs at all (a saved error page, an empty download) with what they start with."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(1024)
+    except OSError as exc:
+        raise LoadError(path, f"cannot read: {exc.strerror or exc}") from exc
+    if not head.strip():
+        raise LoadError(path, "empty file")
+    if b"%PDF-" not in head:  # the PDF standard lets the header sit anywhere in the first 1024 bytes
+        start = head[:40].decode("latin-1").split("\n")[0].strip()
+        raise LoadError(path, f"not a PDF: it starts with {start!r}, not '%PDF-'")
+
+
 def open_reader(path: Path) -> PdfReader:
     """Open and, when protected only by an owner password, decrypt a PDF; LoadError otherwise."""
+    check_header(path)
     try:
         reader = PdfReader(path)
     except OSError as exc:

@@ -15,6 +15,41 @@ from index.records import Figure
 # PFOCR exports R's missing value as this string; '' and 'NA' also mean "unknown".
 MISSING = {".na.character", "", "NA", "na", "None", "null"}
 _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+# PFOCR front matter nests three levels at most; deeper input is hostile (and would exhaust Python's stack).
+_MAX_DEPTH = 20
+
+
+class FrontMatterLoader(yaml.SafeLoader):
+    """SafeLoader (no Python tags) that also refuses aliases and deep nesting.
+
+    PFOCR records never use anchors; an alias is how a "billion laughs" document grows exponentially once read.
+    """
+
+    depth = 0
+
+    def compose_node(self, parent, index):  # noqa: ANN001, ANN201  (PyYAML's own signature)
+        """Compose one node, refusing aliases and anything nested deeper than _MAX_DEPTH."""
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed", mark)
+        if self.depth >= _MAX_DEPTH:
+            raise yaml.composer.ComposerError(None, None, f"nested more than {_MAX_DEPTH} levels deep",
+                                              self.peek_event().start_mark)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """'line N: what is wrong', counting lines of the whole file (the front matter starts on line 2)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if "constructor for the tag" in problem:
+        tag = problem.split()[-1].strip("'").replace("tag:yaml.org,2002:", "!!")
+        problem = f"tag '{tag}' is not allowed (Python and custom tags are refused)"
+    return f"line {mark.line + 2}: {problem}" if mark else problem
 
 
 def looks_like(head: str) -> bool:
@@ -47,14 +82,14 @@ def unique(items: list[str]) -> list[str]:
 
 
 def front_matter(path: Path) -> dict[str, Any]:
-    """Parse the YAML front matter safely (no Python tags) into a dict."""
+    """Parse the YAML front matter safely (no Python tags, aliases or deep nesting) into a dict."""
     match = _FRONT_MATTER.match(read_text(path))
     if not match:
         raise LoadError(path, "no closed YAML front matter (expected '---' ... '---')")
     try:
-        data = yaml.safe_load(match.group(1))
+        data = yaml.load(match.group(1), Loader=FrontMatterLoader)  # noqa: S506  (a SafeLoader subclass)
     except yaml.YAMLError as exc:
-        raise LoadError(path, f"invalid YAML front matter: {str(exc).splitlines()[0]}") from exc
+        raise LoadError(path, f"invalid YAML front matter at {yaml_problem(exc)}") from exc
     if not isinstance(data, dict):
         raise LoadError(path, "YAML front matter is not a mapping of fields")
     return data

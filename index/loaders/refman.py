@@ -208,7 +208,16 @@ def load_csl_json(path: Path) -> list[Paper]:
     items = data if isinstance(data, list) else [data]
     if not any(isinstance(i, dict) and ("type" in i or "title" in i) for i in items):
         raise LoadError(path, "not CSL-JSON: no item has a 'type' or 'title'")
-    return finish(path, [_csl_paper(i) or _csl_skip(i, n) for n, i in enumerate(items, 1)])
+    return finish(path, [_csl_item(i, n) for n, i in enumerate(items, 1)])
+
+
+def _csl_item(item: Any, number: int) -> Paper | str:
+    """One CSL item as a Paper, or why it was skipped (hand-edited files put any JSON type in any field)."""
+    try:
+        return _csl_paper(item) or _csl_skip(item, number)
+    except (TypeError, ValueError, AttributeError, IndexError) as exc:
+        label = f" ('{item['id']}')" if isinstance(item.get("id"), (str, int)) else ""
+        return f"item {number}{label} has a field of the wrong type ({type(exc).__name__}: {exc})"
 
 
 def _csl_paper(item: Any) -> Paper | None:

@@ -1,0 +1,176 @@
+"""Start-up and memory: `litassist serve` to first answer, `litassist ask` wall time, peak RSS serving and ingesting.
+
+    python bench/startup.py CORPUS_PATH... [--home DIR] [--backend B] [--runs N] [--questions N]
+                            [--ingest-sizes 300,1000] [--quick] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling bench/common.py, however this is run
+
+from common import BACKENDS, EXPORT_DIR, limited_files, load_average, print_table, warm_encoder  # noqa: E402
+
+from gradio_client import Client  # noqa: E402  (imported before any timing starts)
+
+ROOT = Path(__file__).resolve().parents[1]
+QUESTIONS = ["How does HER2 affect CXCR4?", "What is the role of BRCA1 in DNA repair?",
+             "Does vitamin D supplementation reduce fracture risk?", "Which pathways does EGFR activate?"]
+
+
+def litassist(*args: str) -> list[str]:
+    """`litassist ARGS` run by this Python."""
+    return [sys.executable, "-c", "from assistant.cli import main; main()", *args]
+
+
+def environment(backend: str) -> dict[str, str]:
+    """The backend and the bench's export folder, so no run pays for an export."""
+    return {**os.environ, "LITASSIST_EMBEDDING__BACKEND": backend, "LITASSIST_EMBEDDING__EXPORT_DIR": str(EXPORT_DIR)}
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mib(pid: int, field: str = "VmHWM") -> float:
+    """Peak (VmHWM) or current (VmRSS) resident memory of a process, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+def first_answer(url: str, question: str, deadline: float) -> dict:
+    """Retry until the server takes connections, then ask once through its /ask API."""
+    while True:
+        try:
+            client = Client(url, verbose=False, download_files=False, analytics_enabled=False)
+            break
+        except Exception:  # noqa: BLE001  (not listening yet: any connection error means wait)
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    return client.predict(question, "both", "", 0, 0, api_name="/ask"), client
+
+
+def serve_once(home: Path, backend: str, questions: list[str], log: Path) -> dict[str, Any]:
+    """Start `litassist serve`, time the first answer from spawn, ask the rest, read the server's peak RSS."""
+    port = free_port()
+    start = time.monotonic()
+    with log.open("w") as out:
+        server = subprocess.Popen(litassist("--home", str(home), "serve", "--port", str(port)), cwd=ROOT,
+                                  env=environment(backend), stdout=out, stderr=subprocess.STDOUT)
+    try:
+        answer, client = first_answer(f"http://127.0.0.1:{port}/", questions[0], start + 600)
+        seconds = time.monotonic() - start
+        for question in questions[1:]:
+            client.predict(question, "both", "", 0, 0, api_name="/ask")
+        return {"first_answer_s": round(seconds, 2), "abstained": answer["abstained"],
+                "peak_rss_mib": rss_mib(server.pid), "rss_mib": rss_mib(server.pid, "VmRSS")}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def ask_once(home: Path, backend: str, question: str, log: Path) -> dict[str, Any]:
+    """`litassist ask` as a user runs it: a fresh process; wall time and peak RSS."""
+    start = time.monotonic()
+    with log.open("w") as err:
+        proc = subprocess.Popen(litassist("--home", str(home), "ask", question, "--json"), cwd=ROOT,
+                                env=environment(backend), stdout=subprocess.PIPE, stderr=err)
+        out = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.monotonic() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"litassist ask failed: {log.read_text()[-2000:]}")
+    return {"seconds": round(seconds, 2), "abstained": json.loads(out)["abstained"],
+            "peak_rss_mib": round(usage.ru_maxrss / 1024, 1)}
+
+
+def ingest_memory(corpus: list[Path], sizes: list[int], backend: str, folder: Path) -> dict[str, float]:
+    """Peak RSS of `litassist ingest` (a fresh home each time) by corpus size: flat means it streams."""
+    peaks = {}
+    for size in sizes:
+        files = limited_files(corpus, size, folder)
+        proc = subprocess.Popen(litassist("--home", str(folder / f"home-{size}"), "ingest", *map(str, files)),
+                                cwd=ROOT, env=environment(backend), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        if os.waitstatus_to_exitcode(status) not in (0, 3):
+            raise SystemExit(f"litassist ingest of {size} documents failed")
+        peaks[str(size)] = round(usage.ru_maxrss / 1024, 1)
+    return peaks
+
+
+def prepare(corpus: list[Path], limit: int, backend: str, folder: Path) -> Path:
+    """A home with the corpus ingested by `litassist ingest` (untimed)."""
+    home = folder / "home"
+    files = limited_files(corpus, limit, folder)
+    done = subprocess.run(litassist("--home", str(home), "ingest", *map(str, files)), cwd=ROOT,
+                          env=environment(backend), capture_output=True, text=True)
+    if done.returncode not in (0, 3):
+        raise SystemExit(f"ingest failed: {done.stderr[-2000:]}")
+    return home
+
+
+def arguments(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpus", nargs="*", type=Path, help="Files or folders to index (unless --home is given)")
+    parser.add_argument("--home", type=Path, help="An existing index to serve (e.g. one bench/query.py built)")
+    parser.add_argument("--limit", type=int, default=300, help="Documents per jsonl / files from folders")
+    parser.add_argument("--backend", choices=BACKENDS, default="onnx-int8", help="Encoder backend")
+    parser.add_argument("--runs", type=int, default=3, help="Server starts (and `litassist ask` runs) to time")
+    parser.add_argument("--questions", type=int, default=4, help="Questions asked per server start")
+    parser.add_argument("--ingest-sizes", default="", help="Also measure ingest peak RSS at these corpus sizes")
+    parser.add_argument("--quick", action="store_true", help="One run, two questions, no ingest sizes")
+    parser.add_argument("--json", action="store_true", help="Print one JSON object instead of a table")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Prepare (or reuse) an index, then time server starts and CLI answers and read memory."""
+    args = arguments(argv)
+    runs, count = (1, 2) if args.quick else (args.runs, args.questions)
+    warm_encoder(args.backend, "cpu")  # exports the model once, outside every timing
+    questions = (QUESTIONS * count)[:count]
+    with tempfile.TemporaryDirectory(prefix="litassist-bench-") as tmp:
+        folder = Path(tmp)
+        if args.home is None and not args.corpus:
+            raise SystemExit("give a corpus to index or --home")
+        home = args.home or prepare(args.corpus, args.limit, args.backend, folder)
+        serves = [serve_once(home, args.backend, questions, folder / f"serve-{i}.log") for i in range(runs)]
+        asks = [ask_once(home, args.backend, questions[0], folder / f"ask-{i}.log") for i in range(runs)]
+        sizes = [int(v) for v in args.ingest_sizes.split(",") if v] if not args.quick else []
+        ingest = ingest_memory(args.corpus, sizes, args.backend, folder) if sizes and args.corpus else {}
+    first = sorted(r["first_answer_s"] for r in serves)
+    result = {
+        "backend": args.backend, "home": str(args.home) if args.home else "temporary",
+        "serve_first_answer_s_median": first[len(first) // 2], "serve_first_answer_s": first,
+        "serve_peak_rss_mib": max(r["peak_rss_mib"] for r in serves),
+        "ask_cli_s_median": sorted(a["seconds"] for a in asks)[len(asks) // 2],
+        "ask_cli_peak_rss_mib": max(a["peak_rss_mib"] for a in asks),
+        "ingest_peak_rss_mib_by_size": ingest, "abstained": [r["abstained"] for r in serves],
+        "load_average_1m": load_average(),
+    }
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print_table(f"start-up benchmark ({result['home']}, backend {args.backend})", result)
+
+
+if __name__ == "__main__":
+    main()

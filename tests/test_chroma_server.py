@@ -1,0 +1,147 @@
+"""Chroma server mode: `litassist --chroma-url` against a real `chroma run` on a free loopback port.
+
+Each test gets its own server (about a second to start) over a fresh folder, so no test sees another's data.
+Skipped, with the server's own output as the reason, only when `chroma run` cannot start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CORPUS = Path(__file__).parent / "data" / "corpus"
+QUESTION = "How does HER2 affect CXCR4?"
+START_TIMEOUT_S = 60
+NEW_PAPER = {"_id": "quokka-1", "title": "Quokka keratinocytes raise PLXNB3 under ultraviolet stress",
+             "text": "Keratinocytes from quokka skin raise PLXNB3 after ultraviolet exposure, which slows migration.",
+             "metadata": {"year": 2021, "journal": "Example Journal"}}
+
+
+def free_port() -> int:
+    """A loopback port with nothing listening on it."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def chroma_command() -> str | None:
+    """The `chroma` console script installed beside this Python, else one on PATH."""
+    beside = Path(sys.executable).parent / "chroma"
+    return str(beside) if beside.exists() else shutil.which("chroma")
+
+
+def heartbeat(url: str) -> bool:
+    """True once the server answers its heartbeat (no proxy: the server is on loopback)."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(f"{url}/api/v2/heartbeat", timeout=2) as reply:
+            return reply.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture()
+def chroma_url(tmp_path: Path) -> Iterator[str]:
+    """`chroma run` on a free loopback port with its data in tmp_path; terminated when the test ends."""
+    command = chroma_command()
+    if command is None:
+        pytest.skip("the `chroma` command (installed with chromadb) is not available")
+    port = free_port()
+    log = (tmp_path / "chroma.log").open("w")
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False", "NO_COLOR": "1"}
+    server = subprocess.Popen([command, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
+                               "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not heartbeat(url):
+            if server.poll() is not None or time.monotonic() > deadline:
+                tail = (tmp_path / "chroma.log").read_text(errors="replace")[-800:]
+                pytest.skip(f"`chroma run` did not start (exit code {server.poll()}): {tail}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+def ask(run_cli, *options: str) -> dict:
+    """`litassist … ask QUESTION --json`, parsed."""
+    code, out, err = run_cli(*options, "ask", QUESTION, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def same_answer(data: dict) -> tuple:
+    """What a reader sees: the sentences with their citations, and the cited sources."""
+    return data["answer"], data["sentences"], data["citations"], [p["source_id"] for p in data["passages"]]
+
+
+def test_server_mode_answers_like_the_embedded_store_on_every_machine(chroma_url, corpus_home, run_cli, tmp_path):
+    embedded = ask(run_cli, "--home", corpus_home)
+    first = tmp_path / "machine-a"
+    code, _, err = run_cli("--home", first, "--chroma-url", chroma_url, "ingest", CORPUS)
+    assert code == 0 and "4 added" in err, err
+
+    served = ask(run_cli, "--home", first, "--chroma-url", chroma_url)
+    assert not embedded["abstained"] and "CXCR4" in embedded["answer"]
+    assert same_answer(served) == same_answer(embedded)
+    assert not (first / "chroma").exists()  # vectors went to the server, not into an embedded database
+
+    # Another machine: a new data home, the same server. Its BM25 index is rebuilt from the server's documents.
+    second = tmp_path / "machine-b"
+    assert same_answer(ask(run_cli, "--home", second, "--chroma-url", chroma_url)) == same_answer(embedded)
+    assert any((second / "bm25").iterdir())
+    code, out, _ = run_cli("--home", second, "--chroma-url", chroma_url, "sources", "--json")
+    assert code == 0 and json.loads(out)["chunks"] == 4
+
+
+def test_a_machine_picks_up_papers_another_machine_added(chroma_url, encoder, run_cli, tmp_path):
+    from index.chroma_server import http_client
+    from index.store import Store
+
+    code, _, err = run_cli("--home", tmp_path / "a", "--chroma-url", chroma_url, "ingest", CORPUS)
+    assert code == 0, err
+    reader = Store(tmp_path / "b", encoder.name, client=http_client(chroma_url))  # e.g. a running `serve`
+    assert reader.refresh() is False  # nothing changed since it opened: no rebuild
+    assert reader.lexical("quokka PLXNB3", k=5) == []
+
+    paper = tmp_path / "new" / "quokka.jsonl"
+    paper.parent.mkdir()
+    paper.write_text(json.dumps(NEW_PAPER) + "\n", encoding="utf-8")
+    code, _, err = run_cli("--home", tmp_path / "a", "--chroma-url", chroma_url, "ingest", paper)
+    assert code == 0 and "1 added" in err, err
+
+    assert reader.refresh() is True
+    hits = reader.lexical("quokka PLXNB3", k=5)
+    assert [p.chunk.source_id for p in hits] == ["quokka-1"]
+    assert reader.count() == 5
+
+
+def test_an_unreachable_server_is_a_one_line_error(run_cli, tmp_path):
+    url = f"http://127.0.0.1:{free_port()}"
+    code, out, err = run_cli("--home", tmp_path, "--chroma-url", url, "sources")
+    assert code == 1 and out == ""
+    assert err.startswith(f"error: Cannot reach the Chroma server at {url}") and err.count("\n") == 1
+
+
+def test_a_malformed_server_url_says_what_is_expected(run_cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("LITASSIST_STORE__CHROMA_URL", "localhost:8000")  # the setting, not only the option
+    code, _, err = run_cli("--home", tmp_path, "sources")
+    assert code == 1
+    assert "invalid Chroma server URL 'localhost:8000': expected http://HOST:PORT" in err

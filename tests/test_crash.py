@@ -1,0 +1,205 @@
+"""Crash safety: `litassist ingest` killed with SIGKILL at random points, ten times in a row, then run to the end,
+leaves exactly the index a single uninterrupted run makes: same chunks, texts, metadata and BM25, nothing twice,
+nothing orphaned, no write left in the journal."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index import journal
+from index.ingest import ingest
+from index.store import Store
+
+LITASSIST = Path(sys.executable).with_name("litassist")
+KILLS = 10
+FLUSH = 12  # chunks per write in the killed runs: many small writes, so kills land in and between them
+GENES = ["TP53", "KRAS", "EGFR", "BRAF", "PIK3CA", "PTEN", "MYC", "CDK4", "ERBB2", "ALK", "MET", "RET", "NRAS",
+         "IDH1", "JAK2", "FLT3", "NPM1", "BRCA1", "BRCA2", "ATM", "CDKN2A", "SMAD4", "APC", "VHL"]
+VERBS = ["activates", "represses", "phosphorylates", "stabilises", "degrades", "binds"]
+CELLS = ["lung", "breast", "colon", "liver", "kidney", "skin", "blood", "brain"]
+
+
+def sentence(rng: random.Random, version: int) -> str:
+    """A short made-up finding; version 2 rewrites some of them."""
+    a, b = rng.sample(GENES, 2)
+    cell = rng.choice(CELLS)
+    return f"{a} {rng.choice(VERBS)} {b} in {cell} cancer cells (study {rng.randrange(10_000)}, v{version})."
+
+
+def write_corpus(folder: Path, version: int) -> None:
+    """Many small files of every common kind; version 2 changes, drops and adds some, and repeats some ids."""
+    rng = random.Random(7)
+    for part in range(24 if version == 2 else 16):
+        lines = []
+        for doc in range(10):
+            text = sentence(rng, version if doc % 3 == 0 else 1)
+            if not (version == 2 and part % 4 == 1 and doc > 6):  # v2 drops some documents from a file
+                lines.append(json.dumps({"_id": f"d{part}-{doc}", "title": f"Paper {part}.{doc}", "text": text}))
+        if version == 2 and part >= 20:  # ids another file already holds: skipped, whichever run sees them
+            lines.append(json.dumps({"_id": f"d{part - 20}-0", "title": "A copy", "text": sentence(rng, 2)}))
+        (folder / "beir" / f"part{part:02}.jsonl").write_text("\n".join(lines) + "\n")
+    for note in range(30 if version == 2 else 20):
+        body = " ".join(sentence(rng, version if note % 2 else 1) for _ in range(3))
+        (folder / "notes" / f"note{note:02}.md").write_text(f"# Note {note}\n\n{body}\n")
+    for fig in range(12 if version == 2 else 6):
+        caption = " ".join(sentence(rng, version if fig % 3 else 1) for _ in range(2))
+        (folder / "figures" / f"PMC{9100000 + fig}__f1.md").write_text(
+            f"---\nfigid: PMC{9100000 + fig}__f1\nfigtitle: Pathway {fig}\nnumber: F1\norganisms:\n- Homo sapiens\n"
+            f"caption: '{caption}'\n---\n")
+
+
+def make_corpus(folder: Path, version: int) -> Path:
+    """The corpus folder rewritten with the given version's files."""
+    for sub in ("beir", "notes", "figures"):
+        shutil.rmtree(folder / sub, ignore_errors=True)
+        (folder / sub).mkdir(parents=True)
+    write_corpus(folder, version)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Small writes; compiled bytecode kept (in tmp) so a dozen start-ups do not each recompile torch and friends."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    cache = tmp_path_factory.mktemp("pycache")
+    return {**env, "LITASSIST_INGEST__FLUSH_CHUNKS": str(FLUSH), "PYTHONPYCACHEPREFIX": str(cache)}
+
+
+def written(log: Path) -> int:
+    """Files the run has reported written so far."""
+    return sum(line.startswith(("+ ", "~ ")) for line in log.read_text().splitlines())
+
+
+def db_stamp(home: Path) -> tuple:
+    """Modification stamps of Chroma's SQLite files: they change when a write begins (the journal entry)."""
+    stamps = []
+    for path in sorted((home / "chroma").glob("chroma.sqlite3*")):
+        try:
+            info = path.stat()
+        except FileNotFoundError:  # a rollback journal comes and goes
+            continue
+        stamps.append((path.name, info.st_mtime_ns, info.st_size))
+    return tuple(stamps)
+
+
+def wait_until(proc: subprocess.Popen, ready) -> None:
+    """Poll until `ready()` or the process ends (two minutes at most)."""
+    started = time.monotonic()
+    while proc.poll() is None and not ready() and time.monotonic() - started < 120:
+        time.sleep(0.005)
+
+
+def run_and_kill(home: Path, corpus: Path, rng: random.Random, log: Path, env: dict[str, str]) -> int:
+    """Start `litassist ingest` and SIGKILL it: during start-up/recovery, anywhere between writes, or just after a
+    write has begun (encoding takes most of the time, so pure chance would rarely hit a write); the exit code."""
+    with log.open("w") as err:
+        proc = subprocess.Popen([str(LITASSIST), "--home", str(home), "ingest", str(corpus)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=err)
+    mode = rng.choices(["start-up", "anywhere", "in a write"], weights=[2, 3, 5])[0]
+    writes = rng.randint(1, 3)
+    delay = {"start-up": rng.uniform(0.3, 2.5), "anywhere": rng.uniform(0.0, 0.5), "in a write": rng.uniform(0, 0.1)}
+    if mode != "start-up":
+        wait_until(proc, lambda: written(log) >= writes)
+    if mode == "in a write":
+        before = db_stamp(home)
+        wait_until(proc, lambda: db_stamp(home) != before)
+    time.sleep(delay[mode])
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
+    return proc.wait(timeout=60)  # reaped: a zombie would still look like a live writer
+
+
+def state(home: Path, model: str) -> dict:
+    """Everything a later answer depends on: chunks, BM25 and the dense index, plus the write journal."""
+    store = Store(home, model)
+    rows = {cid: (doc, meta) for cid, doc, meta in store.scan(include_documents=True)}
+    got = store.collection.get(ids=sorted(rows), include=["embeddings"])
+    vectors = dict(zip(got["ids"], np.asarray(got["embeddings"])))
+    lexical = {q: {p.chunk.id: round(p.score, 4) for p in store.lexical(q, len(rows))}
+               for q in ("KRAS lung", "TP53 phosphorylates", "pathway", "copy", "note")}
+    probe = vectors[sorted(rows)[0]]
+    dense = store.collection.query(query_embeddings=[probe.tolist()], n_results=len(rows), include=[])["ids"][0]
+    return {"rows": rows, "vectors": vectors, "bm25_ids": sorted(store.bm25.ids), "bm25_generation":
+            store.bm25.generation == store.generation, "lexical": lexical, "dense_ids": sorted(dense),
+            "journal": journal.read(store.collection.metadata)}
+
+
+@pytest.mark.slow
+def test_ingest_killed_ten_times_then_finished_equals_one_clean_run(tmp_path, encoder, env):
+    corpus = make_corpus(tmp_path / "corpus", 1)
+    ingest([corpus], Store(tmp_path / "v1", encoder.name), encoder)  # both homes start from the same index
+    for name in ("crashed", "clean"):
+        shutil.copytree(tmp_path / "v1", tmp_path / name)
+    make_corpus(corpus, 2)  # changed files are replaced, so kills also land between a replacement's writes
+    ingest([corpus], Store(tmp_path / "clean", encoder.name), encoder)
+
+    rng = random.Random(20240611)
+    codes = [run_and_kill(tmp_path / "crashed", corpus, rng, tmp_path / f"run{i}.log", env) for i in range(KILLS)]
+    final = subprocess.run([str(LITASSIST), "--home", str(tmp_path / "crashed"), "ingest", str(corpus)],
+                           capture_output=True, text=True, timeout=300, env=env)
+
+    assert final.returncode in (0, 3) and ", 0 failed" in final.stderr, final.stderr  # 3: ids another file holds
+    assert codes.count(-signal.SIGKILL) >= KILLS // 2, codes  # most runs really were cut short
+    crashed, clean = state(tmp_path / "crashed", encoder.name), state(tmp_path / "clean", encoder.name)
+    assert crashed["rows"] == clean["rows"]  # identical chunk ids, documents and metadata
+    assert crashed["journal"] == {} and crashed["bm25_generation"] and crashed["bm25_ids"] == sorted(crashed["rows"])
+    assert crashed["lexical"] == clean["lexical"] and crashed["dense_ids"] == sorted(crashed["rows"])
+    assert all(np.allclose(crashed["vectors"][cid], clean["vectors"][cid], atol=1e-4) for cid in clean["rows"])
+    positions = defaultdict(list)
+    for _, meta in crashed["rows"].values():
+        positions[meta["source_id"]].append(meta["position"])
+    assert all(sorted(p) == list(range(len(p))) for p in positions.values())  # no chunk twice, no stale leftovers
+    assert sum(len(p) for p in positions.values()) == len(clean["rows"]) > 250
+
+
+CHILD = """
+import os, signal, sys
+from pathlib import Path
+from chromadb.api.models.Collection import Collection
+from index.embedding import SentenceTransformerEncoder
+from index.ingest import ingest
+from index.store import Store
+
+def die(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+Collection.delete = die  # kill -9 just after the new chunks are upserted, before the old version's are deleted
+encoder = SentenceTransformerEncoder()
+ingest([Path(sys.argv[2])], Store(Path(sys.argv[1]), encoder.name), encoder)
+"""
+
+
+def test_a_kill_between_writing_a_new_version_and_deleting_the_old_is_repaired_on_open(tmp_path, encoder, env):
+    paper = tmp_path / "papers.jsonl"
+    docs = [{"_id": f"p{i}", "title": f"Paper {i}", "text": f"KRAS binds BRAF in study {i}."} for i in range(6)]
+    paper.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    ingest([paper], Store(tmp_path / "v1", encoder.name), encoder)
+    for name in ("crashed", "clean"):
+        shutil.copytree(tmp_path / "v1", tmp_path / name)
+    docs = docs[:4] + [{"_id": "p9", "title": "Paper 9", "text": "MET amplification follows osimertinib."}]
+    docs[1]["text"] = "KRAS binds RAF1 instead."
+    paper.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    ingest([paper], Store(tmp_path / "clean", encoder.name), encoder)
+
+    child = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path / "crashed"), str(paper)],
+                           env=env, capture_output=True, text=True, timeout=300)
+    assert child.returncode == -signal.SIGKILL, child.stderr
+
+    store = Store(tmp_path / "crashed", encoder.name)  # opening finds the write in the journal and undoes it
+    assert store.recovered == [str(paper.resolve())] and store.count() == 0 and journal.read(
+        store.collection.metadata) == {}
+    report = ingest([paper], store, encoder)
+    assert [o.status for o in report.outcomes] == ["added"]  # not "unchanged": the half-written file is redone
+    assert state(tmp_path / "crashed", encoder.name)["rows"] == state(tmp_path / "clean", encoder.name)["rows"]
