@@ -38,7 +38,10 @@ def test_ask_json_follows_the_contract(home, run_cli):
     code, out, _ = run_cli("--home", home, "ask", "how does HER2 affect CXCR4", "--json")
     data = json.loads(out)
     assert code == 0
-    assert set(data) == {"question", "answer", "abstained", "mode", "note", "sentences", "citations", "passages"}
+    assert set(data) == {"question", "answer", "abstained", "mode", "note", "sentences", "citations", "passages",
+                         "expansions"}
+    # HER2 is an alias: the answer says which gene names the search added for it.
+    assert "ERBB2" in data["expansions"].get("HER2", [])
     assert data["mode"] == "extractive" and data["abstained"] is False and data["note"] is None
     assert all(set(s) == {"text", "citations", "supported"} and s["supported"] for s in data["sentences"])
     cite = data["citations"][0]
