@@ -70,7 +70,7 @@ def save_uploads(paths: list[str], home: Path, max_mb: int) -> tuple[list[Path],
     return saved, refused
 
 
-def source_rows(store: Store) -> list[list]:
-    """One table row per indexed source."""
+def source_rows(store: Store, sources: list[dict] | None = None) -> list[list]:
+    """One table row per indexed source (from `sources` when the caller already has store.sources())."""
     return [[r["kind"], r["title"] or "(untitled)", r["year"] or "", ", ".join(r["organisms"]), r["chunks"],
-             r["source_id"]] for r in store.sources()]
+             r["source_id"]] for r in (store.sources() if sources is None else sources)]

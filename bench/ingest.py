@@ -64,7 +64,8 @@ def measure(files: list[Path], encoder: Encoder, home: Path, rechunk_tokens: int
     store = Store(home, encoder.name, Hnsw())  # opened outside the timing: a one-off client start-up
     watch = Stopwatch()
     for obj, attr, label in ((encoder, "encode", "encode_s"), (store, "write", "chroma_write_s"),
-                             (store, "rebuild_bm25", "bm25_rebuild_s"), (store, "vectors", "vector_lookup_s")):
+                             (store, "rebuild_bm25", "bm25_rebuild_s"), (store, "vectors", "vector_lookup_s"),
+                             (store, "file_hash", "file_lookup_s"), (store, "owners", "owner_lookup_s")):
         watch.wrap(obj, attr, label)
     first = phases.run("ingest", lambda: ingest_pass(files, store, encoder))
     if first.failed:
