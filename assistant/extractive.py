@@ -6,7 +6,6 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import numpy as np
 import Stemmer
 
 from index.chunking import split_sentences
@@ -98,18 +97,20 @@ def fold(text: str) -> str:
     return _GREEK_WORD.sub(lambda m: m.group(0)[0].lower(), text.translate(_GREEK))
 
 
-def _mention(text: str, name: str) -> bool:
-    """Whole-token mention; case-insensitive unless the name is an ordinary word ('TRAIL' is not 'trail')."""
+def _mention(text: str, name: str, exact_case: bool = False) -> bool:
+    """Whole-token mention, ignoring case unless told otherwise."""
     # A dash in the name matches any dash, a space or none (NF-kB, NF–kB, NFkB); HER2 also matches HER-2.
     pattern = re.sub(r"\\[-–—]|[-–—]", r"[-–—\\s]?", re.escape(fold(name)))
     pattern = re.sub(r"(?<=[A-Za-z])(?=\d)", "[-–—]?", pattern)
-    flags = 0 if is_common_word(name) else re.IGNORECASE
+    flags = 0 if exact_case else re.IGNORECASE
     return re.search(rf"(?<![A-Za-z0-9]){pattern}(?![A-Za-z0-9])", fold(text), flags) is not None
 
 
 def mentions(text: str, entity: str, names: list[str] | tuple[str, ...] = ()) -> bool:
     """Whole-token mention of an entity or one of its other names ('HER2-mediated' mentions HER2)."""
-    return any(_mention(text, name) for name in (entity, *names))
+    # The question's own word matches in any case ('Ras' for RAS); a synonym that is an ordinary word only
+    # as written ('TRAIL' for TNFSF10, never 'trail').
+    return _mention(text, entity) or any(_mention(text, n, is_common_word(n)) for n in names)
 
 
 def coverage(text: str, terms: Terms) -> tuple[float, float]:

@@ -2,7 +2,7 @@
 
     python bench/query.py CORPUS_PATH... [--quick] [--json] [--queries FILE] [--limit N] [--home DIR]
                           [--questions N] [--replicate N] [--noise X] [--backend B] [--ef-search N]
-                          [--max-neighbors M] [--ef-construction N] [--sweep 64,128,...]
+                          [--max-neighbors M] [--ef-construction N]
 """
 
 from __future__ import annotations
@@ -119,36 +119,31 @@ def exact_top(matrix: np.ndarray, vectors: np.ndarray, k: int) -> tuple[np.ndarr
     return similarity, np.argsort(-similarity, axis=1)[:, :k]
 
 
-def hnsw_sweep(store: Store, query_vectors: np.ndarray, ef_values: list[int], k: int = 10) -> list[dict[str, Any]]:
-    """Recall@k of Chroma's HNSW against brute-force cosine, and the dense query's p50, per ef_search.
+def hnsw_recall(store: Store, query_vectors: np.ndarray, k: int = 10) -> dict[str, Any]:
+    """Recall@k of Chroma's HNSW against brute-force cosine over every stored vector, and the raw query's p50.
 
     Tie-aware recall counts a returned chunk as correct when it is at least as similar as the exact k-th (chunks
     with identical vectors make id sets arbitrary); `exact_spread` is the median gap between the exact 1st and
-    k-th similarity: the tighter the neighbourhoods, the harder HNSW's job."""
+    k-th similarity: the tighter the neighbourhoods, the harder HNSW's job. Chroma applies ef_search when a process
+    first loads the index, so one run measures one ef_search: sweep with several runs (--ef-search)."""
     rows = all_rows(store, ["embeddings"])
     position = {cid: i for i, (cid, _) in enumerate(rows)}
     matrix = np.asarray([vec for _, vec in rows], dtype=np.float32)
     matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
     k = min(k, len(rows))
     similarity, exact = exact_top(matrix, query_vectors, k)
+    tie_aware, strict, times = [], [], []
+    for i, vector in enumerate(query_vectors):
+        start = time.perf_counter()
+        got = store.collection.query(query_embeddings=[vector.tolist()], n_results=k, include=["distances"])
+        times.append((time.perf_counter() - start) * 1000)
+        found = [position[cid] for cid in got["ids"][0]]
+        tie_aware.append(np.sum(similarity[i, found] >= similarity[i, exact[i, -1]] - 1e-5) / k)
+        strict.append(len(set(exact[i]) & set(found)) / k)
     spread = float(np.median([similarity[i, e[0]] - similarity[i, e[-1]] for i, e in enumerate(exact)]))
-    results = []
-    configured = store.collection.configuration["hnsw"]["ef_search"]
-    for ef in ef_values:
-        store.collection.modify(configuration={"hnsw": {"ef_search": ef}})
-        tie_aware, strict, times = [], [], []
-        for i, vector in enumerate(query_vectors):
-            start = time.perf_counter()
-            got = store.collection.query(query_embeddings=[vector.tolist()], n_results=k, include=["distances"])
-            times.append((time.perf_counter() - start) * 1000)
-            found = [position[cid] for cid in got["ids"][0]]
-            tie_aware.append(np.sum(similarity[i, found] >= similarity[i, exact[i, -1]] - 1e-5) / k)
-            strict.append(len(set(exact[i]) & set(found)) / k)
-        results.append({"ef_search": ef, "recall_at_10": round(float(np.mean(tie_aware)), 4),
-                        "recall_at_10_strict_ids": round(float(np.mean(strict)), 4),
-                        "query_p50_ms": round(float(np.median(times)), 2), "exact_spread": round(spread, 4)})
-    store.collection.modify(configuration={"hnsw": {"ef_search": configured}})
-    return results
+    return {"recall_at_10": round(float(np.mean(tie_aware)), 4),
+            "recall_at_10_strict_ids": round(float(np.mean(strict)), 4),
+            "query_p50_ms": round(float(np.median(times)), 2), "exact_spread": round(spread, 4)}
 
 
 def latencies_ms(questions: list[str], call: Callable[[str], Any]) -> np.ndarray:
@@ -176,7 +171,7 @@ def breakdown(comp: Components, questions: list[str], where: SearchFilter, depth
     return {f"{name}_p50_ms": round(float(np.median(latencies_ms(questions, step))), 2) for name, step in steps.items()}
 
 
-def measure(comp: Components, questions: list[str], ef_values: list[int]) -> dict[str, Any]:
+def measure(comp: Components, questions: list[str]) -> dict[str, Any]:
     """Latency percentiles of the three query paths, a per-step breakdown and HNSW recall, on the same questions."""
     retriever = comp.retriever()  # the app's own retriever: k 8, 50 candidates per side, synonyms
     papers = SearchFilter(kind="paper")
@@ -186,10 +181,7 @@ def measure(comp: Components, questions: list[str], ef_values: list[int]) -> dic
     answers = phases.run("answer", lambda: latencies_ms(questions, lambda q: answer(q, retriever, settings=settings)))
     filtered = phases.run("filtered", lambda: latencies_ms(questions, lambda q: retriever.search(q, where=papers)))
     steps = phases.run("breakdown", lambda: breakdown(comp, questions, papers, retriever.candidates))
-    ef_default = comp.settings.store.ef_search
-    sweep = phases.run("hnsw", lambda: hnsw_sweep(comp.store, comp.encoder.encode(questions),
-                                                  sorted(set(ef_values) | {ef_default})))
-    at_default = next(row for row in sweep if row["ef_search"] == ef_default)
+    hnsw = phases.run("hnsw", lambda: hnsw_recall(comp.store, comp.encoder.encode(questions)))
     phases.warn_if_contended()
     pct = lambda values, p: round(float(np.percentile(values, p)), 1)  # noqa: E731
     return {
@@ -197,12 +189,13 @@ def measure(comp: Components, questions: list[str], ef_values: list[int]) -> dic
         "retrieval_p50_ms": pct(retrieval, 50), "retrieval_p95_ms": pct(retrieval, 95),
         "answer_p50_ms": pct(answers, 50), "answer_p95_ms": pct(answers, 95),
         "filtered_p50_ms": pct(filtered, 50), "filtered_p95_ms": pct(filtered, 95),
-        "hnsw_recall_at_10": at_default["recall_at_10"],
-        "hnsw_recall_at_10_strict_ids": at_default["recall_at_10_strict_ids"],
+        "hnsw_recall_at_10": hnsw["recall_at_10"], "hnsw_recall_at_10_strict_ids": hnsw["recall_at_10_strict_ids"],
         "encoder": encoder_label(comp.encoder), "torch_threads": torch_threads(),
-        "hnsw": {"ef_search": ef_default, "max_neighbors": comp.settings.store.max_neighbors,
-                 "ef_construction": comp.settings.store.ef_construction},
-        "retrieval_breakdown": steps, "hnsw_sweep": sweep,
+        "hnsw": {"ef_search": comp.store.collection.configuration["hnsw"]["ef_search"],
+                 "max_neighbors": comp.store.collection.configuration["hnsw"]["max_neighbors"],
+                 "ef_construction": comp.store.collection.configuration["hnsw"]["ef_construction"],
+                 "query_p50_ms": hnsw["query_p50_ms"], "exact_spread": hnsw["exact_spread"]},
+        "retrieval_breakdown": steps,
         "peak_rss_mib": peak_rss_mib(), "load_average_1m": load_average(),
         "other_cpu_share": phases.contention,
     }
@@ -251,7 +244,6 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ef-search", type=int, help="HNSW ef_search (default: the settings' default)")
     parser.add_argument("--max-neighbors", type=int, help="HNSW M for a new index (default: the settings')")
     parser.add_argument("--ef-construction", type=int, help="HNSW ef_construction for a new index")
-    parser.add_argument("--sweep", default="64,128,256,512", help="ef_search values for the recall/latency sweep")
     parser.add_argument("--device", default="auto", help="Encoder device: auto, cpu or cuda")
     return parser.parse_args(argv)
 
@@ -266,7 +258,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("no questions to time")
     with tempfile.TemporaryDirectory(prefix="litassist-bench-") as tmp:
         comp = build(args, args.home or Path(tmp), limit)
-        result = measure(comp, questions, [int(v) for v in args.sweep.split(",") if v])
+        result = measure(comp, questions)
     if args.json:
         print(json.dumps(result))
     else:

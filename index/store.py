@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from pydantic import TypeAdapter
 
-from index import journal, prefilter
+from index import journal, prefilter, source_table
 from index.bm25 import Bm25Index, ChunkFacts, SearchFilter
 from index.errors import StoreError
 from index.records import Chunk, Passage, Record
@@ -129,13 +129,15 @@ class Store:
 
     def rebuild_bm25(self) -> Bm25Index:
         """Rebuild BM25 from Chroma's documents and persist it."""
-        ids, texts, facts = [], [], []
+        ids, texts, facts, summary = [], [], [], {}
         for cid, doc, meta in self.scan(include_documents=True):
             ids.append(cid)
             texts.append(f"{meta.get('context', '')}\n{doc}")
             facts.append(facts_of(meta))
+            source_table.tally(summary, meta)
         self.bm25 = Bm25Index.build(ids, texts, facts, self.generation)
         self.bm25.save(self.bm25_dir)
+        source_table.save(self.bm25_dir, self.generation, summary)
         return self.bm25
 
     def _begin_write(self, files: Sequence[str] = ()) -> None:
@@ -267,16 +269,14 @@ class Store:
         return len(got["ids"])
 
     def sources(self) -> list[dict[str, Any]]:
-        """One row per indexed source: id, kind, title, file and chunk count."""
+        """One row per indexed source: id, kind, title, file and chunk count (saved by the last BM25 rebuild)."""
+        saved = source_table.load(self.bm25_dir, self.generation)
+        if saved is not None:
+            return saved
         rows: dict[str, dict[str, Any]] = {}
         for _, _, meta in self.scan():
-            row = rows.setdefault(meta["source_id"], {
-                "source_id": meta["source_id"], "kind": meta["kind"], "title": meta.get("title", ""),
-                "file": meta["file"], "chunks": 0, "year": meta.get("year"),
-                "organisms": list(meta.get("organisms") or []),
-            })
-            row["chunks"] += 1
-        return sorted(rows.values(), key=lambda r: (r["kind"], r["file"], r["source_id"]))
+            source_table.tally(rows, meta)
+        return source_table.ordered(rows)
 
     def record(self, source_id: str) -> Record | None:
         """The stored record of one source."""

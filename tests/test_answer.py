@@ -111,3 +111,4 @@ def test_synonym_of_a_question_entity_counts_as_naming_it():
     assert mentions("CXCL12 binds its receptor", "SDF-1", terms.names["SDF-1"])
     assert mentions("the NFkB and HER-2 pathways", "NF-kB") and mentions("HER-2 is amplified", "HER2")
     assert not mentions("they walked the trail", "TNFSF10", ["TRAIL"])  # an ordinary word matches in capitals only
+    assert mentions("NOTCH signalling in T cells", "Notch")  # the question's own word matches in any case
