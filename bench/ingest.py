@@ -99,7 +99,8 @@ def summary(phases: Phases, watched: dict[str, float], documents: int, chunks: i
     """The result object: headline rates first, then the detail behind them."""
     secs = phases.seconds
     breakdown = {k: round(v, 2) for k, v in sorted(watched.items())}
-    breakdown["other_s"] = round(secs["ingest"] - sum(watched.values()), 2)  # hashing, parsing, chunking
+    # Hashing, parsing and chunking, less the time they overlap the worker's encoding and writing (can be < 0).
+    breakdown["other_s"] = round(secs["ingest"] - sum(watched.values()), 2)
     raw_rate, ingest_rate = chunks / secs["raw_encode"], chunks / secs["ingest"]
     return {
         "raw_chunks_per_s": round(raw_rate, 2), "ingest_chunks_per_s": round(ingest_rate, 2),

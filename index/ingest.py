@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import stat
+import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -98,17 +100,27 @@ class Ingestor:
     _pending: list[Pending] = field(default_factory=list)
     _owners: dict[str, str] = field(default_factory=dict)  # source id -> file that holds it, this run
     _bar: tqdm | None = None
+    _worker: ThreadPoolExecutor | None = None
+    _in_flight: Future | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self, paths: Iterable[Path]) -> IngestReport:
         """Ingest every file under the given paths and bring BM25 in step once at the end."""
         files = list(iter_files(Path(p) for p in paths))
         self._bar = tqdm(total=0, unit="chunk", desc="Embedding", disable=not self.show_progress, leave=False)
-        for path in tqdm(files, unit="file", desc="Reading", disable=not self.show_progress, leave=False):
-            self._take(path)
-            if sum(len(p.chunks) for p in self._pending) >= self.flush_chunks:
-                self._flush()
-        self._flush()
-        self._bar.close()
+        # One worker encodes and writes a batch while this thread reads and chunks the next: the encoder's
+        # threads would otherwise sit idle through parsing and Chroma's writes.
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="litassist-ingest")
+        try:
+            for path in tqdm(files, unit="file", desc="Reading", disable=not self.show_progress, leave=False):
+                self._take(path)
+                if sum(len(p.chunks) for p in self._pending) >= self.flush_chunks:
+                    self._flush()
+            self._flush()
+        finally:
+            self._wait()
+            self._worker.shutdown()
+            self._bar.close()
         if any(o.status in ("added", "replaced") for o in self.report.outcomes):
             self.store.rebuild_bm25()
         return self.report
@@ -193,10 +205,21 @@ class Ingestor:
         self._finish(FileOutcome(file=str(path), status="failed", reason=reason))
 
     def _flush(self) -> None:
-        """Encode what is not stored yet, then write the pending files in one batch."""
+        """Hand the pending files to the worker, after the batch before them is written (two batches in memory)."""
         if not self._pending:
             return
         pending, self._pending = self._pending, []
+        self._wait()
+        self._in_flight = self._worker.submit(self._write, pending)
+
+    def _wait(self) -> None:
+        """Wait for the batch in flight; its error, if any, is raised here."""
+        in_flight, self._in_flight = self._in_flight, None
+        if in_flight is not None:
+            in_flight.result()
+
+    def _write(self, pending: list[Pending]) -> None:
+        """Encode what is not stored yet, then write the pending files in one batch."""
         seen: set[str] = set()
         for item in pending:  # the same chunk twice in one write would be rejected by Chroma
             item.chunks = [c for c in item.chunks if not (c.id in seen or seen.add(c.id))]
@@ -226,10 +249,11 @@ class Ingestor:
         return known
 
     def _finish(self, outcome: FileOutcome) -> None:
-        """Record an outcome and tell the caller."""
-        self.report.outcomes.append(outcome)
-        if self.on_outcome:
-            self.on_outcome(outcome)
+        """Record an outcome and tell the caller (one at a time: the worker finishes files too)."""
+        with self._lock:
+            self.report.outcomes.append(outcome)
+            if self.on_outcome:
+                self.on_outcome(outcome)
 
 
 def describe(exc: BaseException) -> str:
