@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import stat
 import threading
@@ -9,70 +10,33 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel
 from tqdm.auto import tqdm
 
 from index.chunking import chunk_records
 from index.embedding import Encoder
-from index.errors import LoadError, PartialLoadError
-from index.loaders import STREAMED_EXTENSIONS, iter_files, load_file
+from index.errors import LoadError
+from index.ingest_parts import Stream
+from index.ingest_report import FileOutcome, IngestReport, Status
+from index.loaders import STREAMED_EXTENSIONS, FileParts, iter_files
 from index.records import Chunk, Record
 from index.store import Entry, Store
 from index.vector_cache import VectorCache
 
-Status = Literal["added", "unchanged", "replaced", "failed"]
 MB = 1024 * 1024
-# How many skipped records a reason names before summarising the rest.
-_NAMED_SKIPS = 3
-
-
-class FileOutcome(BaseModel):
-    """What happened to one file."""
-
-    file: str
-    status: Status
-    reason: str | None = None
-    records: int = 0
-    chunks: int = 0
-
-
-class IngestReport(BaseModel):
-    """Per-file outcomes and how much encoding work was done."""
-
-    outcomes: list[FileOutcome] = []
-    embedded: int = 0
-    reused: int = 0
-
-    @property
-    def failed(self) -> list[FileOutcome]:
-        """Files that did not go in."""
-        return [o for o in self.outcomes if o.status == "failed"]
-
-    @property
-    def problems(self) -> list[FileOutcome]:
-        """Files that failed, and files that went in with some of their entries skipped."""
-        return [o for o in self.outcomes if o.status == "failed" or o.reason]
-
-    def counts(self) -> dict[str, int]:
-        """How many files ended in each status."""
-        out = {s: 0 for s in ("added", "replaced", "unchanged", "failed")}
-        for outcome in self.outcomes:
-            out[outcome.status] += 1
-        return out
 
 
 @dataclass
 class Pending:
-    """A parsed file waiting for its vectors."""
+    """A parsed part of a file waiting for its vectors; the file's last part carries its outcome."""
 
     file: str
     file_hash: str
     records: list[Record]
     chunks: list[Chunk]
-    outcome: FileOutcome
+    outcome: FileOutcome | None = None  # None: more parts of the file follow
+    stream: Stream | None = None
 
 
 def file_hash(path: Path) -> str:
@@ -100,6 +64,7 @@ class Ingestor:
     _pending: list[Pending] = field(default_factory=list)
     _owners: dict[str, str] = field(default_factory=dict)  # source id -> file that holds it, this run
     _bar: tqdm | None = None
+    _stream: Stream | None = None  # the file being read
     _worker: ThreadPoolExecutor | None = None
     _in_flight: Future | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -114,9 +79,11 @@ class Ingestor:
         try:
             for path in tqdm(files, unit="file", desc="Reading", disable=not self.show_progress, leave=False):
                 self._take(path)
-                if sum(len(p.chunks) for p in self._pending) >= self.flush_chunks:
-                    self._flush()
             self._flush()
+            self._wait()
+        except Exception:
+            self._rescue()
+            raise
         finally:
             self._wait()
             self._worker.shutdown()
@@ -126,7 +93,7 @@ class Ingestor:
         return self.report
 
     def _take(self, path: Path) -> None:
-        """Check, hash, load and chunk one file; unchanged and failed files finish here."""
+        """Check and hash one file, then read it part by part; unchanged and failed files finish here."""
         key = str(path.resolve()) if path.exists() else str(path)
         refusal = self._refusal(path)
         if refusal:
@@ -138,23 +105,89 @@ class Ingestor:
         previous = self.store.file_hash(key)
         if previous == digest:
             return self._finish(FileOutcome(file=str(path), status="unchanged"))
-        records, reason = self._load(path)
-        if records is None:
-            return self._fail(path, reason or "no documents found in file")
-        records, skipped = self._claim(key, records, replacing=previous is not None)
-        reason = "; ".join(r for r in (reason, skipped) if r) or None
-        if not records:
-            return self._fail(path, reason or "no documents found in file")
+        self._stream = Stream(key, digest, replacing=previous is not None)
+        self._read(path, self._stream)
+        self._stream = None  # left set when an error escapes: `_rescue` undoes what the file wrote
+
+    def _read(self, path: Path, stream: Stream) -> None:
+        """Claim, chunk and queue each part of the file; a failure in any part fails the whole file."""
+        parts = FileParts(path, self.flush_chunks)
+        records = iter(parts)
+        while True:
+            try:
+                part = next(records, None)
+            except LoadError as exc:
+                return self._abandon(path, stream, exc.reason)
+            except Exception as exc:  # noqa: BLE001  (a parser's own bug must cost one file, not the whole run)
+                return self._abandon(path, stream, f"cannot be read ({describe(exc)})")
+            if part is None:
+                return self._complete(path, stream, parts.reason)
+            problem = self._take_part(stream, part)
+            if problem:
+                return self._abandon(path, stream, problem)
+
+    def _take_part(self, stream: Stream, records: list[Record]) -> str | None:
+        """Claim and chunk one part and queue it for writing; why the file fails, if it does."""
+        held = {**self.store.owners([r.source_id for r in records]), **self._owners}
+        kept = stream.claim(records, held)
+        self._owners.update((r.source_id, stream.key) for r in kept)
         try:
-            chunks = chunk_records(records, self.max_tokens, self.encoder.count_tokens)
+            chunks = chunk_records(kept, self.max_tokens, self.encoder.count_tokens)
         except Exception as exc:  # noqa: BLE001  (text no tokenizer accepts must cost one file, not the run)
-            return self._fail(path, f"cannot be split into chunks ({describe(exc)})")
-        if not chunks:
+            return f"cannot be split into chunks ({describe(exc)})"
+        if chunks:
+            stream.chunks += len(chunks)
+            stream.parts += 1
+            self._queue(Pending(stream.key, stream.digest, kept, chunks, stream=stream))
+        return None
+
+    def _complete(self, path: Path, stream: Stream, loaded: str | None) -> None:
+        """The file is read: its last queued part carries the outcome (an empty part if all are written)."""
+        reason = stream.reason(loaded)
+        if not stream.records:
+            return self._fail(path, reason or "no documents found in file")
+        if not stream.chunks:
             return self._fail(path, "no text to index")
-        status: Status = "replaced" if previous else "added"
-        outcome = FileOutcome(file=str(path), status=status, reason=reason, records=len(records), chunks=len(chunks))
-        self._pending.append(Pending(key, digest, records, chunks, outcome))
-        self._bar.total += len(chunks)
+        if stream.replacing:  # ids this file's new version dropped are free for files later in this run
+            dropped = {meta["source_id"] for _, _, meta in self.store.scan(where={"file": stream.key})}
+            self._owners.update((source_id, "") for source_id in dropped - stream.seen)
+        status: Status = "replaced" if stream.replacing else "added"
+        outcome = FileOutcome(file=str(path), status=status, reason=reason, records=stream.records,
+                              chunks=stream.chunks)
+        last = self._pending[-1] if self._pending and self._pending[-1].stream is stream else None
+        if last is None:
+            stream.parts += 1
+            last = self._queue(Pending(stream.key, stream.digest, [], [], stream=stream))
+        last.outcome = outcome
+
+    def _queue(self, pending: Pending) -> Pending:
+        """Add a part to the batch; a full batch goes to the worker."""
+        self._pending.append(pending)
+        self._bar.total += len(pending.chunks)
+        if sum(len(p.chunks) for p in self._pending) >= self.flush_chunks:
+            self._flush()
+        return pending
+
+    def _abandon(self, path: Path, stream: Stream, reason: str) -> None:
+        """Fail a file part-way: drop its queued parts and undo those already handed to the worker."""
+        queued = [p for p in self._pending if p.stream is stream]
+        self._pending = [p for p in self._pending if p.stream is not stream]
+        if stream.parts > len(queued):
+            self._wait()
+            self.store.abandon(stream.key, stream.digest, stream.undo.batches() if stream.undo else ())
+        stream.close()
+        self._fail(path, reason)
+
+    def _rescue(self) -> None:
+        """After an unexpected error, undo the parts of the file being read so its old version is left intact."""
+        stream, self._stream = self._stream, None
+        if stream is None or stream.parts == 0:
+            return
+        with contextlib.suppress(Exception):  # the write journal still covers the file if this fails too
+            self._wait()
+        with contextlib.suppress(Exception):
+            self.store.abandon(stream.key, stream.digest, stream.undo.batches() if stream.undo else ())
+        stream.close()
 
     def _refusal(self, path: Path) -> str | None:
         """Why a file is not even opened: missing, not a regular file (reading a FIFO blocks forever), too large."""
@@ -168,37 +201,6 @@ class Ingestor:
         if limit and info.st_size > limit and path.suffix.lower() not in STREAMED_EXTENSIONS:
             return f"too large: {info.st_size / MB:.1f} MB, over the {limit / MB:g} MB limit per file"
         return None
-
-    @staticmethod
-    def _load(path: Path) -> tuple[list[Record] | None, str | None]:
-        """Records and a note on skipped entries, or (None, reason) when the file failed."""
-        try:
-            return load_file(path), None
-        except PartialLoadError as exc:
-            return [r.model_copy(update={"file": str(path)}) for r in exc.records], exc.reason
-        except LoadError as exc:
-            return None, exc.reason
-        except Exception as exc:  # noqa: BLE001  (a parser's own bug must cost one file, not the whole run)
-            return None, f"cannot be read ({describe(exc)})"
-
-    def _claim(self, key: str, records: list[Record], replacing: bool) -> tuple[list[Record], str | None]:
-        """Keep records whose id no other file holds; an id repeated within the file keeps its first record."""
-        held = {**self.store.owners([r.source_id for r in records]), **self._owners}
-        kept, problems, seen = [], [], set()
-        for record in records:
-            owner = held.get(record.source_id) or key
-            if record.source_id in seen:
-                problems.append(f"'{record.source_id}' appears twice in the file")
-            elif owner != key:
-                problems.append(f"'{record.source_id}' is already indexed from {owner}")
-            else:
-                seen.add(record.source_id)
-                kept.append(record)
-        if replacing:  # ids this file's new version dropped are free for files later in this run, flushed or not
-            dropped = {meta["source_id"] for _, _, meta in self.store.scan(where={"file": key})}
-            self._owners.update((source_id, "") for source_id in dropped - seen)
-        self._owners.update((r.source_id, key) for r in kept)
-        return kept, skip_summary(problems, len(records))
 
     def _fail(self, path: Path, reason: str) -> None:
         """A file that did not go in, and why."""
@@ -219,18 +221,25 @@ class Ingestor:
             in_flight.result()
 
     def _write(self, pending: list[Pending]) -> None:
-        """Encode what is not stored yet, then write the pending files in one batch."""
+        """Encode what is not stored yet, then write the pending parts in one batch; finish the files completed."""
         seen: set[str] = set()
         for item in pending:  # the same chunk twice in one write would be rejected by Chroma
             item.chunks = [c for c in item.chunks if not (c.id in seen or seen.add(c.id))]
         vectors = self._vectors([c for item in pending for c in item.chunks])
+        for item in pending:  # a part of a replaced file that may yet fail: keep the old rows it overwrites
+            if item.outcome is None and item.stream and item.stream.undo and item.chunks:
+                item.stream.undo.save(self.store, item.file, item.file_hash, [c.id for c in item.chunks])
         self.store.write([
             Entry(item.file, item.file_hash, item.chunks, {r.source_id: r for r in item.records},
-                  np.stack([vectors[c.id] for c in item.chunks]) if item.chunks else np.zeros((0, 1)))
+                  np.stack([vectors[c.id] for c in item.chunks]) if item.chunks else np.zeros((0, 1)),
+                  complete=item.outcome is not None)
             for item in pending
         ])
         for item in pending:
-            self._finish(item.outcome)
+            if item.outcome is not None:
+                if item.stream:
+                    item.stream.close()
+                self._finish(item.outcome)
 
     def _vectors(self, chunks: list[Chunk]) -> dict[str, np.ndarray]:
         """Stored vectors where the chunk is known, freshly encoded ones otherwise."""
@@ -260,15 +269,6 @@ def describe(exc: BaseException) -> str:
     """'TypeName: first line of the message' for an unexpected error."""
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-
-
-def skip_summary(problems: list[str], total: int) -> str | None:
-    """'skipped 1 of 3 records: ...' naming the first few problems; None when there were none."""
-    if not problems:
-        return None
-    more = len(problems) - _NAMED_SKIPS
-    named = "; ".join(problems[:_NAMED_SKIPS]) + (f"; and {more} more" if more > 0 else "")
-    return f"skipped {len(problems)} of {total} records: {named}"
 
 
 def ingest(paths: Iterable[Path], store: Store, encoder: Encoder, **options) -> IngestReport:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,12 +14,13 @@ from pydantic import TypeAdapter
 
 from index import journal, prefilter, source_table
 from index.bm25 import Bm25Index, ChunkFacts, SearchFilter
+from index.entries import Entry, chunk_metadata
 from index.errors import StoreError
 from index.records import Chunk, Passage, Record
 
+__all__ = ["Entry", "Hnsw", "Store", "chunk_metadata", "passage_of", "where_clause"]
+
 RECORD = TypeAdapter(Record)
-# Long fields stay out of per-chunk metadata: the chunk texts already hold them.
-_RECORD_EXCLUDE = {"abstract", "body"}
 _PAGE = 1000  # rows per Chroma read when scanning the whole collection
 _REFRESH_LOCK = threading.Lock()
 
@@ -31,33 +32,6 @@ class Hnsw:
     ef_construction: int = 200
     ef_search: int = 128
     max_neighbors: int = 32
-
-
-@dataclass
-class Entry:
-    """One file's chunks with their vectors and records, ready to write."""
-
-    file: str
-    file_hash: str
-    chunks: list[Chunk]
-    records: dict[str, Record]
-    vectors: np.ndarray
-
-
-def chunk_metadata(chunk: Chunk, record: Record, file: str, file_hash: str) -> dict[str, Any]:
-    """Flat Chroma metadata; lists only when non-empty (Chroma rejects empty lists)."""
-    meta: dict[str, Any] = {
-        "source_id": chunk.source_id, "kind": chunk.kind, "position": chunk.position,
-        "context": chunk.context, "file": file, "file_hash": file_hash, "title": record.title or "",
-        "record": record.model_dump_json(exclude=_RECORD_EXCLUDE, exclude_none=True),
-    }
-    if chunk.page is not None:
-        meta["page"] = chunk.page
-    if record.year is not None:
-        meta["year"] = record.year
-    if record.organisms:
-        meta["organisms"] = list(record.organisms)
-    return meta
 
 
 def where_clause(where: SearchFilter | None) -> dict[str, Any] | None:
@@ -238,26 +212,37 @@ class Store:
 
     # --- writes --------------------------------------------------------------------------------
     def write(self, entries: Sequence[Entry]) -> None:
-        """Upsert each file's chunks and delete the chunks its previous version had and this one lacks."""
+        """Upsert each file's chunks; a file's last part (`complete`) then deletes what its previous version had and
+        this one lacks, and takes the file off the journal: until then a crash leaves the file to `recover`."""
         if not entries:
             return
-        files = [entry.file for entry in entries]
-        self._begin_write(files)
-        ids, docs, metas, vecs = [], [], [], []
-        for entry in entries:
-            for chunk, vector in zip(entry.chunks, entry.vectors):
-                ids.append(chunk.id)
-                docs.append(chunk.text)
-                metas.append(chunk_metadata(chunk, entry.records[chunk.source_id], entry.file, entry.file_hash))
-                vecs.append(vector)
+        self._begin_write([entry.file for entry in entries])
+        rows = [(chunk.id, chunk.text, chunk_metadata(chunk, e.records[chunk.source_id], e.file, e.file_hash), vector)
+                for e in entries for chunk, vector in zip(e.chunks, e.vectors)]
+        if rows:
+            self._upsert(*(list(column) for column in zip(*rows)))
+        done = [entry for entry in entries if entry.complete]
+        for entry in done:
+            self.collection.delete(where={"$and": [{"file": entry.file}, {"file_hash": {"$ne": entry.file_hash}}]})
+        if done:
+            self._end_write([entry.file for entry in done])
+
+    def _upsert(self, ids: list[str], docs: list[str], metas: list[dict], vecs: Sequence) -> None:
+        """Upsert rows in batches Chroma accepts."""
         step = self.client.get_max_batch_size()
         for start in range(0, len(ids), step):
             end = start + step
             self.collection.upsert(ids=ids[start:end], documents=docs[start:end],
                                    metadatas=metas[start:end], embeddings=np.asarray(vecs[start:end]))
-        for entry in entries:
-            self.collection.delete(where={"$and": [{"file": entry.file}, {"file_hash": {"$ne": entry.file_hash}}]})
-        self._end_write(files)
+
+    def abandon(self, file: str, file_hash: str, overwritten: Iterable[tuple[list, ...]]) -> None:
+        """Undo a file's unfinished write: drop chunks with its new hash, put back the (ids, docs, metas, vecs) of its
+        old version that they replaced, and take it off the journal."""
+        self._begin_write([file])
+        self.collection.delete(where={"$and": [{"file": file}, {"file_hash": file_hash}]})
+        for rows in overwritten:
+            self._upsert(*rows)
+        self._end_write([file])
 
     def delete_source(self, source_id: str) -> int:
         """Remove every chunk of one source; returns how many went."""

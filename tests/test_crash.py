@@ -203,3 +203,49 @@ def test_a_kill_between_writing_a_new_version_and_deleting_the_old_is_repaired_o
     report = ingest([paper], store, encoder)
     assert [o.status for o in report.outcomes] == ["added"]  # not "unchanged": the half-written file is redone
     assert state(tmp_path / "crashed", encoder.name)["rows"] == state(tmp_path / "clean", encoder.name)["rows"]
+
+
+CHILD_BETWEEN_PARTS = """
+import os, signal, sys
+from pathlib import Path
+from chromadb.api.models.Collection import Collection
+from index.embedding import SentenceTransformerEncoder
+from index.ingest import ingest
+from index.store import Store
+
+upsert, calls = Collection.upsert, []
+
+def upsert_then_die(self, *args, **kwargs):
+    calls.append(1)
+    if len(calls) == 2:  # kill -9 once the file's first part is written, before its second is
+        os.kill(os.getpid(), signal.SIGKILL)
+    return upsert(self, *args, **kwargs)
+
+Collection.upsert = upsert_then_die
+encoder = SentenceTransformerEncoder()
+ingest([Path(sys.argv[2])], Store(Path(sys.argv[1]), encoder.name), encoder, flush_chunks=8)
+"""
+
+
+def test_a_kill_between_two_parts_of_one_file_is_repaired_on_open(tmp_path, encoder, env):
+    paper = tmp_path / "corpus.jsonl"
+    docs = [{"_id": f"p{i}", "title": f"Paper {i}", "text": f"{GENES[i % 24]} binds BRAF in study {i}."}
+            for i in range(30)]
+    paper.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    ingest([paper], Store(tmp_path / "v1", encoder.name), encoder)
+    for name in ("crashed", "clean"):
+        shutil.copytree(tmp_path / "v1", tmp_path / name)
+    docs[3]["text"], docs[25]["text"] = "KRAS binds RAF1 instead.", "MET amplification follows osimertinib."
+    paper.write_text("".join(json.dumps(d) + "\n" for d in docs[:28]))
+    ingest([paper], Store(tmp_path / "clean", encoder.name), encoder)
+
+    child = subprocess.run([sys.executable, "-c", CHILD_BETWEEN_PARTS, str(tmp_path / "crashed"), str(paper)],
+                           env=env, capture_output=True, text=True, timeout=300)
+    assert child.returncode == -signal.SIGKILL, child.stderr
+
+    store = Store(tmp_path / "crashed", encoder.name)  # the file was still in the journal: its chunks are removed
+    assert store.recovered == [str(paper.resolve())] and store.count() == 0
+    report = ingest([paper], store, encoder, flush_chunks=8)
+    assert [(o.status, o.records) for o in report.outcomes] == [("added", 28)]
+    crashed, clean = state(tmp_path / "crashed", encoder.name), state(tmp_path / "clean", encoder.name)
+    assert crashed["rows"] == clean["rows"] and crashed["journal"] == {} and crashed["lexical"] == clean["lexical"]

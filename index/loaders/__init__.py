@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from index.errors import LoadError
+from index.errors import LoadError, PartialLoadError
 from index.loaders import abstract_page, jsonl, pdf, pfocr, pubmed, refman, text
 from index.records import Record
 
@@ -25,8 +25,9 @@ BY_EXTENSION: dict[str, Loader] = {
     ".pdf": pdf.load,
 }
 SNIFFED_EXTENSIONS = {".txt", ".md", ".markdown", ".text"}
-# Read line by line, never whole: exempt from the per-file size limit (BEIR corpora run to gigabytes).
-STREAMED_EXTENSIONS = frozenset({".jsonl"})
+# Read line by line in parts, never whole: exempt from the per-file size limit (BEIR corpora run to gigabytes).
+STREAMED = {".jsonl": jsonl.Parts}
+STREAMED_EXTENSIONS = frozenset(STREAMED)
 SUPPORTED_EXTENSIONS = frozenset(BY_EXTENSION) | SNIFFED_EXTENSIONS
 
 _MEDLINE_START = re.compile(r"^\s*PMID- ", re.MULTILINE)
@@ -59,7 +60,39 @@ def load_file(path: Path) -> list[Record]:
     records = loader_for(path)(path)
     if not records:
         raise LoadError(path, "no documents found in file")
+    return stamped(records, path)
+
+
+def stamped(records: list[Record], path: Path) -> list[Record]:
+    """The records, each stamped with the file it came from."""
     return [r.model_copy(update={"file": str(path)}) for r in records]
+
+
+class FileParts:
+    """One file's records in parts of about `size` (formats not streamed come as one part); once all are read,
+    `reason` names the entries that were skipped, or is None."""
+
+    def __init__(self, path: Path, size: int) -> None:
+        self.path, self.size = path, size
+        self.reason: str | None = None
+
+    def __iter__(self) -> Iterator[list[Record]]:
+        streamed = STREAMED.get(self.path.suffix.lower())
+        if streamed is None:
+            yield self._whole()
+            return
+        parts = streamed(self.path, self.size)
+        for part in parts:
+            yield stamped(part, self.path)
+        self.reason = parts.reason
+
+    def _whole(self) -> list[Record]:
+        """Every record of a file that is loaded at once."""
+        try:
+            return load_file(self.path)
+        except PartialLoadError as exc:
+            self.reason = exc.reason
+            return stamped(exc.records, self.path)
 
 
 def iter_files(paths: Iterable[Path]) -> Iterator[Path]:

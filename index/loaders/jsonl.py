@@ -133,29 +133,67 @@ def to_paper(data: dict[str, Any]) -> Paper:
     return Paper(source_id=source_id, title=title or None, abstract=text, **metadata_fields(data.get("metadata")))
 
 
-def skip_reason(problems: list[str], total: int) -> str:
+def skip_reason(problems: list[str], total: int, skipped: int | None = None) -> str:
     """One line naming the first few bad lines: 'skipped 1 of 4 lines: line 3: invalid JSON (...)'."""
+    skipped = len(problems) if skipped is None else skipped
     named = "; ".join(problems[:_NAMED_PROBLEMS])
-    more = len(problems) - _NAMED_PROBLEMS
+    more = skipped - _NAMED_PROBLEMS
     suffix = f"; and {more} more" if more > 0 else ""
-    return f"skipped {len(problems)} of {total} lines: {named}{suffix}"
+    return f"skipped {skipped} of {total} lines: {named}{suffix}"
+
+
+class Parts:
+    """A corpus read lazily in parts of at most `size` papers; once all are read, `reason` names the bad lines.
+
+    The file is never held whole (BEIR corpora run to millions of lines): only one part and the first few
+    problems are kept. Iterating raises LoadError, after the last part, when the file held no usable line.
+    """
+
+    def __init__(self, path: Path, size: int) -> None:
+        self.path, self.size = path, max(1, size)
+        self.total = self.kept = self.skipped = 0
+        self.problems: list[str] = []  # the first few only: a reason names no more
+
+    def __iter__(self) -> Iterator[list[Paper]]:
+        part: list[Paper] = []
+        for number, raw in numbered_lines(self.path):
+            self.total += 1
+            try:
+                part.append(to_paper(parse_line(raw)))
+            except BadLine as exc:
+                self._skip(f"line {number}: {exc}")
+            if len(part) >= self.size:
+                self.kept += len(part)
+                yield part
+                part = []
+        self.kept += len(part)
+        if part:
+            yield part
+        self._check()
+
+    def _skip(self, problem: str) -> None:
+        """Count a bad line, keeping its description if it is among the first few."""
+        self.skipped += 1
+        if len(self.problems) < _NAMED_PROBLEMS:
+            self.problems.append(problem)
+
+    def _check(self) -> None:
+        """LoadError when the whole file held nothing usable."""
+        if not self.total:
+            raise LoadError(self.path, "empty file")
+        if not self.kept:
+            raise LoadError(self.path, f"no usable lines: {skip_reason(self.problems, self.total, self.skipped)}")
+
+    @property
+    def reason(self) -> str | None:
+        """Which lines were skipped, or None when every line was good."""
+        return skip_reason(self.problems, self.total, self.skipped) if self.skipped else None
 
 
 def load(path: Path) -> list[Paper]:
     """Load every good line; PartialLoadError carries them when some lines were bad."""
-    papers: list[Paper] = []
-    problems: list[str] = []
-    total = 0
-    for number, raw in numbered_lines(path):
-        total += 1
-        try:
-            papers.append(to_paper(parse_line(raw)))
-        except BadLine as exc:
-            problems.append(f"line {number}: {exc}")
-    if not total:
-        raise LoadError(path, "empty file")
-    if not papers:
-        raise LoadError(path, f"no usable lines: {skip_reason(problems, total)}")
-    if problems:
-        raise PartialLoadError(path, skip_reason(problems, total), papers)
+    parts = Parts(path, size=1 << 62)
+    papers = [paper for part in parts for paper in part]
+    if parts.reason:
+        raise PartialLoadError(path, parts.reason, papers)
     return papers

@@ -1,0 +1,41 @@
+"""What a store write takes: one file's chunks, vectors and records, and the flat metadata each chunk gets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from index.records import Chunk, Record
+
+# Long fields stay out of per-chunk metadata: the chunk texts already hold them.
+_RECORD_EXCLUDE = {"abstract", "body"}
+
+
+@dataclass
+class Entry:
+    """One file's chunks with their vectors and records, ready to write."""
+
+    file: str
+    file_hash: str
+    chunks: list[Chunk]
+    records: dict[str, Record]
+    vectors: np.ndarray
+    complete: bool = True  # False: more parts of the file follow (it stays journaled, its old version stays)
+
+
+def chunk_metadata(chunk: Chunk, record: Record, file: str, file_hash: str) -> dict[str, Any]:
+    """Flat Chroma metadata; lists only when non-empty (Chroma rejects empty lists)."""
+    meta: dict[str, Any] = {
+        "source_id": chunk.source_id, "kind": chunk.kind, "position": chunk.position,
+        "context": chunk.context, "file": file, "file_hash": file_hash, "title": record.title or "",
+        "record": record.model_dump_json(exclude=_RECORD_EXCLUDE, exclude_none=True),
+    }
+    if chunk.page is not None:
+        meta["page"] = chunk.page
+    if record.year is not None:
+        meta["year"] = record.year
+    if record.organisms:
+        meta["organisms"] = list(record.organisms)
+    return meta

@@ -1,0 +1,44 @@
+"""What an ingest run reports: one outcome per file, and how much encoding work was done."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel
+
+Status = Literal["added", "unchanged", "replaced", "failed"]
+
+
+class FileOutcome(BaseModel):
+    """What happened to one file."""
+
+    file: str
+    status: Status
+    reason: str | None = None
+    records: int = 0
+    chunks: int = 0
+
+
+class IngestReport(BaseModel):
+    """Per-file outcomes and how much encoding work was done."""
+
+    outcomes: list[FileOutcome] = []
+    embedded: int = 0
+    reused: int = 0
+
+    @property
+    def failed(self) -> list[FileOutcome]:
+        """Files that did not go in."""
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def problems(self) -> list[FileOutcome]:
+        """Files that failed, and files that went in with some of their entries skipped."""
+        return [o for o in self.outcomes if o.status == "failed" or o.reason]
+
+    def counts(self) -> dict[str, int]:
+        """How many files ended in each status."""
+        out = {s: 0 for s in ("added", "replaced", "unchanged", "failed")}
+        for outcome in self.outcomes:
+            out[outcome.status] += 1
+        return out
