@@ -121,7 +121,9 @@ class Ingestor:
             except Exception as exc:  # noqa: BLE001  (a parser's own bug must cost one file, not the whole run)
                 return self._abandon(path, stream, f"cannot be read ({describe(exc)})")
             if part is None:
-                return self._complete(path, stream, parts.reason)
+                self._complete(path, stream, parts.reason)
+                return self._flush_if_full()
+            self._flush_if_full()  # only now: the part before this one was not the last, it goes as unfinished
             problem = self._take_part(stream, part)
             if problem:
                 return self._abandon(path, stream, problem)
@@ -161,12 +163,15 @@ class Ingestor:
         last.outcome = outcome
 
     def _queue(self, pending: Pending) -> Pending:
-        """Add a part to the batch; a full batch goes to the worker."""
+        """Add a part to the batch."""
         self._pending.append(pending)
         self._bar.total += len(pending.chunks)
+        return pending
+
+    def _flush_if_full(self) -> None:
+        """A full batch goes to the worker."""
         if sum(len(p.chunks) for p in self._pending) >= self.flush_chunks:
             self._flush()
-        return pending
 
     def _abandon(self, path: Path, stream: Stream, reason: str) -> None:
         """Fail a file part-way: drop its queued parts and undo those already handed to the worker."""
