@@ -45,40 +45,42 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
-def bounded(count: TokenCounter) -> TokenCounter:
-    """A counter that also charges one token per CHARS_PER_TOKEN characters, so no chunk is unboundedly long."""
-    return lambda text: max(count(text), len(text) // CHARS_PER_TOKEN)
-
-
 def words_of(sentence: str, limit: int) -> list[str]:
     """The sentence's words, a word longer than the whole character budget cut into pieces that fit."""
     step = limit * CHARS_PER_TOKEN
     return [word[i : i + step] for word in sentence.split() for i in range(0, len(word), step)]
 
 
-def split_long(sentence: str, limit: int, count: TokenCounter) -> list[str]:
-    """Cut a sentence that alone exceeds the limit at word boundaries."""
-    parts, current = [], []
-    for word in words_of(sentence, limit):
-        if current and count(" ".join(current + [word])) > limit:
-            parts.append(" ".join(current))
-            current = []
-        current.append(word)
-    return parts + ([" ".join(current)] if current else [])
+def pack(parts: Iterable[tuple[str, int]], limit: int) -> list[str]:
+    """Greedily join (text, token count) parts with spaces into pieces of at most `limit` tokens (bounded count)."""
+    # Word pieces never span a space, so a joined piece's count is the sum of its parts' counts: each part is
+    # tokenized once instead of re-tokenizing the growing piece (the tokenizer was most of the chunking time).
+    pieces: list[str] = []
+    current: list[str] = []
+    tokens = chars = 0
+    for part, part_tokens in parts:
+        joined_chars = chars + len(part) + (1 if current else 0)
+        if current and max(tokens + part_tokens, joined_chars // CHARS_PER_TOKEN) > limit:
+            pieces.append(" ".join(current))
+            current, tokens, joined_chars = [], 0, len(part)
+        current.append(part)
+        tokens, chars = tokens + part_tokens, joined_chars
+    return pieces + ([" ".join(current)] if current else [])
+
+
+def split_long(sentence: str, limit: int, count: TokenCounter) -> list[tuple[str, int]]:
+    """Cut a sentence that alone exceeds the limit at word boundaries; (piece, token count) pairs."""
+    return [(piece, count(piece)) for piece in pack(((w, count(w)) for w in words_of(sentence, limit)), limit)]
 
 
 def group_sentences(sentences: Iterable[str], limit: int, count: TokenCounter) -> list[str]:
     """Greedily pack whole sentences into pieces of at most `limit` tokens."""
-    pieces: list[str] = []
-    current: list[str] = []
-    count = bounded(count)
+    parts: list[tuple[str, int]] = []
     for sentence in sentences:
-        for part in split_long(sentence, limit, count) if count(sentence) > limit else [sentence]:
-            if current and count(" ".join(current + [part])) > limit:
-                pieces.append(" ".join(current))
-                current = []
-            current.append(part)
-    return pieces + ([" ".join(current)] if current else [])
+        tokens = count(sentence)
+        too_long = max(tokens, len(sentence) // CHARS_PER_TOKEN) > limit
+        parts += split_long(sentence, limit, count) if too_long else [(sentence, tokens)]
+    return pack(parts, limit)
 
 
 def chunk_id(source_id: str, position: int, text: str, context: str) -> str:

@@ -67,15 +67,18 @@ class Ingestor:
     _stream: Stream | None = None  # the file being read
     _worker: ThreadPoolExecutor | None = None
     _in_flight: Future | None = None
+    _writer: ThreadPoolExecutor | None = None
+    _written: Future | None = None  # the last batch handed to the writer (set by the encoding worker)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self, paths: Iterable[Path]) -> IngestReport:
         """Ingest every file under the given paths and bring BM25 in step once at the end."""
         files = list(iter_files(Path(p) for p in paths))
         self._bar = tqdm(total=0, unit="chunk", desc="Embedding", disable=not self.show_progress, leave=False)
-        # One worker encodes and writes a batch while this thread reads and chunks the next: the encoder's
-        # threads would otherwise sit idle through parsing and Chroma's writes.
+        # A pipeline: this thread reads and chunks batch N+2 while one worker encodes N+1 and another writes N to
+        # Chroma; the encoder's threads would otherwise sit idle through parsing and Chroma's writes.
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="litassist-ingest")
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="litassist-write")  # Chroma writes overlap encoding
         try:
             for path in tqdm(files, unit="file", desc="Reading", disable=not self.show_progress, leave=False):
                 self._take(path)
@@ -87,6 +90,7 @@ class Ingestor:
         finally:
             self._wait()
             self._worker.shutdown()
+            self._writer.shutdown()
             self._bar.close()
         if any(o.status in ("added", "replaced") for o in self.report.outcomes):
             self.store.rebuild_bm25()
@@ -111,7 +115,9 @@ class Ingestor:
 
     def _read(self, path: Path, stream: Stream) -> None:
         """Claim, chunk and queue each part of the file; a failure in any part fails the whole file."""
-        parts = FileParts(path, self.flush_chunks)
+        # Parts of a quarter batch in records (abstracts make ~2.5 chunks each): a batch is then a few parts, and
+        # the pipeline's unhidden ends (reading the first part, writing the last) stay short.
+        parts = FileParts(path, max(1, self.flush_chunks // 4))
         records = iter(parts)
         while True:
             try:
@@ -212,25 +218,39 @@ class Ingestor:
         self._finish(FileOutcome(file=str(path), status="failed", reason=reason))
 
     def _flush(self) -> None:
-        """Hand the pending files to the worker, after the batch before them is written (two batches in memory)."""
+        """Hand the pending parts to the worker once it has encoded the batch before (three batches in memory)."""
         if not self._pending:
             return
         pending, self._pending = self._pending, []
-        self._wait()
-        self._in_flight = self._worker.submit(self._write, pending)
+        in_flight, self._in_flight = self._in_flight, None
+        if in_flight is not None:  # only the encoding: the batch before may still be being written meanwhile
+            in_flight.result()
+        self._in_flight = self._worker.submit(self._encode, pending)
 
     def _wait(self) -> None:
-        """Wait for the batch in flight; its error, if any, is raised here."""
+        """Wait for the batch being encoded, then for the one being written; an error of either is raised here."""
         in_flight, self._in_flight = self._in_flight, None
         if in_flight is not None:
             in_flight.result()
+        self._wait_written()
 
-    def _write(self, pending: list[Pending]) -> None:
-        """Encode what is not stored yet, then write the pending parts in one batch; finish the files completed."""
+    def _wait_written(self) -> None:
+        """Wait for the batch being written."""
+        written, self._written = self._written, None
+        if written is not None:
+            written.result()
+
+    def _encode(self, pending: list[Pending]) -> None:
+        """Encode what is not stored yet, then hand the batch to the writer once the batch before it is written."""
         seen: set[str] = set()
         for item in pending:  # the same chunk twice in one write would be rejected by Chroma
             item.chunks = [c for c in item.chunks if not (c.id in seen or seen.add(c.id))]
         vectors = self._vectors([c for item in pending for c in item.chunks])
+        self._wait_written()  # writes stay in order, one at a time
+        self._written = self._writer.submit(self._write, pending, vectors)
+
+    def _write(self, pending: list[Pending], vectors: dict[str, np.ndarray]) -> None:
+        """Write the pending parts in one batch; finish the files completed."""
         for item in pending:  # a part of a replaced file that may yet fail: keep the old rows it overwrites
             if item.outcome is None and item.stream and item.stream.undo and item.chunks:
                 item.stream.undo.save(self.store, item.file, item.file_hash, [c.id for c in item.chunks])
