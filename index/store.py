@@ -103,15 +103,15 @@ class Store:
 
     def rebuild_bm25(self) -> Bm25Index:
         """Rebuild BM25 from Chroma's documents and persist it."""
-        ids, texts, facts, summary = [], [], [], {}
+        ids, texts, facts, summary, files = [], [], [], {}, {}
         for cid, doc, meta in self.scan(include_documents=True):
             ids.append(cid)
             texts.append(f"{meta.get('context', '')}\n{doc}")
             facts.append(facts_of(meta))
-            source_table.tally(summary, meta)
+            source_table.tally(summary, meta, files)
         self.bm25 = Bm25Index.build(ids, texts, facts, self.generation)
         self.bm25.save(self.bm25_dir)
-        source_table.save(self.bm25_dir, self.generation, summary)
+        source_table.save(self.bm25_dir, self.generation, summary, files)
         return self.bm25
 
     def _begin_write(self, files: Sequence[str] = ()) -> None:
@@ -164,6 +164,9 @@ class Store:
 
     def file_hash(self, file: str) -> str | None:
         """Content hash of a file as last ingested, or None if it is not indexed."""
+        saved = source_table.file_hashes(self.bm25_dir, self.generation)  # valid until the next write
+        if saved is not None:
+            return saved.get(file)
         got = self.collection.get(where={"file": file}, limit=1, include=["metadatas"])
         return got["metadatas"][0]["file_hash"] if got["ids"] else None
 

@@ -33,3 +33,12 @@ def test_the_source_list_saved_with_bm25_matches_a_full_scan(store):
     for _, _, meta in store.scan():
         source_table.tally(rows, meta)
     assert store.sources() == source_table.ordered(rows) and len(rows) > 3
+
+
+def test_file_hashes_saved_with_bm25_match_the_store(store):
+    from index import source_table
+
+    saved = source_table.file_hashes(store.bm25_dir, store.generation)
+    files = {meta["file"]: meta["file_hash"] for _, _, meta in store.scan()}
+    assert saved == files and len(files) > 3
+    assert store.file_hash("/no/such/file.txt") is None
