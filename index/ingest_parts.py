@@ -9,20 +9,8 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from index.records import Record
+from index.skips import Skips
 from index.store import Store
-
-# How many skipped records a reason names before summarising the rest.
-_NAMED_SKIPS = 3
-
-
-def skip_summary(problems: list[str], total: int, skipped: int | None = None) -> str | None:
-    """'skipped 1 of 3 records: ...' naming the first few problems; None when there were none."""
-    skipped = len(problems) if skipped is None else skipped
-    if not skipped:
-        return None
-    more = skipped - _NAMED_SKIPS
-    named = "; ".join(problems[:_NAMED_SKIPS]) + (f"; and {more} more" if more > 0 else "")
-    return f"skipped {skipped} of {total} records: {named}"
 
 
 class UndoLog:
@@ -68,8 +56,7 @@ class Stream:
     digest: str
     replacing: bool
     seen: set[str] = field(default_factory=set)
-    problems: list[str] = field(default_factory=list)  # the first few only: a reason names no more
-    skipped: int = 0
+    skips: Skips = field(default_factory=Skips)
     total: int = 0  # records read
     records: int = 0  # records kept
     chunks: int = 0
@@ -87,9 +74,9 @@ class Stream:
         for record in records:
             owner = held.get(record.source_id) or self.key
             if record.source_id in self.seen:
-                self._skip(f"'{record.source_id}' appears twice in the file")
+                self.skips.add(f"'{record.source_id}' appears twice in the file")
             elif owner != self.key:
-                self._skip(f"'{record.source_id}' is already indexed from {owner}")
+                self.skips.add(f"'{record.source_id}' is already indexed from {owner}")
             else:
                 self.seen.add(record.source_id)
                 kept.append(record)
@@ -97,15 +84,9 @@ class Stream:
         self.records += len(kept)
         return kept
 
-    def _skip(self, problem: str) -> None:
-        """Count a skipped record, keeping its description if it is among the first few."""
-        self.skipped += 1
-        if len(self.problems) < _NAMED_SKIPS:
-            self.problems.append(problem)
-
     def reason(self, loaded: str | None) -> str | None:
         """The loader's note on skipped entries and the ids skipped here, in one line; None when neither."""
-        return "; ".join(r for r in (loaded, skip_summary(self.problems, self.total, self.skipped)) if r) or None
+        return "; ".join(r for r in (loaded, self.skips.summary(self.total, "records")) if r) or None
 
     def close(self) -> None:
         """Drop the undo log: the file is complete or undone."""

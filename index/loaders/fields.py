@@ -10,13 +10,12 @@ from typing import Any
 from index.errors import LoadError, PartialLoadError
 from index.loaders.text import content_id
 from index.records import Paper
+from index.skips import Skips
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _YEAR = re.compile(r"(?<!\d)(1[6-9]\d\d|20\d\d)(?!\d)")
 _DOI = re.compile(r"10\.\d{4,9}/\S+")
 _DATE_SPLIT = re.compile(r"[\s/-]+")
-# Skipped entries are named in a one-line message; past this many, only a count is given.
-_NAMED_SKIPS = 3
 
 
 def squash(value: object) -> str | None:
@@ -79,12 +78,12 @@ def make_paper(ids: Iterable[str | None], **fields: Any) -> Paper | None:
 def finish(path: Path, results: list[Paper | str]) -> list[Paper]:
     """The papers in `results`; its strings (skip reasons) raise Partial/LoadError instead."""
     papers = [r for r in results if isinstance(r, Paper)]
-    skipped = [r for r in results if isinstance(r, str)]
-    if not skipped:
+    skips = Skips()
+    for problem in (r for r in results if isinstance(r, str)):
+        skips.add(problem)
+    reason = skips.summary(len(results), "entries")
+    if reason is None:
         return papers
-    named = "; ".join(skipped[:_NAMED_SKIPS])
-    more = f"; and {len(skipped) - _NAMED_SKIPS} more" if len(skipped) > _NAMED_SKIPS else ""
-    reason = f"skipped {len(skipped)} of {len(results)} entries: {named}{more}"
     if not papers:
         raise LoadError(path, reason)
     raise PartialLoadError(path, reason, papers)

@@ -10,9 +10,8 @@ from typing import Any
 
 from index.errors import LoadError, PartialLoadError
 from index.records import Paper
+from index.skips import Skips
 
-# How many bad lines a skip message names before summarising the rest.
-_NAMED_PROBLEMS = 3
 _YEAR = re.compile(r"\b(1[89]|20)\d\d\b")
 _MONTH = re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)", re.IGNORECASE)
 # Metadata keys (lower-cased) that fill each plain-string Paper field, first present wins.
@@ -133,15 +132,6 @@ def to_paper(data: dict[str, Any]) -> Paper:
     return Paper(source_id=source_id, title=title or None, abstract=text, **metadata_fields(data.get("metadata")))
 
 
-def skip_reason(problems: list[str], total: int, skipped: int | None = None) -> str:
-    """One line naming the first few bad lines: 'skipped 1 of 4 lines: line 3: invalid JSON (...)'."""
-    skipped = len(problems) if skipped is None else skipped
-    named = "; ".join(problems[:_NAMED_PROBLEMS])
-    more = skipped - _NAMED_PROBLEMS
-    suffix = f"; and {more} more" if more > 0 else ""
-    return f"skipped {skipped} of {total} lines: {named}{suffix}"
-
-
 class Parts:
     """A corpus read lazily in parts of at most `size` papers; once all are read, `reason` names the bad lines.
 
@@ -151,8 +141,8 @@ class Parts:
 
     def __init__(self, path: Path, size: int) -> None:
         self.path, self.size = path, max(1, size)
-        self.total = self.kept = self.skipped = 0
-        self.problems: list[str] = []  # the first few only: a reason names no more
+        self.total = self.kept = 0
+        self.skips = Skips()
 
     def __iter__(self) -> Iterator[list[Paper]]:
         part: list[Paper] = []
@@ -161,7 +151,7 @@ class Parts:
             try:
                 part.append(to_paper(parse_line(raw)))
             except BadLine as exc:
-                self._skip(f"line {number}: {exc}")
+                self.skips.add(f"line {number}: {exc}")
             if len(part) >= self.size:
                 self.kept += len(part)
                 yield part
@@ -171,23 +161,17 @@ class Parts:
             yield part
         self._check()
 
-    def _skip(self, problem: str) -> None:
-        """Count a bad line, keeping its description if it is among the first few."""
-        self.skipped += 1
-        if len(self.problems) < _NAMED_PROBLEMS:
-            self.problems.append(problem)
-
     def _check(self) -> None:
         """LoadError when the whole file held nothing usable."""
         if not self.total:
             raise LoadError(self.path, "empty file")
         if not self.kept:
-            raise LoadError(self.path, f"no usable lines: {skip_reason(self.problems, self.total, self.skipped)}")
+            raise LoadError(self.path, f"no usable lines: {self.reason}")
 
     @property
     def reason(self) -> str | None:
         """Which lines were skipped, or None when every line was good."""
-        return skip_reason(self.problems, self.total, self.skipped) if self.skipped else None
+        return self.skips.summary(self.total, "lines")
 
 
 def load(path: Path) -> list[Paper]:
