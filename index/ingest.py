@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 from index.chunking import chunk_records
 from index.embedding import Encoder
 from index.errors import LoadError
-from index.ingest_parts import Stream
+from index.ingest_parts import Pending, Stream
 from index.ingest_report import FileOutcome, IngestReport, Status
 from index.loaders import STREAMED_EXTENSIONS, FileParts, iter_files
 from index.records import Chunk, Record
@@ -25,18 +25,6 @@ from index.store import Entry, Store
 from index.vector_cache import VectorCache
 
 MB = 1024 * 1024
-
-
-@dataclass
-class Pending:
-    """A parsed part of a file waiting for its vectors; the file's last part carries its outcome."""
-
-    file: str
-    file_hash: str
-    records: list[Record]
-    chunks: list[Chunk]
-    outcome: FileOutcome | None = None  # None: more parts of the file follow
-    stream: Stream | None = None
 
 
 def file_hash(path: Path) -> str:
@@ -222,17 +210,19 @@ class Ingestor:
         if not self._pending:
             return
         pending, self._pending = self._pending, []
-        in_flight, self._in_flight = self._in_flight, None
-        if in_flight is not None:  # only the encoding: the batch before may still be being written meanwhile
-            in_flight.result()
+        self._wait_encoded()  # only the encoding: the batch before may still be being written meanwhile
         self._in_flight = self._worker.submit(self._encode, pending)
 
     def _wait(self) -> None:
         """Wait for the batch being encoded, then for the one being written; an error of either is raised here."""
+        self._wait_encoded()
+        self._wait_written()
+
+    def _wait_encoded(self) -> None:
+        """Wait for the batch being encoded."""
         in_flight, self._in_flight = self._in_flight, None
         if in_flight is not None:
             in_flight.result()
-        self._wait_written()
 
     def _wait_written(self) -> None:
         """Wait for the batch being written."""

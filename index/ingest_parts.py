@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
-from index.records import Record
+from index.ingest_report import FileOutcome
+from index.records import Chunk, Record
 from index.skips import Skips
 from index.store import Store
 
@@ -92,3 +93,15 @@ class Stream:
         """Drop the undo log: the file is complete or undone."""
         if self.undo is not None:
             self.undo.close()
+
+
+@dataclass
+class Pending:
+    """A parsed part of a file waiting for its vectors; the file's last part carries its outcome."""
+
+    file: str
+    file_hash: str
+    records: list[Record]
+    chunks: list[Chunk]
+    outcome: FileOutcome | None = None  # None: more parts of the file follow
+    stream: Stream | None = None
