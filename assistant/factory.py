@@ -10,7 +10,7 @@ from langchain_core.language_models import BaseChatModel
 from index.bm25 import SearchFilter
 from index.chroma_server import http_client
 from index.embedding import Encoder, make_encoder, model_slug, resolve_backend
-from index.store import Hnsw, Store
+from index.store import Hnsw, Store, local_client
 
 from assistant.errors import SettingsError
 from assistant.llm import client_class, client_kwargs, first_line, parse_spec
@@ -38,12 +38,7 @@ class Components:
         """The embedded database holds this model's fp32 chunks and no int8 ones (built before int8 was the default)."""
         if self.settings.store.chroma_url or not (self.settings.home / "chroma").is_dir():
             return False
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
-        # the same settings as Store's client: Chroma shares one instance per path and refuses different ones
-        client = chromadb.PersistentClient(path=str(self.settings.home / "chroma"),
-                                           settings=ChromaSettings(anonymized_telemetry=False))
+        client = local_client(self.settings.home)
         counts = {c.name: c.count() for c in client.list_collections()}
         fp32 = f"chunks-{model_slug(self.settings.embedding.model)}"
         return counts.get(fp32, 0) > 0 and counts.get(f"{fp32}-int8", 0) == 0

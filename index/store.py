@@ -18,7 +18,7 @@ from index.entries import Entry, chunk_metadata
 from index.errors import StoreError
 from index.records import Chunk, Passage, Record
 
-__all__ = ["Entry", "Hnsw", "Store", "chunk_metadata", "passage_of", "where_clause"]
+__all__ = ["Entry", "Hnsw", "Store", "chunk_metadata", "local_client", "passage_of", "where_clause"]
 
 RECORD = TypeAdapter(Record)
 _PAGE = 1000  # rows per Chroma read when scanning the whole collection
@@ -62,18 +62,24 @@ def passage_of(chunk_id: str, text: str, meta: dict[str, Any], score: float) -> 
     return Passage(chunk=chunk, record=RECORD.validate_json(meta["record"]), score=score)
 
 
+def local_client(home: Path) -> Any:
+    """The embedded Chroma database under a data home, telemetry off (Chroma shares one client per path and
+    refuses a second with other settings, so every caller must build it here)."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    settings = ChromaSettings(anonymized_telemetry=False)
+    return chromadb.PersistentClient(path=str(Path(home) / "chroma"), settings=settings)
+
+
 class Store:
     """A Chroma collection per embedding model, with a BM25 index beside it."""
 
     def __init__(self, home: Path, model_name: str, hnsw: Hnsw | None = None, client: Any = None) -> None:
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
         self.home = Path(home)
         self.name = f"chunks-{model_name}"
         try:
-            self.client = client or chromadb.PersistentClient(
-                path=str(self.home / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
+            self.client = client or local_client(self.home)
         except Exception as exc:  # chromadb raises several types for a bad or locked folder
             raise StoreError(f"cannot open the index at {self.home / 'chroma'}: {exc}") from exc
         hnsw = hnsw or Hnsw()
