@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import astuple, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import bm25s
 import numpy as np
@@ -13,6 +15,7 @@ import Stemmer
 
 _STEMMER = Stemmer.Stemmer("english")
 _META = "litassist.json"
+_REMEMBERED = 16  # filters whose mask and admitted ids an index keeps (the UI repeats the same few)
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
@@ -62,7 +65,10 @@ class Bm25Index:
         self.facts = facts
         self.model = model
         self.generation = generation
-        self._masks: dict[tuple, np.ndarray] = {}  # per filter: a Python pass over 100k chunks costs ~20-40 ms
+        # Per filter, for the few a session uses: a Python pass over 100k chunks costs ~20-40 ms. A rebuild makes a
+        # new index object, so these never outlive the chunks they describe.
+        self._masks: dict[tuple, np.ndarray] = {}
+        self._admitted: dict[tuple, frozenset[str]] = {}
 
     @classmethod
     def build(cls, ids: list[str], texts: list[str], facts: list[ChunkFacts], generation: str) -> Bm25Index:
@@ -101,13 +107,13 @@ class Bm25Index:
         return cls(meta["ids"], [ChunkFacts(**f) for f in meta["facts"]], model, meta["generation"])
 
     def mask(self, where: SearchFilter) -> np.ndarray:
-        """1.0 for each chunk the filter admits, else 0.0; remembered for the few filters a session uses."""
-        key = astuple(where)
-        if key not in self._masks:
-            if len(self._masks) >= 16:
-                self._masks.pop(next(iter(self._masks)), None)
-            self._masks[key] = np.array([where.admits(f) for f in self.facts], dtype=np.float32)
-        return self._masks[key]
+        """1.0 for each chunk the filter admits, else 0.0."""
+        return remember(self._masks, where, lambda: np.array([where.admits(f) for f in self.facts], dtype=np.float32))
+
+    def admitted(self, where: SearchFilter) -> frozenset[str]:
+        """Ids of the chunks the filter admits (to filter Chroma's unfiltered hits without its `where`)."""
+        return remember(self._admitted, where,
+                        lambda: frozenset(cid for cid, ok in zip(self.ids, self.mask(where)) if ok))
 
     def search(self, query: str, k: int, where: SearchFilter | None = None) -> list[tuple[str, float]]:
         """Top-k (chunk id, BM25 score) pairs with a positive score."""
@@ -122,3 +128,13 @@ class Bm25Index:
         k = min(k, len(self.ids))
         docs, scores = self.model.retrieve(tokens, k=k, show_progress=False, weight_mask=mask)
         return [(self.ids[d], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+
+
+def remember(cache: dict[tuple, Any], where: SearchFilter, make: Callable[[], Any]) -> Any:
+    """cache[where], made on first use; the oldest of _REMEMBERED filters goes first."""
+    key = astuple(where)
+    if key not in cache:
+        if len(cache) >= _REMEMBERED:
+            cache.pop(next(iter(cache)), None)
+        cache[key] = make()
+    return cache[key]

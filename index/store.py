@@ -90,7 +90,6 @@ class Store:
         if (self.collection.configuration or {}).get("hnsw", {}).get("ef_search") not in (None, hnsw.ef_search):
             self.collection.modify(configuration={"hnsw": {"ef_search": hnsw.ef_search}})  # the one that can change
         self.bm25_dir = self.home / "bm25" / self.name
-        self._admitted = prefilter.Admitted()
         self.recovered = self.recover()  # files an interrupted write left half done: removed, to be ingested again
         self.bm25 = self._open_bm25()
 
@@ -187,7 +186,7 @@ class Store:
         """Nearest chunks by cosine similarity (score = 1 - distance); Chroma 1.5 caps k at the count itself."""
         if where is None or where.empty:
             return self._nearest(vector, k, None)
-        admitted = self._admitted.ids(self.bm25, where)
+        admitted = self.bm25.admitted(where)
         if not admitted:
             return []
         share = len(admitted) / len(self.bm25.ids)
