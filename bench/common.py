@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import sys
@@ -161,3 +162,11 @@ def print_table(title: str, rows: dict[str, Any]) -> None:
                 print(f"    {sub:<{width - 2}}{val}")
         else:
             print(f"  {key:<{width}}{value}")
+
+
+def emit(result: dict[str, Any], as_json: bool, title: str) -> None:
+    """The result as one JSON object (--json), else as a titled table."""
+    if as_json:
+        print(json.dumps(result))
+    else:
+        print_table(title, result)

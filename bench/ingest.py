@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling bench/common.py, however this is run
 
 from common import (BACKENDS, MAX_TOKENS, Phases, Stopwatch, encoder_label, limited_files,  # noqa: E402
-                    load_average, peak_rss_mib, print_table, torch_threads, warm_encoder)
+                    load_average, emit, peak_rss_mib, torch_threads, warm_encoder)
 
 from index.chunking import chunk_records  # noqa: E402
 from index.embedding import Encoder  # noqa: E402
@@ -80,6 +79,7 @@ def measure(files: list[Path], encoder: Encoder, home: Path, rechunk_tokens: int
     if rechunk_tokens:
         result["rechunk"] = rechunk(files, store, encoder, rechunk_tokens, phases)
     result["other_cpu_share"] = phases.contention
+    phases.warn_if_contended()
     return result
 
 
@@ -162,13 +162,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.compare:
             _, chunks = parse_and_chunk(files, encoder)
             result["backends"] = compare([c.search_text for c in chunks], args.device, args.rounds)
-    if any(v is not None and v > 0.05 for v in result["other_cpu_share"].values()):
-        print(f"warning: other processes used CPU: {result['other_cpu_share']}; timings are pessimistic",
-              file=sys.stderr)
-    if args.json:
-        print(json.dumps(result))
-    else:
-        print_table(f"ingest benchmark ({', '.join(map(str, args.corpus))}, limit {limit})", result)
+    emit(result, args.json, f"ingest benchmark ({', '.join(map(str, args.corpus))}, limit {limit})")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling bench/common.py, however this is run
 
 from common import (BACKENDS, EXPORT_DIR, MAX_TOKENS, Phases, encoder_label, limited_files,  # noqa: E402
-                    load_average, peak_rss_mib, print_table, torch_threads)
+                    emit, load_average, peak_rss_mib, torch_threads)
 
 import numpy as np  # noqa: E402
 
@@ -259,10 +259,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="litassist-bench-") as tmp:
         comp = build(args, args.home or Path(tmp), limit)
         result = measure(comp, questions)
-    if args.json:
-        print(json.dumps(result))
-    else:
-        print_table(f"query benchmark ({', '.join(map(str, args.corpus))}, limit {limit})", result)
+    emit(result, args.json, f"query benchmark ({', '.join(map(str, args.corpus))}, limit {limit})")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling bench/common.py, however this is run
 
-from common import BACKENDS, EXPORT_DIR, limited_files, load_average, print_table, warm_encoder  # noqa: E402
+from common import BACKENDS, EXPORT_DIR, emit, limited_files, load_average, warm_encoder  # noqa: E402
 
 from gradio_client import Client  # noqa: E402  (imported before any timing starts)
 
@@ -166,10 +166,7 @@ def main(argv: list[str] | None = None) -> None:
         "ingest_peak_rss_mib_by_size": ingest, "abstained": [r["abstained"] for r in serves],
         "load_average_1m": load_average(),
     }
-    if args.json:
-        print(json.dumps(result))
-    else:
-        print_table(f"start-up benchmark ({result['home']}, backend {args.backend})", result)
+    emit(result, args.json, f"start-up benchmark ({result['home']}, backend {args.backend})")
 
 
 if __name__ == "__main__":
