@@ -94,7 +94,7 @@ def build_app(components: Components) -> gr.Blocks:
         rows += [[r.split(":")[0], "failed", r.split(": ", 1)[1]] for r in refused]
         counts = report.counts()
         summary = ", ".join(f"{n} {s}" for s, n in counts.items()) + f" · {store.count()} chunks indexed"
-        table_rows = source_rows(store)  # one scan of every chunk's metadata: seconds at 100k chunks
+        table_rows = source_rows(store)  # once: after a write it is rebuilt from every chunk's metadata
         return rows, summary, table_rows, gr.update(choices=[r[-1] for r in table_rows])
 
     def list_sources() -> list[dict]:
@@ -108,8 +108,8 @@ def build_app(components: Components) -> gr.Blocks:
         table_rows = source_rows(store)
         return note, table_rows, gr.update(choices=[r[-1] for r in table_rows], value=None)
 
-    # Start-up reads every chunk's metadata once (9-17 s at 100k chunks), not once per widget; the organism list
-    # comes from the filter facts BM25 already holds in memory.
+    # The source list is built once for both widgets (saved with BM25; without it, reading every chunk's metadata
+    # takes 9-17 s at 100k chunks); the organism list comes from the filter facts BM25 already holds in memory.
     table_rows = source_rows(store)
     organisms = sorted({o for facts in store.bm25.facts for o in facts.organisms})
     with gr.Blocks(title="litassist") as demo:
