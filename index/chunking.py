@@ -51,26 +51,27 @@ def words_of(sentence: str, limit: int) -> list[str]:
     return [word[i : i + step] for word in sentence.split() for i in range(0, len(word), step)]
 
 
-def pack(parts: Iterable[tuple[str, int]], limit: int) -> list[str]:
-    """Greedily join (text, token count) parts with spaces into pieces of at most `limit` tokens (bounded count)."""
+def pack(parts: Iterable[tuple[str, int]], limit: int) -> list[tuple[str, int]]:
+    """Greedily join (text, token count) parts with spaces into (piece, token count) pairs of at most `limit`
+    tokens (bounded count)."""
     # Word pieces never span a space, so a joined piece's count is the sum of its parts' counts: each part is
     # tokenized once instead of re-tokenizing the growing piece (the tokenizer was most of the chunking time).
-    pieces: list[str] = []
+    pieces: list[tuple[str, int]] = []
     current: list[str] = []
     tokens = chars = 0
     for part, part_tokens in parts:
         joined_chars = chars + len(part) + (1 if current else 0)
         if current and max(tokens + part_tokens, joined_chars // CHARS_PER_TOKEN) > limit:
-            pieces.append(" ".join(current))
+            pieces.append((" ".join(current), tokens))
             current, tokens, joined_chars = [], 0, len(part)
         current.append(part)
         tokens, chars = tokens + part_tokens, joined_chars
-    return pieces + ([" ".join(current)] if current else [])
+    return pieces + ([(" ".join(current), tokens)] if current else [])
 
 
 def split_long(sentence: str, limit: int, count: TokenCounter) -> list[tuple[str, int]]:
     """Cut a sentence that alone exceeds the limit at word boundaries; (piece, token count) pairs."""
-    return [(piece, count(piece)) for piece in pack(((w, count(w)) for w in words_of(sentence, limit)), limit)]
+    return pack(((word, count(word)) for word in words_of(sentence, limit)), limit)
 
 
 def group_sentences(sentences: Iterable[str], limit: int, count: TokenCounter) -> list[str]:
@@ -80,7 +81,7 @@ def group_sentences(sentences: Iterable[str], limit: int, count: TokenCounter) -
         tokens = count(sentence)
         too_long = max(tokens, len(sentence) // CHARS_PER_TOKEN) > limit
         parts += split_long(sentence, limit, count) if too_long else [(sentence, tokens)]
-    return pack(parts, limit)
+    return [piece for piece, _ in pack(parts, limit)]
 
 
 def chunk_id(source_id: str, position: int, text: str, context: str) -> str:
