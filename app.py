@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import html
+import tempfile
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import assistant  # noqa: F401  (offline switches before gradio, chromadb and transformers load)
@@ -14,17 +15,19 @@ from index.bm25 import SearchFilter
 from index.ingest import Ingestor
 
 from assistant.answer import answer
-from assistant.cards import CSS, chat_markdown, source_cards
+from assistant.cards import CSS, chat_markdown, source_cards, turn_cards
 from assistant.citations import body_text, to_markdown
 from assistant.export import to_bibtex, to_ris
 from assistant.factory import Components
-from assistant.library import SOURCE_COLUMNS, save_uploads, source_rows
+from assistant.conversation import Conversation, Turn, ask, cited_ids, notes_markdown, replay
+from assistant.library import SOURCE_COLUMNS, save_uploads, source_rows, stored_records
 from assistant.settings import Settings
 from assistant.suggest import example_questions
 from assistant.support import marked
 
 EMPTY = "**No documents yet** — add some in the **Library** tab."
 WELCOME = "Ask a question about your papers and pathway figures. Every sentence of the answer is cited."
+SOURCES_PLACEHOLDER = '<div class="la-empty">Cited sources appear here.</div>'
 # System fonts only: the default theme would fetch web fonts, and the product makes no outside requests.
 THEME = gr.themes.Soft(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 
@@ -33,6 +36,24 @@ def filters(kind: str, organism: str | None, year_min: float | None, year_max: f
     """The UI's filter widgets as a SearchFilter."""
     return SearchFilter(kind=None if kind == "both" else kind, organism=organism or None,
                         year_min=int(year_min) if year_min else None, year_max=int(year_max) if year_max else None)
+
+
+@dataclass
+class ChatState:
+    """One browser session's conversation and the cards of each of its answers (newest shown first)."""
+
+    conversation: Conversation
+    cards: dict[int, str] = field(default_factory=dict)
+
+    def add(self, turn: Turn, cards: str) -> None:
+        """Keep a turn's cards, forgetting those of turns the conversation no longer remembers."""
+        self.cards[turn.turn] = turn_cards(turn.turn, turn.question, cards)
+        kept = {t.turn for t in self.conversation.turns}
+        self.cards = {n: html_ for n, html_ in self.cards.items() if n in kept}
+
+    def html(self) -> str:
+        """Every remembered answer's cards, the latest first."""
+        return "".join(self.cards[n] for n in sorted(self.cards, reverse=True)) or SOURCES_PLACEHOLDER
 
 
 def build_app(components: Components) -> gr.Blocks:
@@ -46,41 +67,67 @@ def build_app(components: Components) -> gr.Blocks:
         if settings.store.chroma_url and not ingest_lock.locked():  # our own ingest rebuilds BM25 when it ends
             store.refresh()
 
-    def ask_json(question: str, kind: str = "both", organism: str = "", year_min: float = 0, year_max: float = 0) -> dict:
-        """API: one question -> the same JSON as `litassist ask --json`."""
-        sync()
-        retriever = components.retriever(filters(kind, organism, year_min, year_max))
-        return answer(question, retriever, llm=llm, settings=settings.answer).model_dump()
+    known = components.known_name()
+    rewrite = llm if settings.conversation.llm_rewrite else None
+    exports = Path(tempfile.mkdtemp(prefix="litassist-exports-"))  # private (0700); Gradio serves from temp
 
-    def chat(message: str, history: list, kind: str, organism: str, year_min: float, year_max: float):
-        """Answer in the chat, streamed sentence by sentence, with cards and notes beside it."""
+    def answer_fn(kind: str, organism: str | None, year_min: float | None, year_max: float | None):
+        """question -> Answer with the page's filters."""
+        retriever = components.retriever(filters(kind, organism, year_min, year_max))
+        return lambda question: answer(question, retriever, llm=llm, settings=settings.answer)
+
+    def ask_json(question: str, kind: str = "both", organism: str = "", year_min: float = 0, year_max: float = 0,
+                 history: list[str] | None = None) -> dict:
+        """API: one question (with the conversation's earlier questions, if any) -> `litassist ask --json` plus
+        search_query and turn."""
+        sync()
+        conversation = replay(list(history or []), known, settings.conversation.max_turns)
+        turn = ask(conversation, question, answer_fn(kind, organism, year_min, year_max), known, rewrite)
+        return turn.to_json()
+
+    def chat(message: str, history: list, state: ChatState | None, kind: str, organism: str, year_min: float,
+             year_max: float):
+        """Answer in the chat, streamed sentence by sentence; every answer keeps its own cards."""
+        state = state or ChatState(Conversation(max_turns=settings.conversation.max_turns))
         history = history + [{"role": "user", "content": html.escape(message, quote=False)}]
         if not message.strip() or store.count() == 0:
-            yield history + [{"role": "assistant", "content": EMPTY if store.count() == 0 else WELCOME}], "", "", None, None
+            reply = {"role": "assistant", "content": EMPTY if store.count() == 0 else WELCOME}
+            yield history + [reply], state.html(), gr.update(), gr.update(), gr.update(), state, gr.update()
             return
         sync()
-        result = answer(message, components.retriever(filters(kind, organism, year_min, year_max)), llm=llm,
-                        settings=settings.answer)
+        turn = ask(state.conversation, message, answer_fn(kind, organism, year_min, year_max), known, rewrite)
+        result = turn.answer
         records = {c.source_id: store.record(c.source_id) for c in result.citations}
-        cards = source_cards(result, records)
+        state.add(turn, source_cards(result, records, turn.turn, turn.search_query))
         for n in range(1, len(result.sentences)):
             partial = result.model_copy(update={"answer": body_text([marked(s) for s in result.sentences[:n]]) + " …", "citations": []})
-            yield history + [{"role": "assistant", "content": chat_markdown(partial)}], cards, "", None, None
-        bib, ris = export_files(result, records)
-        reply = with_note(chat_markdown(result), result.note)
-        yield history + [{"role": "assistant", "content": reply}], cards, to_markdown(result), bib, ris
+            yield (history + [{"role": "assistant", "content": chat_markdown(partial, turn.turn)}], state.html(),
+                   "", None, None, state, None)
+        searched = turn.search_query if turn.shows_query else None
+        reply = with_note(chat_markdown(result, turn.turn, searched), result.note)
+        bib, ris, notes_file = export_files(state.conversation)
+        yield (history + [{"role": "assistant", "content": reply}], state.html(), to_markdown(result), bib, ris,
+               state, notes_file)
 
-    def export_files(result, records) -> tuple[str | None, str | None]:
-        """BibTeX and RIS files of the cited sources, for the download buttons."""
-        if not result.citations:
-            return None, None
-        cited = [records[c.source_id] for c in result.citations]
-        folder = Path(settings.home) / "exports"
-        folder.mkdir(parents=True, exist_ok=True)
-        stem = folder / ("citations-" + hashlib.sha1(result.question.encode()).hexdigest()[:10])
-        stem.with_suffix(".bib").write_text(to_bibtex(cited), encoding="utf-8")
-        stem.with_suffix(".ris").write_text(to_ris(cited), encoding="utf-8")
-        return str(stem.with_suffix(".bib")), str(stem.with_suffix(".ris"))
+    def export_files(conversation: Conversation) -> tuple[str | None, str | None, str | None]:
+        """The conversation as Markdown notes, and BibTeX and RIS of everything it cited, for the downloads."""
+        turns = conversation.turns
+        if not turns:
+            return None, None, None
+        folder = Path(tempfile.mkdtemp(dir=exports))
+        notes = folder / "litassist-conversation.md"
+        notes.write_text(notes_markdown(turns), encoding="utf-8")
+        records, _ = stored_records(cited_ids(turns), store)
+        if not records:
+            return None, None, str(notes)
+        bib, ris = folder / "litassist-citations.bib", folder / "litassist-citations.ris"
+        bib.write_text(to_bibtex(records), encoding="utf-8")
+        ris.write_text(to_ris(records), encoding="utf-8")
+        return str(bib), str(ris), str(notes)
+
+    def clear_chat():
+        """Empty the chat, its sources, notes and downloads together."""
+        return [], SOURCES_PLACEHOLDER, "", None, None, None, None
 
     def ingest_files(files: list[str] | None, progress=gr.Progress(track_tqdm=True)):
         """Save uploads under the data home and ingest them with a progress bar."""
@@ -131,12 +178,16 @@ def build_app(components: Components) -> gr.Blocks:
                             year_max = gr.Number(label="To year", precision=0)
                     with gr.Row():
                         copy = gr.Button("Copy answer", size="sm", elem_id="copy-answer")
+                        conversation_md = gr.DownloadButton("Download conversation", size="sm",
+                                                            elem_id="download-conversation")
                         bib = gr.DownloadButton("Download BibTeX", size="sm", elem_id="download-bib")
                         ris = gr.DownloadButton("Download RIS", size="sm", elem_id="download-ris")
+                        clear = gr.Button("Clear", size="sm", elem_id="clear-chat")
                     notes = gr.Textbox(visible=False, elem_id="notes")
+                    state = gr.State(None)  # per browser session: two people never share a conversation
                 with gr.Column(scale=2, min_width=280):
                     gr.Markdown("### Sources")
-                    cards = gr.HTML('<div class="la-empty">Cited sources appear here.</div>', elem_id="sources")
+                    cards = gr.HTML(SOURCES_PLACEHOLDER, elem_id="sources")
         with gr.Tab("Library"):
             uploads = gr.File(file_count="multiple", label="Add files or a folder as .zip", elem_id="upload")
             ingest_btn = gr.Button("Ingest", variant="primary", elem_id="ingest")
@@ -152,8 +203,11 @@ def build_app(components: Components) -> gr.Blocks:
         with gr.Tab("Settings"):
             gr.Markdown(settings_markdown(components))
 
-        inputs = [question, chatbot, kind, organism, year_min, year_max]
-        question.submit(chat, inputs, [chatbot, cards, notes, bib, ris], api_name="chat").then(lambda: "", None, question)
+        inputs = [question, chatbot, state, kind, organism, year_min, year_max]
+        chat_outputs = [chatbot, cards, notes, bib, ris, state, conversation_md]
+        question.submit(chat, inputs, chat_outputs, api_name="chat").then(lambda: "", None, question)
+        clear.click(clear_chat, None, chat_outputs, api_visibility="private")
+        chatbot.clear(clear_chat, None, chat_outputs, api_visibility="private")
         copy.click(None, [notes], None, js="(text) => { navigator.clipboard.writeText(text || ''); }")
         ingest_btn.click(ingest_files, [uploads], [report, summary, table, victim], api_name="ingest")
         delete_btn.click(delete, [victim], [deleted, table, victim], api_name="delete_source")

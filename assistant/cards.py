@@ -9,6 +9,7 @@ from index.records import Figure, Paper, Record
 
 from assistant.citations import authors_line, journal_line, paper_url
 from assistant.extractive import QUESTION_WORDS, question_terms
+from assistant.conversation import SEARCHED_FOR
 from assistant.models import Answer, Citation
 
 CAPTION_EXCERPT = 320  # characters of a figure caption shown on its card
@@ -50,7 +51,12 @@ def meta_line(text: str) -> str:
     return f'<div class="la-meta">{html.escape(text)}</div>' if text else ""
 
 
-def paper_card(c: Citation, paper: Paper, terms: list[str]) -> str:
+def anchor(turn: int, n: int) -> str:
+    """The id of a card: turn and citation number, so every answer's [n] keeps leading to its own card."""
+    return f"src-{turn}-{n}"
+
+
+def paper_card(c: Citation, paper: Paper, terms: list[str], turn: int = 1) -> str:
     """A paper: title (or journal line), authors, journal and year, DOI/PMID links, the quote."""
     links = " ".join(filter(None, [
         link(f"https://doi.org/{paper.doi}" if paper.doi else None, f"DOI {paper.doi}"),
@@ -58,7 +64,7 @@ def paper_card(c: Citation, paper: Paper, terms: list[str]) -> str:
         link(paper_url(paper) if not (paper.doi or paper.pmid) else None, "Link"),
     ]))
     return (
-        f'<article class="la-card la-paper" id="src-{c.n}"><header><span class="la-badge">[{c.n}] Paper</span>'
+        f'<article class="la-card la-paper" id="{anchor(turn, c.n)}"><header><span class="la-badge">[{c.n}] Paper</span>'
         f'<span class="la-title">{html.escape(paper.title or journal_line(paper) or paper.source_id)}</span></header>'
         f'{meta_line(authors_line(paper.authors))}'
         f'{meta_line(journal_line(paper))}'
@@ -75,12 +81,12 @@ def gene_chips(genes: list[str], terms: list[str]) -> str:
     return f'<div class="la-genes">{"".join(chips)}</div>' if chips else ""
 
 
-def figure_card(c: Citation, fig: Figure, terms: list[str]) -> str:
+def figure_card(c: Citation, fig: Figure, terms: list[str], turn: int = 1) -> str:
     """A figure: number and title, organism, gene chips, caption excerpt, paper, PMC link, the quote."""
     caption = fig.caption if len(fig.caption) <= CAPTION_EXCERPT else fig.caption[:CAPTION_EXCERPT].rsplit(" ", 1)[0] + " …"
     paper = " · ".join(html.escape(p) for p in (fig.papertitle, fig.reftext) if p)
     return (
-        f'<article class="la-card la-figure" id="src-{c.n}"><header><span class="la-badge">[{c.n}] Figure</span>'
+        f'<article class="la-card la-figure" id="{anchor(turn, c.n)}"><header><span class="la-badge">[{c.n}] Figure</span>'
         f'<span class="la-title">Figure {html.escape(fig.label)} — {html.escape(fig.figtitle or fig.figid)}</span></header>'
         f'<div class="la-meta">{html.escape(", ".join(fig.organisms))}</div>{gene_chips(fig.genes, terms)}'
         f'<p class="la-caption">{html.escape(caption)}</p><div class="la-meta">{paper}</div>'
@@ -89,26 +95,40 @@ def figure_card(c: Citation, fig: Figure, terms: list[str]) -> str:
     )
 
 
-def source_cards(answer: Answer, records: dict[str, Record]) -> str:
-    """All cards for one answer, in citation order."""
+def source_cards(answer: Answer, records: dict[str, Record | None], turn: int = 1, query: str | None = None) -> str:
+    """All cards for one answer, in citation order; a source deleted meanwhile gets a line saying so."""
     if answer.abstained or not answer.citations:
         return '<div class="la-empty">No sources cited for this answer.</div>'
-    terms = highlight_terms(answer.question)
+    terms = highlight_terms(query or answer.question)
     cards = []
     for c in answer.citations:
-        record = records[c.source_id]
-        cards.append(figure_card(c, record, terms) if isinstance(record, Figure) else paper_card(c, record, terms))
+        record = records.get(c.source_id)
+        if record is None:
+            cards.append(f'<article class="la-card" id="{anchor(turn, c.n)}"><header><span class="la-badge">[{c.n}]'
+                         f'</span> {html.escape(c.title)}</header><div class="la-meta">No longer indexed.</div></article>')
+        elif isinstance(record, Figure):
+            cards.append(figure_card(c, record, terms, turn))
+        else:
+            cards.append(paper_card(c, record, terms, turn))
     return "".join(cards)
 
 
-def chat_markdown(answer: Answer) -> str:
-    """The answer for the chat bubble: escaped text, markers linked to their cards, short reference list."""
+def turn_cards(turn: int, question: str, cards: str) -> str:
+    """One answer's cards under its question, so earlier answers keep their own sources."""
+    return (f'<section class="la-turn" id="turn-{turn}"><div class="la-turn-q">Q{turn}. {html.escape(question)}</div>'
+            f'{cards}</section>')
+
+
+def chat_markdown(answer: Answer, turn: int = 1, searched_for: str | None = None) -> str:
+    """The answer for the chat bubble: escaped text, markers linked to this turn's cards, short reference list."""
     body = html.escape(answer.answer, quote=False)
+    query = (f"\n\n<sub class=\"la-searched\">{SEARCHED_FOR}: {html.escape(searched_for, quote=False)}</sub>"
+             if searched_for else "")
     if answer.abstained:
-        return body
-    body = re.sub(r"\[(\d+)\]", r"[[\1]](#src-\1)", body)
+        return body + query
+    body = re.sub(r"\[(\d+)\]", lambda m: f"[[{m.group(1)}]](#{anchor(turn, int(m.group(1)))})", body)
     refs = "\n".join(f"{c.n}. {html.escape(c.title, quote=False)} *({c.kind})*" for c in answer.citations)
-    return f"{body}\n\n{refs}\n\n<sub>Answered by: {answer.mode}</sub>"
+    return f"{body}\n\n{refs}{query}\n\n<sub>Answered by: {answer.mode}</sub>"
 
 
 CSS = """
@@ -127,6 +147,7 @@ CSS = """
   border: 1px solid var(--border-color-primary); }
 .la-gene.la-hit { background: #2a9d8f; color: #fff; border-color: #2a9d8f; }
 .la-caption { font-size: 0.9em; margin: 6px 0; }
+.la-turn { margin-bottom: 14px; } .la-turn-q { font-weight: 600; margin: 4px 0 8px; }
 .la-empty { color: var(--body-text-color-subdued); padding: 12px; }
 @media (max-width: 640px) { .la-card { padding: 8px; } }
 """

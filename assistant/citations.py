@@ -144,10 +144,15 @@ def markdown_reference(citation: Citation) -> str:
     return f"{citation.n}. {md_escape(text)}{link} *({citation.kind})*"
 
 
+def markdown_body(text: str) -> str:
+    """Text escaped for Markdown, its [n] markers left readable as written."""
+    return _MD_MARKER.sub(r"[\1]", md_escape(text))
+
+
 def to_markdown(answer: Answer) -> str:
     """The answer for pasting into notes: body with [n] markers, blank line, numbered Markdown references."""
     if answer.abstained or not answer.citations:
         return answer.answer
-    body = _MD_MARKER.sub(r"[\1]", md_escape(answer.answer))  # the [n] markers stay readable as written
+    body = markdown_body(answer.answer)
     refs = "\n".join(markdown_reference(c) for c in answer.citations)
     return f"{body}\n\n{refs}"

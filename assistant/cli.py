@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -13,7 +14,6 @@ from langchain_core.language_models import BaseChatModel
 from index.bm25 import SearchFilter
 from index.errors import LitassistError
 from index.ingest import FileOutcome, Ingestor
-from index.records import Record
 from index.store import Store
 
 from assistant.answer import answer as answer_question
@@ -22,7 +22,9 @@ from assistant.citations import render_text, to_markdown
 from assistant.errors import EmptyIndexError
 from assistant.export import to_bibtex, to_ris
 from assistant.factory import Components
-from assistant.llm import TokenPrinter, model_label
+from assistant.conversation import Conversation
+from assistant.library import stored_records
+from assistant.llm import TokenPrinter, first_line, model_label
 from assistant.models import Answer
 from assistant.settings import Settings
 
@@ -95,19 +97,41 @@ def ingest(obj: Context, paths: tuple[Path, ...], as_json: bool) -> None:
         sys.exit(EXIT_PARTIAL)
 
 
+def answer_options(func):
+    """The options `ask` and `chat` share: depth, filters and the chat model."""
+    options = [
+        click.option("-k", type=click.IntRange(1, 100), default=None, help="Passages to retrieve."),
+        click.option("--kind", type=click.Choice(["paper", "figure"]), default=None, help="Only papers or only figures."),
+        click.option("--organism", default=None, help="Only figures annotated with this organism."),
+        click.option("--year-min", type=int, default=None, help="Only sources from this year on."),
+        click.option("--year-max", type=int, default=None, help="Only sources up to this year."),
+        click.option("--llm", "llm_spec", default=None, metavar="SPEC",
+                     help="Answer with a chat model: openai:MODEL, openai-compatible:MODEL@URL, ollama:MODEL[@URL], "
+                          "or 'extractive' (env LITASSIST_LLM; unset: extractive)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def answerer(obj: Context, k: int | None, kind: str | None, organism: str | None, year_min: int | None,
+             year_max: int | None, llm: BaseChatModel | None, stream: bool) -> Callable[[str], Answer]:
+    """question -> Answer with the given filters, extractive or through the chat model."""
+    comp = obj.components
+    if comp.store.count() == 0:
+        raise EmptyIndexError(f"nothing is indexed in {obj.settings.home} yet: run 'litassist ingest PATH' first")
+    where = SearchFilter(kind=kind, organism=organism, year_min=year_min, year_max=year_max)
+    if llm is None:
+        return lambda question: answer_question(question, comp.retriever(where, k), settings=obj.settings.answer)
+    return lambda question: answer_with_llm(question, comp, where, k, llm, stream)
+
+
 @cli.command()
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text; markdown for notes; bibtex or ris: the cited sources for a reference manager.")
-@click.option("-k", type=click.IntRange(1, 100), default=None, help="Passages to retrieve.")
-@click.option("--kind", type=click.Choice(["paper", "figure"]), default=None, help="Only papers or only figures.")
-@click.option("--organism", default=None, help="Only figures annotated with this organism.")
-@click.option("--year-min", type=int, default=None, help="Only sources from this year on.")
-@click.option("--year-max", type=int, default=None, help="Only sources up to this year.")
-@click.option("--llm", "llm_spec", default=None, metavar="SPEC",
-              help="Answer with a chat model: openai:MODEL, openai-compatible:MODEL@URL, ollama:MODEL[@URL], "
-                   "or 'extractive' (env LITASSIST_LLM; unset: extractive).")
+@answer_options
 @click.pass_obj
 def ask(obj: Context, question: str, as_json: bool, fmt: str, k: int | None, kind: str | None,
         organism: str | None, year_min: int | None, year_max: int | None, llm_spec: str | None) -> None:
@@ -116,56 +140,44 @@ def ask(obj: Context, question: str, as_json: bool, fmt: str, k: int | None, kin
         raise click.UsageError("the question is empty")
     if as_json and fmt != "text":
         raise click.UsageError(f"--json and --format {fmt} cannot be combined")
-    comp = obj.components
-    if comp.store.count() == 0:
-        raise EmptyIndexError(f"nothing is indexed in {obj.settings.home} yet: run 'litassist ingest PATH' first")
-    where = SearchFilter(kind=kind, organism=organism, year_min=year_min, year_max=year_max)
-    llm = comp.chat_model(llm_spec)  # built before retrieval, so a bad spec fails fast
-    if llm is None:
-        result = answer_question(question, comp.retriever(where, k), settings=obj.settings.answer)
-    else:
-        result = answer_with_llm(question, comp, where, k, llm, stream=not as_json)
+    llm = obj.components.chat_model(llm_spec)  # built before retrieval, so a bad spec fails fast
+    result = answerer(obj, k, kind, organism, year_min, year_max, llm, stream=not as_json)(question)
     if result.note:
         click.echo(f"note: {result.note}", err=True)
     if as_json:
         click.echo(result.model_dump_json(indent=2))
     elif fmt in ("bibtex", "ris"):
-        echo_export(result, fmt, comp.store)
+        echo_export(result, fmt, obj.components.store)
     else:
         click.echo(to_markdown(result) if fmt == "markdown" else render_text(result))
 
 
-def answer_with_llm(question: str, comp: Components, where: SearchFilter, k: int | None, llm: BaseChatModel,
-                    stream: bool) -> Answer:
-    """Answer with the chat model; its tokens go to stderr as they arrive, so stdout holds only the checked answer."""
-    chain = build_chain(comp.retriever(where, k), comp.settings.answer, llm)
-    echo = TokenPrinter(lambda token: click.echo(token, nl=False, err=True))
-    result = chain.invoke(question.strip(), config={"callbacks": [echo]} if stream else {})
-    if echo.tokens:
-        click.echo(err=True)  # end the streamed draft's line
-    click.echo(f"answered by: {result.mode}" + (f" ({model_label(llm)})" if result.mode == "llm" else ""), err=True)
-    return result
+@cli.command()
+@click.option("--json", "as_json", is_flag=True,
+              help="Read one question per line on stdin; write one JSON object per line (ask --json's keys plus "
+                   "search_query and turn).")
+@answer_options
+@click.pass_obj
+def chat(obj: Context, as_json: bool, k: int | None, kind: str | None, organism: str | None,
+         year_min: int | None, year_max: int | None, llm_spec: str | None) -> None:
+    """Converse with your library: follow-up questions carry the earlier ones' topic (/help lists commands)."""
+    from assistant.chat import HELP, ChatSession, prompt_reader, run_interactive, run_json
 
-
-def echo_export(result: Answer, fmt: str, store: Store) -> None:
-    """The cited sources as BibTeX or RIS on stdout; an abstention prints only a note on stderr."""
-    if result.abstained or not result.citations:
-        click.echo(f"no sources cited, so no {fmt} to export: {result.answer}", err=True)
+    comp = obj.components
+    llm = comp.chat_model(llm_spec)
+    answer = answerer(obj, k, kind, organism, year_min, year_max, llm, stream=not as_json)
+    rewrite = llm if obj.settings.conversation.llm_rewrite else None
+    session = ChatSession(Conversation(max_turns=obj.settings.conversation.max_turns), answer, comp.store,
+                          out=click.echo, err=lambda text: click.echo(text, err=True),
+                          known=comp.known_name(), llm=rewrite)
+    if as_json:
+        run_json(session, sys.stdin)
         return
-    records = cited_records(result, store)
-    click.echo((to_bibtex if fmt == "bibtex" else to_ris)(records).rstrip("\n"))
-
-
-def cited_records(result: Answer, store: Store) -> list[Record]:
-    """The full stored record of each cited source, in citation order."""
-    records = []
-    for citation in result.citations:
-        record = store.record(citation.source_id)
-        if record is None:  # removed from the index while the answer was being made
-            click.echo(f"warning: [{citation.n}] {citation.source_id} is no longer indexed; left out", err=True)
-        else:
-            records.append(record)
-    return records
+    interactive = sys.stdin.isatty()
+    if interactive:
+        click.echo(f"litassist chat over {comp.store.count()} chunks in {obj.settings.home}\n{HELP}", err=True)
+    read = prompt_reader(obj.settings.home / "chat_history") if interactive else (lambda: next(sys.stdin, None))
+    run_interactive(session, read, on_error=lambda exc: click.echo(f"error: {first_line(exc)}", err=True))
 
 
 @cli.command()
@@ -205,25 +217,34 @@ def serve(obj: Context, host: str | None, port: int | None, auth: str | None) ->
 
 
 @cli.command("eval")
-@click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("dataset", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--split", default="dev", show_default=True, help="Qrels file to score: qrels/SPLIT.tsv.")
 @click.option("--retriever", "mode", type=click.Choice(["hybrid", "bm25", "dense"]), default="hybrid",
               show_default=True, help="Rankings to use: fused, BM25 only (no query vectors) or dense only.")
 @click.option("--offcorpus", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="File of questions the corpus cannot answer (one per line): also report how often we abstain.")
 @click.option("--questions", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="TSV of 'question<TAB>source id' lines: score these over DATASET, any ingestible folder.")
+              help="TSV of 'question<TAB>source id' lines: score these over DATASET, any ingestible folders or files.")
+@click.option("--dialogues", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="JSONL of conversations ({\"id\", \"turns\": [{\"q\", \"gold\"}]}): score first turns and "
+                   "follow-ups over DATASET, any ingestible folders or files.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Data home; the index is cached under HOME/eval/<corpus hash>-<model>.")
 @click.pass_obj
-def eval_command(obj: Context, dataset: Path, split: str, mode: str, offcorpus: Path | None,
-                 questions: Path | None, as_json: bool, home: Path | None) -> None:
+def eval_command(obj: Context, dataset: tuple[Path, ...], split: str, mode: str, offcorpus: Path | None,
+                 questions: Path | None, dialogues: Path | None, as_json: bool, home: Path | None) -> None:
     """Score retrieval and citations on a BEIR folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv)."""
-    from assistant.evaluate import evaluate, render  # ir-measures loads only for this command
+    from assistant.evaluate import evaluate, evaluate_conversations, render  # ir-measures loads only here
 
     settings = obj.settings.model_copy(update={"home": home}) if home else obj.settings
-    result = evaluate(dataset, split, mode, settings, offcorpus, questions)
+    if dialogues is not None:
+        from assistant.evaluate_dialogues import render_dialogues
+
+        result = evaluate_conversations(list(dataset), dialogues, mode, settings)
+        click.echo(json.dumps(result, indent=2) if as_json else render_dialogues(result))
+        return
+    result = evaluate(list(dataset), split, mode, settings, offcorpus, questions)
     click.echo(json.dumps(result, indent=2) if as_json else render(result))
 
 

@@ -41,7 +41,7 @@ class Dataset:
     """A BEIR dataset restricted to one split: queries that have relevant documents, and their qrels."""
 
     name: str
-    corpus: Path
+    corpus: list[Path]  # what is ingested: a BEIR corpus.jsonl, or the folders and files of a question set
     queries: dict[str, str]
     qrels: dict[str, dict[str, int]]
 
@@ -85,10 +85,15 @@ def load_dataset(folder: Path, split: str = "dev") -> Dataset:
              if q in queries and any(g > 0 for g in docs.values())}
     if not qrels:
         raise DatasetError(f"no query in {folder / 'queries.jsonl'} has relevant documents in split '{split}'")
-    return Dataset(folder.resolve().name, need(folder / "corpus.jsonl"), {q: queries[q] for q in qrels}, qrels)
+    return Dataset(folder.resolve().name, [need(folder / "corpus.jsonl")], {q: queries[q] for q in qrels}, qrels)
 
 
-def load_question_set(folder: Path, path: Path) -> Dataset:
+def corpus_name(paths: list[Path]) -> str:
+    """'pfocr' or 'pfocr+seeds': the names of what is ingested."""
+    return "+".join(p.resolve().name for p in paths)
+
+
+def load_question_set(paths: list[Path], path: Path) -> Dataset:
     """Questions with the source each should find ('question<TAB>source_id' lines) over any ingestible folder."""
     rows = [line.split("\t") for line in need(path).read_text(encoding="utf-8").splitlines()
             if line.strip() and not line.startswith("#")]
@@ -96,12 +101,15 @@ def load_question_set(folder: Path, path: Path) -> Dataset:
     if not rows:
         raise DatasetError(f"{path}: no 'question<TAB>source id' lines")
     ids = [f"q{i}" for i in range(1, len(rows) + 1)]
-    return Dataset(folder.resolve().name, folder, {q: r[0].strip() for q, r in zip(ids, rows)},
+    return Dataset(corpus_name(paths), paths, {q: r[0].strip() for q, r in zip(ids, rows)},
                    {q: {r[1].strip(): 1} for q, r in zip(ids, rows)})
 
 
-def corpus_hash(path: Path) -> str:
-    """Content hash of a corpus file, or of every file (name and bytes) under a folder."""
+def corpus_hash(path: Path | list[Path]) -> str:
+    """Content hash of a corpus file, or of every file (name and bytes) under a folder, or of several of these."""
+    if isinstance(path, list):
+        return corpus_hash(path[0]) if len(path) == 1 else hashlib.sha256(
+            "\n".join(corpus_hash(p) for p in path).encode()).hexdigest()
     if path.is_file():
         return file_hash(path)
     digest = hashlib.sha256()
@@ -110,7 +118,7 @@ def corpus_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def index_home(base: Path, corpus: Path, model: str) -> Path:
+def index_home(base: Path, corpus: list[Path], model: str) -> Path:
     """One data home per corpus content and model, so re-running an evaluation embeds nothing."""
     return base / "eval" / f"{corpus_hash(corpus)[:16]}-{model}"
 
@@ -121,11 +129,11 @@ def build_index(dataset: Dataset, settings: Settings) -> tuple[Components, Inges
     comp = Components(settings.model_copy(update={"home": home}))
     ingestor = Ingestor(comp.store, comp.encoder, max_tokens=settings.chunking.max_tokens,
                         show_progress=sys.stderr.isatty())
-    report = ingestor.run([dataset.corpus])
+    report = ingestor.run(dataset.corpus)
     for failed in report.failed:  # a folder may hold a file that cannot load; the rest is still scored
         print(f"warning: {failed.file}: {failed.reason}", file=sys.stderr)
     if report.failed and comp.store.count() == 0:
-        raise DatasetError(f"{dataset.corpus}: {report.failed[0].reason}")
+        raise DatasetError(f"{report.failed[0].file}: {report.failed[0].reason}")
     return comp, report
 
 
@@ -188,11 +196,14 @@ def offcorpus_abstain_rate(questions: list[str], retriever: HybridRetriever, set
     return sum(answer(q, retriever, settings=settings.answer).abstained for q in bar) / len(questions)
 
 
-def evaluate(folder: Path, split: str = "dev", mode: Mode = "hybrid", settings: Settings | None = None,
+def evaluate(folder: Path | list[Path], split: str = "dev", mode: Mode = "hybrid", settings: Settings | None = None,
              offcorpus: Path | None = None, questions: Path | None = None) -> dict[str, float | int | str]:
     """Index the corpus (cached), run every query of the split (or of a question file), and return the metrics."""
     settings = settings or Settings()
-    dataset = load_question_set(Path(folder), questions) if questions else load_dataset(Path(folder), split)
+    paths = [Path(p) for p in folder] if isinstance(folder, list) else [Path(folder)]
+    if not questions and len(paths) != 1:
+        raise DatasetError("a BEIR evaluation takes one folder; several paths go with --questions or --dialogues")
+    dataset = load_question_set(paths, questions) if questions else load_dataset(paths[0], split)
     comp, report = build_index(dataset, settings)
     print(f"index {comp.settings.home}: {report.embedded} chunks embedded, {report.reused} reused",
           file=sys.stderr)
@@ -215,3 +226,19 @@ def render(result: dict[str, float | int | str]) -> str:
     head = f"{result['dataset']} ({result['split']}, {result['retriever']}): {result['n_queries']} queries"
     rows = [f"  {LABELS[k]:<22}{result[k]:.4f}" for k in LABELS if k in result]
     return "\n".join([head, *rows])
+
+
+def evaluate_conversations(paths: list[Path], dialogues: Path, mode: Mode = "hybrid",
+                           settings: Settings | None = None) -> dict:
+    """Index the paths (cached) and replay every dialogue of the file in its own conversation."""
+    from assistant.evaluate_dialogues import evaluate_dialogues, load_dialogues
+
+    settings = settings or Settings()
+    found = load_dialogues(dialogues)
+    comp, report = build_index(Dataset(corpus_name(paths), paths, {}, {}), settings)
+    print(f"index {comp.settings.home}: {report.embedded} chunks embedded, {report.reused} reused", file=sys.stderr)
+    retriever = make_retriever(comp, mode)
+    metrics, _ = evaluate_dialogues(found, lambda q: answer(q, retriever, settings=settings.answer),
+                                    comp.known_name(), settings.conversation.max_turns)
+    return {**metrics, "n_dialogues": len(found), "retriever": mode, "dataset": corpus_name(paths),
+            "split": dialogues.name}

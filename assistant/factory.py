@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -58,6 +59,10 @@ class Components:
                                rrf_k=r.rrf_k, fusion=r.fusion, dense_weight=r.dense_weight, where=where,
                                synonyms=self.synonyms if r.synonyms else None,
                                expand_dense=r.expand_dense)
+
+    def known_name(self) -> Callable[[str], bool]:
+        """Whether a word is a gene name the synonym table knows (follow-ups treat it as a name, like HER2)."""
+        return self.synonyms.knows if self.settings.retrieval.synonyms else (lambda _: False)
 
     @cached_property
     def synonyms(self) -> SynonymTable:

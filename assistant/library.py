@@ -7,11 +7,24 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from index.loaders import SUPPORTED_EXTENSIONS
+from index.records import Record
 from index.store import Store
 
 from assistant.errors import LitassistError
 
 SOURCE_COLUMNS = ["kind", "title", "year", "organism", "chunks", "source_id"]
+
+
+def stored_records(source_ids: list[str], store: Store) -> tuple[list[Record], list[str]]:
+    """The full stored record of each source, in order, and the ids no longer indexed (deleted meanwhile)."""
+    records, missing = [], []
+    for sid in source_ids:
+        record = store.record(sid)
+        if record is None:
+            missing.append(sid)
+        else:
+            records.append(record)
+    return records, missing
 
 
 def upload_dir(home: Path) -> Path:

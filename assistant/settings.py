@@ -71,6 +71,13 @@ class AnswerSettings(BaseModel):
     drop_unsupported: bool = Field(False, description="LLM mode: leave unsupported sentences out instead of marking them '(unsupported)'")
 
 
+class ConversationSettings(BaseModel):
+    """Follow-up questions in `litassist chat` and the UI's chat."""
+
+    max_turns: int = Field(20, ge=1, le=200, description="Turns a conversation remembers (older ones are forgotten, in the UI per browser session)")
+    llm_rewrite: bool = Field(True, description="With a chat model configured, let it rewrite a follow-up that needs the conversation into a standalone question (else the built-in rules do)")
+
+
 class ServerSettings(BaseModel):
     """The web UI (`litassist serve`)."""
 
@@ -93,6 +100,7 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings, description="Vector index settings")
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Retrieval settings")
     answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answer settings")
+    conversation: ConversationSettings = Field(default_factory=ConversationSettings, description="Conversation settings")
     server: ServerSettings = Field(default_factory=ServerSettings, description="Web UI settings")
     llm: str | None = Field(None, description="Chat model to answer with: openai:<model>, openai-compatible:<model>@<url>, ollama:<model>[@<url>]; unset means extractive")
     llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for the chat model before falling back to the extractive answer")

@@ -138,6 +138,12 @@ class SynonymTable:
                 names.setdefault(norm(name), name)
         return list(names.values())[:MAX_NAMES]
 
+    def knows(self, term: str) -> bool:
+        """A gene, alias or family name of the table, unless it is also an ordinary word ('cap', 'set')."""
+        key = norm(term)
+        known = key in self.symbols or key in self.families or (key in self.alias_of and self.usable(term))
+        return known and lookup_worthy(term)
+
     def expansions(self, question: str) -> dict[str, list[str]]:
         """Each gene-like term of a question that has other names, with those names ({'HER2': ['ERBB2', ...]})."""
         found: dict[str, list[str]] = {}
