@@ -74,7 +74,7 @@ def build_app(components: Components) -> gr.Blocks:
     def answer_fn(kind: str, organism: str | None, year_min: float | None, year_max: float | None):
         """question -> Answer with the page's filters."""
         retriever = components.retriever(filters(kind, organism, year_min, year_max))
-        return lambda question: answer(question, retriever, llm=llm, settings=settings.answer)
+        return lambda question, focus=None: answer(question, retriever, llm=llm, settings=settings.answer, focus=focus)
 
     def ask_json(question: str, kind: str = "both", organism: str = "", year_min: float = 0, year_max: float = 0,
                  history: list[str] | None = None) -> dict:

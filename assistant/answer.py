@@ -10,7 +10,7 @@ from index.records import Passage
 
 from assistant.citations import body_text, number_sources
 from assistant.extractive import Floors, select
-from assistant.models import CANNOT_ANSWER, Answer, PassageOut
+from assistant.models import CANNOT_ANSWER, Answer, Focus, PassageOut
 from assistant.retrieval import HybridRetriever, passages_from
 from assistant.settings import AnswerSettings
 
@@ -28,10 +28,11 @@ def abstain(question: str, passages: list[Passage], mode: str = "extractive") ->
 
 
 def compose_extractive(question: str, passages: list[Passage], encoder: Any, settings: AnswerSettings,
-                       synonyms: dict[str, list[str]] | None = None) -> Answer:
+                       synonyms: dict[str, list[str]] | None = None, focus: Focus | None = None) -> Answer:
     """Quote the sentences that answer the question and cite each one (a synonym counts as a mention)."""
     floors = Floors(settings.min_similarity, settings.no_entity_min_similarity, settings.missing_min_similarity)
-    chosen = select(question, passages, encoder, floors, settings.max_sentences, settings.relative_cutoff, synonyms)
+    chosen = select(question, passages, encoder, floors, settings.max_sentences, settings.relative_cutoff, synonyms,
+                    focus)
     if not chosen:
         return abstain(question, passages)
     sentences, citations = number_sources([(c.text, c.passage) for c in chosen])
@@ -40,9 +41,10 @@ def compose_extractive(question: str, passages: list[Passage], encoder: Any, set
 
 
 def retrieve_step(retriever: HybridRetriever) -> Runnable:
-    """question -> {question, passages, expansions}: the synonyms used are kept for the answer."""
-    def run(question: str) -> dict[str, Any]:
-        return {"question": question, "passages": passages_from(retriever.invoke(question)),
+    """question (or {question, focus}) -> {question, focus, passages, expansions}."""
+    def run(query: str | dict[str, Any]) -> dict[str, Any]:
+        question, focus = (query, None) if isinstance(query, str) else (query["question"], query["focus"])
+        return {"question": question, "focus": focus, "passages": passages_from(retriever.invoke(question)),
                 "expansions": retriever.expansions(question)}
 
     return RunnableLambda(run)
@@ -61,11 +63,16 @@ def build_chain(retriever: HybridRetriever, settings: AnswerSettings, llm: Any =
         return retrieve_step(retriever) | RunnableLambda(lambda x: with_expansions(
             compose_with_llm(x["question"], x["passages"], llm, retriever.encoder, settings), x["expansions"]))
     compose = RunnableLambda(lambda x: with_expansions(compose_extractive(
-        x["question"], x["passages"], retriever.encoder, settings, x["expansions"]), x["expansions"]))
+        x["question"], x["passages"], retriever.encoder, settings, x["expansions"], x["focus"]), x["expansions"]))
     return retrieve_step(retriever) | compose
 
 
+def chain_input(question: str, focus: Focus | None = None) -> str | dict[str, Any]:
+    """What the chain takes: the question, or a follow-up's standalone query with what it is about."""
+    return question.strip() if focus is None else {"question": question.strip(), "focus": focus}
+
+
 def answer(question: str, retriever: HybridRetriever, llm: Any = None,
-           settings: AnswerSettings | None = None) -> Answer:
-    """Answer one question with citations."""
-    return build_chain(retriever, settings or AnswerSettings(), llm).invoke(question.strip())
+           settings: AnswerSettings | None = None, focus: Focus | None = None) -> Answer:
+    """Answer one question with citations (`focus`: what a follow-up's answer must be about, see select())."""
+    return build_chain(retriever, settings or AnswerSettings(), llm).invoke(chain_input(question, focus))

@@ -11,10 +11,9 @@ from typing import Any
 from index.store import Store
 
 from assistant.citations import render_text
-from assistant.conversation import SEARCHED_FOR, Conversation, Turn, ask, cited_ids, merged_citations, notes_markdown
+from assistant.conversation import SEARCHED_FOR, Answerer, Conversation, Turn, ask, cited_ids, merged_citations, notes_markdown
 from assistant.export import to_bibtex, to_ris
 from assistant.library import stored_records
-from assistant.models import Answer
 
 HELP = """Ask a question, then follow it up ("and its degradation?", "what about in mice?").
   /export FILE   save the conversation: FILE.md (notes with one reference list), FILE.bib or FILE.ris
@@ -30,7 +29,7 @@ class ChatSession:
     """One conversation driven by lines of input; what it prints goes through `out` (answers) and `err` (notes)."""
 
     conversation: Conversation
-    answer: Callable[[str], Answer]
+    answer: Answerer
     store: Store
     out: Callable[[str], None]
     err: Callable[[str], None]

@@ -17,15 +17,15 @@ from index.ingest import FileOutcome, Ingestor
 from index.store import Store
 
 from assistant.answer import answer as answer_question
-from assistant.answer import build_chain
+from assistant.answer import build_chain, chain_input
 from assistant.citations import render_text, to_markdown
 from assistant.errors import EmptyIndexError
 from assistant.export import to_bibtex, to_ris
 from assistant.factory import Components
-from assistant.conversation import Conversation
+from assistant.conversation import Answerer, Conversation
 from assistant.library import stored_records
 from assistant.llm import TokenPrinter, first_line, model_label
-from assistant.models import Answer
+from assistant.models import Answer, Focus
 from assistant.settings import Settings
 
 EXIT_USAGE, EXIT_PARTIAL = 2, 3
@@ -115,15 +115,16 @@ def answer_options(func):
 
 
 def answerer(obj: Context, k: int | None, kind: str | None, organism: str | None, year_min: int | None,
-             year_max: int | None, llm: BaseChatModel | None, stream: bool) -> Callable[[str], Answer]:
+             year_max: int | None, llm: BaseChatModel | None, stream: bool) -> Answerer:
     """question -> Answer with the given filters, extractive or through the chat model."""
     comp = obj.components
     if comp.store.count() == 0:
         raise EmptyIndexError(f"nothing is indexed in {obj.settings.home} yet: run 'litassist ingest PATH' first")
     where = SearchFilter(kind=kind, organism=organism, year_min=year_min, year_max=year_max)
     if llm is None:
-        return lambda question: answer_question(question, comp.retriever(where, k), settings=obj.settings.answer)
-    return lambda question: answer_with_llm(question, comp, where, k, llm, stream)
+        return lambda question, focus=None: answer_question(question, comp.retriever(where, k),
+                                                               settings=obj.settings.answer, focus=focus)
+    return lambda question, focus=None: answer_with_llm(question, comp, where, k, llm, stream, focus)
 
 
 @cli.command()
@@ -178,6 +179,29 @@ def chat(obj: Context, as_json: bool, k: int | None, kind: str | None, organism:
         click.echo(f"litassist chat over {comp.store.count()} chunks in {obj.settings.home}\n{HELP}", err=True)
     read = prompt_reader(obj.settings.home / "chat_history") if interactive else (lambda: next(sys.stdin, None))
     run_interactive(session, read, on_error=lambda exc: click.echo(f"error: {first_line(exc)}", err=True))
+
+
+def answer_with_llm(question: str, comp: Components, where: SearchFilter, k: int | None, llm: BaseChatModel,
+                    stream: bool, focus: Focus | None = None) -> Answer:
+    """Answer with the chat model; its tokens go to stderr as they arrive, so stdout holds only the checked answer."""
+    chain = build_chain(comp.retriever(where, k), comp.settings.answer, llm)
+    echo = TokenPrinter(lambda token: click.echo(token, nl=False, err=True))
+    result = chain.invoke(chain_input(question, focus), config={"callbacks": [echo]} if stream else {})
+    if echo.tokens:
+        click.echo(err=True)  # end the streamed draft's line
+    click.echo(f"answered by: {result.mode}" + (f" ({model_label(llm)})" if result.mode == "llm" else ""), err=True)
+    return result
+
+
+def echo_export(result: Answer, fmt: str, store: Store) -> None:
+    """The cited sources as BibTeX or RIS on stdout; an abstention prints only a note on stderr."""
+    if result.abstained or not result.citations:
+        click.echo(f"no sources cited, so no {fmt} to export: {result.answer}", err=True)
+        return
+    records, missing = stored_records([c.source_id for c in result.citations], store)
+    for sid in missing:  # removed from the index while the answer was being made
+        click.echo(f"warning: {sid} is no longer indexed; left out", err=True)
+    click.echo((to_bibtex if fmt == "bibtex" else to_ris)(records).rstrip("\n"))
 
 
 @cli.command()

@@ -11,10 +11,12 @@ from pydantic import BaseModel, Field
 from assistant.citations import body_text, markdown_body, markdown_reference
 from assistant.followup import Resolution, Topic, resolve, topic_of
 from assistant.llm import first_line, model_label
-from assistant.models import Answer, AnswerSentence, Citation
+from assistant.models import Answer, AnswerSentence, Citation, Focus
 from assistant.prompting import render
 from assistant.support import marked
 
+# standalone query, and what a follow-up's answer must be about (None for a self-contained question) -> Answer
+Answerer = Callable[[str, Focus | None], Answer]
 SEARCHED_FOR = "Searched for"  # the label of the standalone query, in the UI, the CLI and the notes
 MAX_QUERY_CHARS = 500  # a rewrite longer than this is not a question but a model gone astray
 
@@ -102,12 +104,12 @@ def resolution_for(question: str, conversation: Conversation, known: Callable[[s
     return Resolution(standalone, topic_of(standalone, known), carried=True), None
 
 
-def ask(conversation: Conversation, question: str, answer: Callable[[str], Answer],
+def ask(conversation: Conversation, question: str, answer: Answerer,
         known: Callable[[str], bool] = lambda _: False, llm: Any = None) -> Turn:
     """Resolve a question against the conversation, answer its standalone query, and keep the turn."""
     question = question.strip()
     resolution, note = resolution_for(question, conversation, known, llm)
-    result = answer(resolution.search_query)
+    result = answer(resolution.search_query, resolution.focus)
     if note:
         result = result.model_copy(update={"note": f"{result.note} {note}" if result.note else note})
     return conversation.add(question, resolution, result)

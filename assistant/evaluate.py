@@ -238,7 +238,7 @@ def evaluate_conversations(paths: list[Path], dialogues: Path, mode: Mode = "hyb
     comp, report = build_index(Dataset(corpus_name(paths), paths, {}, {}), settings)
     print(f"index {comp.settings.home}: {report.embedded} chunks embedded, {report.reused} reused", file=sys.stderr)
     retriever = make_retriever(comp, mode)
-    metrics, _ = evaluate_dialogues(found, lambda q: answer(q, retriever, settings=settings.answer),
-                                    comp.known_name(), settings.conversation.max_turns)
+    answerer = lambda q, focus=None: answer(q, retriever, settings=settings.answer, focus=focus)  # noqa: E731
+    metrics, _ = evaluate_dialogues(found, answerer, comp.known_name(), settings.conversation.max_turns)
     return {**metrics, "n_dialogues": len(found), "retriever": mode, "dataset": corpus_name(paths),
             "split": dialogues.name}

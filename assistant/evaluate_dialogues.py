@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from assistant.conversation import Conversation, Turn, ask
+from assistant.conversation import Answerer, Conversation, Turn, ask
 from assistant.errors import LitassistError
 from assistant.models import Answer
 
@@ -87,7 +87,7 @@ def correct(answer: Answer, gold: GoldTurn) -> bool:
     return not answer.abstained and any(sid in gold.gold for sid in cited)
 
 
-def replay(dialogue: Dialogue, answer: Callable[[str], Answer], known: Callable[[str], bool],
+def replay(dialogue: Dialogue, answer: Answerer, known: Callable[[str], bool],
            max_turns: int) -> list[Turn]:
     """Ask a dialogue's questions in order, in one conversation."""
     conversation = Conversation(max_turns=max_turns)
@@ -123,7 +123,7 @@ def dialogue_metrics(dialogues: list[Dialogue], played: dict[str, list[Turn]]) -
     return result
 
 
-def evaluate_dialogues(dialogues: list[Dialogue], answer: Callable[[str], Answer], known: Callable[[str], bool],
+def evaluate_dialogues(dialogues: list[Dialogue], answer: Answerer, known: Callable[[str], bool],
                        max_turns: int) -> tuple[dict, dict[str, list[Turn]]]:
     """Replay every dialogue (progress on stderr) and score it."""
     bar = tqdm(dialogues, desc="dialogues", unit="dialogue", file=sys.stderr, mininterval=1.0)

@@ -12,12 +12,17 @@ from index.chunking import split_sentences
 from index.embedding import Encoder
 from index.records import Passage
 
+from assistant.models import Focus
+
 from assistant.synonyms import is_common_word
 
 _STEM = Stemmer.Stemmer("english")
 _TOKEN = re.compile(r"[A-Za-z0-9α-ωΑ-Ω][A-Za-z0-9α-ωΑ-Ω\-–—/]*")
 _GREEK = str.maketrans({"α": "a", "β": "b", "γ": "g", "δ": "d", "ε": "e", "κ": "k"})
 _GREEK_WORD = re.compile(r"alpha|beta|gamma|delta|epsilon|kappa", re.IGNORECASE)
+# British spellings, compared as American ones (the corpus may use either).
+_SPELLINGS = [(re.compile(r"oe|ae"), "e"), (re.compile(r"our(s?)\b"), r"or\1"),
+              (re.compile(r"([iy])s(e|ed|es|ing|ation)\b"), r"\1z\2")]
 _ROMAN = re.compile(r"(?=[IVX]{2,}$)X{0,3}(IX|IV|V?I{0,3})")
 # Words that shape a question but carry no topic: matching them proves nothing.
 QUESTION_WORDS = set("""
@@ -152,11 +157,18 @@ def required(terms: Terms, passages: list[Passage]) -> Requirement:
     return Requirement(Terms(present, terms.stems, terms.names), missing)
 
 
-def answers_question(text: str, terms: Terms) -> bool:
-    """A sentence must name the question's entities (two of them for a relation question)."""
+def answers_question(text: str, terms: Terms, nearby: str = "") -> bool:
+    """A sentence must name the question's entities (two of them for a relation question).
+
+    For a relation question the sentence names one entity itself; the other may be named by the passage's title
+    or a neighbouring sentence ("…lead to a decrease in PTH secretion" under a title naming CaSR).
+    """
     if terms.entities:
         needed = min(2, len(terms.entities))
-        return sum(mentions(text, e, terms.names.get(e, ())) for e in terms.entities) >= needed
+        named = [e for e in terms.entities if mentions(text, e, terms.names.get(e, ()))]
+        if not named or len(named) >= needed:
+            return len(named) >= needed
+        return any(mentions(nearby, e, terms.names.get(e, ())) for e in terms.entities if e not in named)
     return coverage(text, terms)[1] > 0
 
 
@@ -171,9 +183,11 @@ def candidates(passages: list[Passage], terms: Terms) -> list[Candidate]:
     seen: set[str] = set()
     found = []
     for rank, passage in enumerate(passages):
-        for index, sentence in enumerate(split_sentences(passage.chunk.text)):
+        sentences = split_sentences(passage.chunk.text)
+        for index, sentence in enumerate(sentences):
             key = re.sub(r"\W+", " ", sentence.lower()).strip()
-            if key not in seen and quotable(sentence) and answers_question(sentence, terms):
+            nearby = " ".join([passage.chunk.context, *sentences[max(index - 1, 0):index], *sentences[index + 1:index + 2]])
+            if key not in seen and quotable(sentence) and answers_question(sentence, terms, nearby):
                 seen.add(key)
                 found.append(Candidate(sentence, passage, rank, index))
     return found
@@ -227,10 +241,41 @@ class Floors:
         return self.entities if need.terms.entities else self.no_entities
 
 
+def with_entities(terms: Terms, entities: list[str], synonyms: dict[str, list[str]] | None) -> Terms:
+    """The question's terms with the entities given (a follow-up's resolved ones) instead of its own."""
+    synonyms = synonyms or {}
+    names = {e: synonyms.get(e, []) + variant_base(e) for e in entities}
+    return Terms(list(entities), terms.stems, {e: n for e, n in names.items() if n})
+
+
+def spelling_key(word: str) -> str:
+    """A word's stem in American spelling, cut to 6 letters: oesophageal ~ esophageal, metastasise ~ metastasis."""
+    word = word.lower()
+    for pattern, american in _SPELLINGS:
+        word = pattern.sub(american, word)
+    return _STEM.stemWord(word)[:6]
+
+
+def unmentioned(words: list[str], passages: list[Passage]) -> list[str]:
+    """The rare words (not everyday English) that no retrieved passage uses, in any spelling or inflection."""
+    used = {spelling_key(t) for p in passages for t in _TOKEN.findall(p.chunk.search_text)}
+    return [w for w in words if len(w) >= 4 and not is_common_word(w) and spelling_key(w) not in used]
+
+
 def select(question: str, passages: list[Passage], encoder: Encoder, floors: Floors, max_sentences: int,
-           relative_cutoff: float, synonyms: dict[str, list[str]] | None = None) -> list[Candidate]:
-    """The sentences to quote, in reading order; empty means the evidence is too weak."""
-    need = required(question_terms(question, synonyms), passages)
+           relative_cutoff: float, synonyms: dict[str, list[str]] | None = None,
+           focus: Focus | None = None) -> list[Candidate]:
+    """The sentences to quote, in reading order; empty means the evidence is too weak.
+
+    `focus` is given for a follow-up: its standalone query lists the earlier turn's names for retrieval, but quoted
+    sentences need name only the ones the follow-up is about, and a rare word of the follow-up that no passage uses
+    ("neratinib", "gout") means the passages answer the earlier question, not this one: the floor rises as for a
+    missing gene.
+    """
+    terms = question_terms(question, synonyms)
+    need = required(terms if focus is None else with_entities(terms, focus.entities, synonyms), passages)
+    if focus is not None:
+        need.missing += unmentioned(focus.words, passages)
     found = candidates(passages, need.terms)
     if not found:
         return []

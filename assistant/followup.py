@@ -14,7 +14,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from assistant.extractive import QUESTION_WORDS, fold, is_entity, ordinary, split_joined
+import Stemmer
+
+from assistant.models import Focus
+from assistant.extractive import QUESTION_WORDS, fold, is_entity, mentions, ordinary, split_joined
+
+_STEM = Stemmer.Stemmer("english")
 
 _TOKEN = re.compile(r"[A-Za-z0-9α-ωΑ-Ω][A-Za-z0-9α-ωΑ-Ω\-–—/]*")
 PRONOUNS = {"it", "they", "them", "itself", "themselves"}
@@ -23,6 +28,8 @@ DEMONSTRATIVES = {"this", "these", "those", "that"}
 CONJUNCTIONS = {"and", "or", "but", "so", "also", "then", "plus", "now", "ok", "okay"}
 AUXILIARIES = set("is are was were be been do does did can could should would will has have had may might must "
                   "shall isn't aren't doesn't don't didn't can't".split())
+BE = {"is", "are", "was", "were", "be", "been"}
+NUMBERS = {"two", "three", "four", "both", "former", "latter", "same", "first", "second"}
 WH_WORDS = {"what", "which", "who", "whom", "whose", "why", "when", "where", "how", "whether"}
 PREPOSITIONS = set("in on at for with without during under after before via through by from into across within "
                    "compared versus vs upon among".split())
@@ -31,18 +38,25 @@ PREPOSITIONS = set("in on at for with without during under after before via thro
 GENERIC_NOUNS = set("""figure figures pathway pathways paper papers study studies gene genes protein proteins receptor
 receptors kinase kinases complex mechanism mechanisms process effect effects interaction interactions article model
 signalling signaling cascade drug drugs inhibitor inhibitors axis network diagram ligand ligands enzyme enzymes
-target targets factor factors""".split())
+target targets factor factors one ones version""".split())
 # Words that steer a follow-up but name no topic: searching for them would only add noise.
 FILLER = set("""happen happens happened else too again instead going back regarding same one ones other others
-mention mentioned say said says there please yes just really exactly former latter returning coming""".split())
+mention mentioned say said says there please yes just really exactly former latter returning coming
+unrelated separate different question topic subject switching changing""".split())
 # Lead-ins that need an earlier turn: "what about …", "how about …", "as for …", "going back to …".
 LEAD_IN = re.compile(r"\b(?:what|how)\s+about\b|\bwhat\s+of\b|\bas\s+for\b|\b(?:going|coming)?\s*back\s+to\b"
                      r"|\breturning\s+to\b|\bsame\s+(?:question\s+)?(?:for|in|with)\b|\bthe\s+same\b"
                      r"|\bthe\s+(?:former|latter)\b", re.IGNORECASE)
+BACK_REFERENCE = re.compile(r"\b(?:(?:going|coming)\s+)?back\s+to\b|\breturning\s+to\b|\bearlier\b|\bbefore\b",
+                            re.IGNORECASE)
 # 'it' that refers to nothing: "is it true that …", "it is known whether …".
 DUMMY_IT = re.compile(r"\b(?:is|was|isn't|wasn't)\s+it\s+(?:true|known|possible|likely|clear|thought|believed|"
                       r"the\s+case|that|whether)\b|\bit\s+(?:is|was|seems|appears|remains)\s+(?:true|known|"
                       r"possible|likely|clear|unclear|thought|believed|that|whether|to)\b", re.IGNORECASE)
+# Markers of a new topic: nothing is carried over, whatever else the question says.
+TOPIC_SHIFT = re.compile(r"^\W*(?:(?:an?\s+)?unrelated|(?:a\s+)?(?:separate|different|new|another|other)\s+"
+                         r"(?:topic|question|subject|thing)|new\s+topic|changing\s+(?:the\s+)?(?:topic|subject)|"
+                         r"switching\s+(?:topics?|subjects?)|on\s+another\s+note)\b", re.IGNORECASE)
 MAX_CARRIED_WORDS = 8  # a long chain of follow-ups keeps only its most recent topic words
 
 
@@ -64,6 +78,7 @@ class Resolution:
     search_query: str
     topic: Topic
     carried: bool = False
+    focus: Focus | None = None  # what the answer must be about; None: the search query alone
 
 
 def tokens(question: str) -> list[str]:
@@ -115,29 +130,39 @@ class Cues:
     lead_in: bool  # what about, as for, going back to
     conjunction: bool  # the question opens with and, or, but, also
     fragment: bool  # no clause of its own: "Which inhibitors?", "In mice?"
+    shift: bool = False  # "Unrelated: …", "Different question: …"
+    polar: bool = False  # a yes/no question: "Did they try neratinib?", "Is it also found in mice?"
 
 
 def cues_of(question: str) -> Cues:
     """Read the anaphora and ellipsis cues of a question."""
-    words = [w.lower() for w in re.findall(r"[A-Za-z']+", DUMMY_IT.sub(" ", question))]
+    words = [w.lower() for w in re.findall(r"[A-Za-z]+", DUMMY_IT.sub(" ", question))]  # it's -> it, s
     body = list(words)
     while body and body[0] in CONJUNCTIONS:
         body.pop(0)
+    pairs = list(zip(["^", *words], [*words, "$"]))
+    # 'that' points back before a noun ("that pathway"), after a verb ("is that", "do that") or at the end;
+    # 'there' does unless it is existential ("is there", "there are").
     demonstrative = any(w in DEMONSTRATIVES - {"that"} for w in words) or any(
-        a == "that" and b in GENERIC_NOUNS for a, b in zip(words, words[1:]))
+        b == "that" and (a in AUXILIARIES or a in PREPOSITIONS) for a, b in pairs) or any(
+        a == "that" and (c in GENERIC_NOUNS or c in AUXILIARIES or c == "$") for a, c in pairs) or any(
+        a == "there" and b not in BE and c not in BE for (c, a), (_, b) in zip(pairs, pairs[1:]))
+    definite = any(a == "the" and (b in GENERIC_NOUNS or b in NUMBERS) for a, b in zip(words, words[1:]))
     clause = any(w in AUXILIARIES for w in body) or (any(w in WH_WORDS for w in body) and len(body) > 4)
     fragment = bool(body) and not clause and (len(body) <= 4 or body[0] in PREPOSITIONS)
     return Cues(pronoun=any(w in PRONOUNS for w in words), possessive=any(w in POSSESSIVES for w in words),
                 demonstrative=demonstrative,
-                definite=any(a == "the" and b in GENERIC_NOUNS for a, b in zip(words, words[1:])),
-                lead_in=LEAD_IN.search(question) is not None, conjunction=bool(words) and words[0] in CONJUNCTIONS,
-                fragment=fragment or not body)
+                definite=definite, lead_in=LEAD_IN.search(question) is not None,
+                conjunction=bool(words) and words[0] in CONJUNCTIONS, fragment=fragment or not body,
+                shift=TOPIC_SHIFT.search(question) is not None, polar=bool(body) and body[0] in AUXILIARIES)
 
 
 def same_name(a: str, b: str) -> bool:
-    """Two spellings of one name (HER2, her2; NF-κB, NF-kB)."""
-    key = lambda s: re.sub(r"[-–—\s]", "", fold(s).lower())  # noqa: E731
-    return key(a) == key(b)
+    """Two spellings of one name (HER2, her2; NF-κB, NF-kB; caspase, caspases), or one inside the other (ERK1/2,
+    Ras-ERK1/2)."""
+    if mentions(a, b) or mentions(b, a):
+        return True
+    return not is_entity(a) and not is_entity(b) and _STEM.stemWord(a.lower()) == _STEM.stemWord(b.lower())
 
 
 def named_before(name: str, earlier: list[Topic]) -> bool:
@@ -148,20 +173,38 @@ def named_before(name: str, earlier: list[Topic]) -> bool:
 def leans_back(own: Topic, cues: Cues, earlier: list[Topic]) -> bool:
     """Whether the question needs an earlier turn to be understood."""
     new_names = [n for n in own.names if not named_before(n, earlier)]
+    if cues.shift:
+        return False
     if cues.pronoun or cues.demonstrative or cues.lead_in:
         return True
     if cues.possessive:  # "How does EGFR affect its ligands?": 'its' points at the question's own new name
         return not new_names
     if cues.fragment:  # a bare list of names is a keyword query; "and YAP?" or "in mice?" is an ellipsis
         return not own.names or cues.conjunction
-    return cues.definite and not own.names
+    # "And in the noncanonical route, which caspases …?": opening with 'and' continues the topic it names none of
+    return (cues.definite or cues.conjunction) and not own.names
 
 
-def antecedent(own: Topic, earlier: list[Topic]) -> Topic | None:
-    """The most recent turn that named one of the question's names, else the most recent turn about anything."""
-    for topic in reversed(earlier):
-        if any(same_name(n, m) for n in own.names for m in topic.names):
-            return topic
+def shares_names(own: Topic, topic: Topic) -> bool:
+    """An earlier turn named one of the question's names."""
+    return any(same_name(n, m) for n in own.names for m in topic.names)
+
+
+def shared_words(own: Topic, topic: Topic) -> int:
+    """How many of the question's content words (by stem) an earlier turn used."""
+    stems = set(_STEM.stemWords(topic.words))
+    return sum(s in stems for s in _STEM.stemWords(own.words))
+
+
+def antecedent(own: Topic, earlier: list[Topic], back_reference: bool) -> Topic | None:
+    """The latest turn that named one of the question's names; for "going back to the caspase figure …" the turn
+    sharing most of its words; else the latest turn about anything."""
+    named = [t for t in earlier if shares_names(own, t)]
+    if named:
+        return named[-1]
+    if back_reference:  # "back to …" points past the latest turn: to the one it names, or to none
+        best = max(range(len(earlier)), key=lambda i: (shared_words(own, earlier[i]), i))
+        return earlier[best] if shared_words(own, earlier[best]) else None
     return next((t for t in reversed(earlier) if t), None)
 
 
@@ -169,7 +212,8 @@ def resolve(question: str, earlier: list[Topic], known: Callable[[str], bool] = 
     """The standalone query for a question, given what the earlier turns were about (oldest first)."""
     own = topic_of(question, known)
     cues = cues_of(question)
-    before = antecedent(own, earlier) if earlier and leans_back(own, cues, earlier) else None
+    back = BACK_REFERENCE.search(question) is not None
+    before = antecedent(own, earlier, back) if earlier and leans_back(own, cues, earlier) else None
     if before is None:
         return Resolution(question, own)
     new_names = [n for n in own.names if not named_before(n, earlier)]
@@ -179,5 +223,13 @@ def resolve(question: str, earlier: list[Topic], known: Callable[[str], bool] = 
     words = unique(before.words + own.words)[-MAX_CARRIED_WORDS:]
     if not words and not names:
         return Resolution(question, own)
-    topic = Topic(names, words)
-    return Resolution(" ".join(names + words), topic, carried=True)
+    # The answer must name the follow-up's own entities, or else the ones its pronouns stand for.
+    focus = [n for n in own.names if is_entity(n)] or [n for n in names if is_entity(n)]
+    # What a yes/no question or a fragment adds is what it asks about ("Did they try neratinib?", "And in
+    # zebrafish?"): the passages must mention it. A wh-question's other words only narrow the answer, which may
+    # word them differently (gasdermin D as GSDMD).
+    # A new name it brings ("… in Drosophila?") is asked about in any form of question.
+    asked = [n for n in own.names if not is_entity(n) and not named_before(n, earlier)]
+    asked += own.words if cues.polar or cues.fragment or cues.lead_in else []
+    return Resolution(" ".join(names + words), Topic(names, words), carried=True,
+                      focus=Focus(entities=focus, words=asked))

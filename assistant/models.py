@@ -45,6 +45,13 @@ class PassageOut(BaseModel):
     score: float
 
 
+class Focus(BaseModel):
+    """What a follow-up's answer must be about, beyond its standalone query (which also carries the earlier topic)."""
+
+    entities: list[str] = Field(description="Names quoted sentences must mention: the follow-up's own, else those its pronouns stand for")
+    words: list[str] = Field(default_factory=list, description="The follow-up's own content words: a rare one no retrieved passage uses raises the bar to quote anything")
+
+
 class Answer(BaseModel):
     """A cited answer to one question."""
 
