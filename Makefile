@@ -7,6 +7,7 @@ HOME_DIR ?= $(CURDIR)/.litassist
 FIND_LINKS := $(shell test -d /opt/wheels && echo --find-links /opt/wheels)
 TORCH := torch==2.13.0
 QUESTION ?= How does HER2 affect CXCR4?
+FOLLOW_UP ?= And what happens to its degradation?
 
 .PHONY: setup run ask test screenshot clean
 
@@ -31,7 +32,7 @@ test: setup  ## the whole test suite, offline
 	$(PY) -m pytest -q
 
 screenshot: setup  ## regenerate docs/screenshot.png (needs Debian chromium at /usr/bin/chromium)
-	$(PY) tests/ui_screenshot.py --home $(HOME_DIR) --question "$(QUESTION)" --out docs/screenshot.png
+	$(PY) tests/ui_screenshot.py --home $(HOME_DIR) --question "$(QUESTION)" --follow-up "$(FOLLOW_UP)" --out docs/screenshot.png
 
 clean:
 	rm -rf $(HOME_DIR) .pytest_cache

@@ -67,7 +67,7 @@ def build_app(components: Components) -> gr.Blocks:
         if settings.store.chroma_url and not ingest_lock.locked():  # our own ingest rebuilds BM25 when it ends
             store.refresh()
 
-    known = components.known_name()
+    known = lambda word: components.known_name()(word)  # noqa: E731  (the synonym table loads on first use)
     rewrite = llm if settings.conversation.llm_rewrite else None
     exports = Path(tempfile.mkdtemp(prefix="litassist-exports-"))  # private (0700); Gradio serves from temp
 

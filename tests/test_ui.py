@@ -99,12 +99,12 @@ def page(browser, app_url: str, request: pytest.FixtureRequest) -> Iterator:
     assert not dialogs, f"the page opened dialogs: {dialogs}"
 
 
-def ask(page, question: str) -> None:
-    """Type a question, press Enter and wait until the final (non-streaming) answer is in the chat."""
+def ask(page, question: str, turn: int = 1) -> None:
+    """Type a question, press Enter and wait until the turn's final (non-streaming) answer is in the chat."""
     box = page.locator("#question textarea")
     box.fill(question)
     box.press("Enter")
-    page.locator("#chat").get_by_text("Answered by").wait_for()
+    page.locator("#chat").get_by_text("Answered by").nth(turn - 1).wait_for()
 
 
 def test_mission_question_answers_with_citation_and_paper_card(page) -> None:
@@ -112,16 +112,66 @@ def test_mission_question_answers_with_citation_and_paper_card(page) -> None:
     chat = page.locator("#chat").inner_text()
     assert "HER2" in chat and "CXCR4" in chat
     assert "[1]" in chat, chat
-    marker = page.locator("#chat a[href='#src-1']").first  # the marker links to its card
+    marker = page.locator("#chat a[href='#src-1-1']").first  # the marker links to its card
     assert marker.inner_text().strip() in ("1", "[1]")
 
     card = page.locator("#sources .la-paper", has=page.locator(".la-title", has_text="CXCR4")).first
     card.wait_for()
     assert "Cancer Cell" in card.locator(".la-meta").all_inner_texts()[-1]
-    assert page.locator("#sources #src-1").count() == 1  # the marker's anchor exists
+    assert page.locator("#sources #src-1-1").count() == 1  # the marker's anchor exists
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "chat.png"))
+
+
+def test_a_conversation_keeps_each_answers_sources_and_downloads_as_notes(page) -> None:
+    ask(page, MISSION)
+    first_source = page.locator("#sources #src-1-1 .la-title").inner_text()
+    ask(page, "and what happens to its degradation?", turn=2)
+    chat = page.locator("#chat")
+    chat.get_by_text("Searched for: HER2 CXCR4 degradation").wait_for()
+    # The first answer's [1] still leads to the first answer's own card, not to the second answer's first card.
+    first_marker = chat.locator("a[href='#src-1-1']").first
+    assert first_marker.count() == 1 and chat.locator("a[href^='#src-2-']").count() >= 1
+    assert page.locator("#sources #src-1-1 .la-title").inner_text() == first_source
+    assert page.locator("#sources #src-2-1").count() == 1
+    headings = page.locator("#sources .la-turn-q").all_inner_texts()
+    assert headings[0].startswith("Q2.") and headings[1] == f"Q1. {MISSION}"  # the latest answer's cards first
+
+    with page.expect_download() as download:
+        page.locator("#download-conversation").click()
+    notes = Path(download.value.path()).read_text(encoding="utf-8")
+    assert f"**Q1. {MISSION}**" in notes and "**Q2. and what happens to its degradation?**" in notes
+    assert "*Searched for: HER2 CXCR4 degradation*" in notes
+    refs = notes.split("## References", 1)[1].strip().splitlines()
+    assert [r.split(".")[0] for r in refs] == [str(n) for n in range(1, len(refs) + 1)]  # one list, numbered once
+    assert sum("Upregulation of CXCR4" in r for r in refs) == 1  # the paper both answers cite is listed once
+
+    page.locator("#clear-chat").click()
+    page.locator("#sources .la-empty").get_by_text("Cited sources appear here.").wait_for()
+    assert chat.get_by_text("Answered by").count() == 0
+
+
+def test_two_browser_sessions_never_share_a_conversation(browser, app_url: str) -> None:
+    pages = []
+    for _ in range(2):
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        tab = context.new_page()
+        tab.set_default_timeout(TIMEOUT_MS)
+        tab.goto(app_url, wait_until="load")
+        tab.wait_for_selector("#question textarea")
+        pages.append((context, tab))
+    try:
+        (_, first), (_, second) = pages
+        ask(first, MISSION)
+        box = second.locator("#question textarea")
+        box.fill("and what happens to its degradation?")  # a follow-up with nothing before it in this session
+        box.press("Enter")
+        second.locator("#chat").get_by_text("The indexed sources do not answer this question.").wait_for()
+        assert second.locator("#chat").get_by_text("Searched for").count() == 0  # nothing carried over
+    finally:
+        for context, _ in pages:
+            context.close()
 
 
 def test_figure_question_shows_figure_card_with_pmc_link(page) -> None:
@@ -200,5 +250,9 @@ def test_api_is_usable_from_gradio_client(app_url: str) -> None:
     result = client.predict(MISSION, "both", "", 0, 0, api_name="/ask")
     assert result["abstained"] is False and result["citations"][0]["n"] == 1
     assert "Cancer Cell" in result["citations"][0]["reference"]
+    assert (result["search_query"], result["turn"]) == (MISSION, 1)
+    follow_up = client.predict("and what happens to its degradation?", "both", "", 0, 0, [MISSION], api_name="/ask")
+    assert follow_up["turn"] == 2 and follow_up["search_query"] == "HER2 CXCR4 degradation"
+    assert not follow_up["abstained"] and "degradation" in follow_up["answer"]
     sources = client.predict(api_name="/sources")
     assert any(s["kind"] == "figure" for s in sources) and any(s["kind"] == "paper" for s in sources)

@@ -1,4 +1,4 @@
-"""Regenerate docs/screenshot.png: the UI answering the mission question over the bundled example corpus.
+"""Regenerate docs/screenshot.png: the UI answering the mission question (and a follow-up) over the bundled examples.
 
 Run by `make screenshot`. Ingests examples/corpus into the data home (unchanged files are skipped), serves the
 UI on a free loopback port, asks the question in headless Chromium at 1280x900 and saves the viewport.
@@ -33,6 +33,7 @@ def main() -> int:
     parser.add_argument("--home", type=Path, default=ROOT / ".litassist", help="data home (default: .litassist)")
     parser.add_argument("--corpus", type=Path, default=ROOT / "examples" / "corpus")
     parser.add_argument("--question", default="How does HER2 affect CXCR4?")
+    parser.add_argument("--follow-up", default="", help="a second question asked in the same conversation")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
     parser.add_argument("--chromium", type=Path, default=CHROMIUM)
     args = parser.parse_args()
@@ -66,9 +67,10 @@ def main() -> int:
             page.goto(f"http://127.0.0.1:{port}/", wait_until="load")  # not networkidle: Gradio keeps a connection
             box = page.locator("#question textarea")
             box.wait_for()
-            box.fill(args.question)
-            box.press("Enter")
-            page.locator("#chat").get_by_text("Answered by").wait_for()
+            for turn, question in enumerate(q for q in (args.question, args.follow_up) if q):
+                box.fill(question)
+                box.press("Enter")
+                page.locator("#chat").get_by_text("Answered by").nth(turn).wait_for()
             page.locator("#sources .la-card").first.wait_for()
             page.wait_for_timeout(500)  # let the last streamed update settle
             args.out.parent.mkdir(parents=True, exist_ok=True)
