@@ -268,14 +268,13 @@ def select(question: str, passages: list[Passage], encoder: Encoder, floors: Flo
     """The sentences to quote, in reading order; empty means the evidence is too weak.
 
     `focus` is given for a follow-up: its standalone query lists the earlier turn's names for retrieval, but quoted
-    sentences need name only the ones the follow-up is about, and a rare word of the follow-up that no passage uses
-    ("neratinib", "gout") means the passages answer the earlier question, not this one: the floor rises as for a
-    missing gene.
+    sentences need name only the ones the follow-up is about; and when a rare word it asks about ("did they try
+    neratinib?", "and in gout?") is in no passage, the passages answer the earlier question, not this one.
     """
     terms = question_terms(question, synonyms)
     need = required(terms if focus is None else with_entities(terms, focus.entities, synonyms), passages)
-    if focus is not None:
-        need.missing += unmentioned(focus.words, passages)
+    if focus is not None and unmentioned(focus.words, passages):
+        return []
     found = candidates(passages, need.terms)
     if not found:
         return []

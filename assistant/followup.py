@@ -42,7 +42,8 @@ target targets factor factors one ones version""".split())
 # Words that steer a follow-up but name no topic: searching for them would only add noise.
 FILLER = set("""happen happens happened else too again instead going back regarding same one ones other others
 mention mentioned say said says there please yes just really exactly former latter returning coming
-unrelated separate different question topic subject switching changing""".split())
+unrelated separate different question topic subject switching changing similar comparable another anything
+something any kind sort""".split())
 # Lead-ins that need an earlier turn: "what about …", "how about …", "as for …", "going back to …".
 LEAD_IN = re.compile(r"\b(?:what|how)\s+about\b|\bwhat\s+of\b|\bas\s+for\b|\b(?:going|coming)?\s*back\s+to\b"
                      r"|\breturning\s+to\b|\bsame\s+(?:question\s+)?(?:for|in|with)\b|\bthe\s+same\b"
@@ -57,7 +58,7 @@ DUMMY_IT = re.compile(r"\b(?:is|was|isn't|wasn't)\s+it\s+(?:true|known|possible|
 TOPIC_SHIFT = re.compile(r"^\W*(?:(?:an?\s+)?unrelated|(?:a\s+)?(?:separate|different|new|another|other)\s+"
                          r"(?:topic|question|subject|thing)|new\s+topic|changing\s+(?:the\s+)?(?:topic|subject)|"
                          r"switching\s+(?:topics?|subjects?)|on\s+another\s+note)\b", re.IGNORECASE)
-MAX_CARRIED_WORDS = 8  # a long chain of follow-ups keeps only its most recent topic words
+MAX_CARRIED_WORDS = 6  # words carried from the earlier turn (its latest); the follow-up's own words all count
 
 
 @dataclass
@@ -220,7 +221,7 @@ def resolve(question: str, earlier: list[Topic], known: Callable[[str], bool] = 
     substitute = new_names and not (cues.pronoun or cues.demonstrative or cues.possessive)
     # "What about YAP?" asks the earlier question of a new name: the new names replace the old ones.
     names = own.names if substitute else unique(before.names + own.names)
-    words = unique(before.words + own.words)[-MAX_CARRIED_WORDS:]
+    words = unique(before.words[-MAX_CARRIED_WORDS:] + own.words)
     if not words and not names:
         return Resolution(question, own)
     # The answer must name the follow-up's own entities, or else the ones its pronouns stand for.

@@ -112,3 +112,12 @@ def test_synonym_of_a_question_entity_counts_as_naming_it():
     assert mentions("the NFkB and HER-2 pathways", "NF-kB") and mentions("HER-2 is amplified", "HER2")
     assert not mentions("they walked the trail", "TNFSF10", ["TRAIL"])  # an ordinary word matches in capitals only
     assert mentions("NOTCH signalling in T cells", "Notch")  # the question's own word matches in any case
+
+
+def test_a_relation_across_neighbouring_sentences_is_answered(retriever):
+    # No single sentence names both NF-κB and JNK: "Irradiation raises HER2 and MKP1 levels through NF-κB." is
+    # followed by "Mitochondrial MKP1 dephosphorylates JNK, …"; each names one and its neighbour the other.
+    result = answer("How does NF-κB affect JNK?", retriever)
+    assert not result.abstained and result.citations[0].source_id == "PMC9000001__fig3"
+    assert any("JNK" in s.text for s in result.sentences) and all(
+        "JNK" in s.text or "NF-κB" in s.text for s in result.sentences)

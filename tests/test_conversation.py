@@ -270,3 +270,23 @@ def test_chat_at_a_terminal_follows_up_recalls_history_and_exports_notes(corpus_
     notes = (tmp_path / "notes.md").read_text(encoding="utf-8")
     assert "**Q1. How does HER2 affect CXCR4?**" in notes and "**Q3. and what happens to its degradation?**" in notes
     assert notes.count("HER2 signalling raises CXCR4 levels") == 1  # one reference list, the paper once
+
+
+@pytest.mark.parametrize("follow_up", ["Did they also try neratinib on those cells?", "And in zebrafish?"])
+def test_a_follow_up_about_something_no_source_mentions_abstains(retriever, follow_up):
+    conversation = Conversation()
+    ask(conversation, MISSION, answerer(retriever))
+    turn = ask(conversation, follow_up, answerer(retriever))
+    assert turn.rewritten and turn.search_query.startswith("HER2 CXCR4")  # the topic was carried over …
+    assert turn.answer.abstained and turn.shows_query  # … but nothing indexed says anything about what was asked
+
+
+def test_a_word_in_the_other_spelling_or_form_counts_as_mentioned():
+    from assistant.extractive import unmentioned
+    from index.records import Chunk, Paper, Passage
+
+    text = "Esophageal tumors metastasize; hematopoietic cells localize there."
+    passage = Passage(chunk=Chunk(id="c", source_id="p", kind="paper", position=0, text=text),
+                      record=Paper(source_id="p"), score=1.0)
+    asked = ["oesophageal", "tumours", "metastasising", "haematopoietic", "localised", "neratinib"]
+    assert unmentioned(asked, [passage]) == ["neratinib"]
