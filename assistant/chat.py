@@ -116,6 +116,8 @@ def run_interactive(session: ChatSession, read: Callable[[], str | None], on_err
             continue
         try:
             session.show(session.question(line))
+        except KeyboardInterrupt:  # Ctrl-C stops this answer, not the chat
+            session.err("interrupted")
         except Exception as exc:  # a failing turn is reported; the conversation goes on
             on_error(exc)
 
@@ -137,6 +139,9 @@ def prompt_reader(history_file: Path | None) -> Callable[[], str | None]:
             line = input("> ")
         except EOFError:
             return None
+        except KeyboardInterrupt:  # as in a shell: drop the line being typed, prompt again
+            print()
+            return ""
         if readline is not None and history_file is not None:
             try:
                 readline.write_history_file(history_file)

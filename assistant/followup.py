@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import Stemmer
 
-from assistant.models import Focus
 from assistant.extractive import QUESTION_WORDS, fold, is_entity, mentions, ordinary, split_joined
+from assistant.models import Focus
 
 _STEM = Stemmer.Stemmer("english")
 

@@ -290,3 +290,11 @@ def test_a_word_in_the_other_spelling_or_form_counts_as_mentioned():
                       record=Paper(source_id="p"), score=1.0)
     asked = ["oesophageal", "tumours", "metastasising", "haematopoietic", "localised", "neratinib"]
     assert unmentioned(asked, [passage]) == ["neratinib"]
+
+
+def test_a_follow_up_that_moves_to_another_figure_cites_that_figure(retriever):
+    conversation = Conversation()
+    ask(conversation, MISSION, answerer(retriever))
+    turn = ask(conversation, "Is there a figure of the CXCL12 axis too?", answerer(retriever))
+    assert not turn.rewritten  # it names its own topic
+    assert turn.answer.citations[0].source_id == "PMC1000002__older"
