@@ -166,8 +166,10 @@ def answers_question(text: str, terms: Terms, nearby: str = "") -> bool:
     if terms.entities:
         needed = min(2, len(terms.entities))
         named = [e for e in terms.entities if mentions(text, e, terms.names.get(e, ()))]
-        if not named or len(named) >= needed:
-            return len(named) >= needed
+        if len(named) >= needed:
+            return True
+        if not named and needed == 2:
+            return False
         return any(mentions(nearby, e, terms.names.get(e, ())) for e in terms.entities if e not in named)
     return coverage(text, terms)[1] > 0
 

@@ -58,6 +58,7 @@ DUMMY_IT = re.compile(r"\b(?:is|was|isn't|wasn't)\s+it\s+(?:true|known|possible|
 TOPIC_SHIFT = re.compile(r"^\W*(?:(?:an?\s+)?unrelated|(?:a\s+)?(?:separate|different|new|another|other)\s+"
                          r"(?:topic|question|subject|thing)|new\s+topic|changing\s+(?:the\s+)?(?:topic|subject)|"
                          r"switching\s+(?:topics?|subjects?)|on\s+another\s+note)\b", re.IGNORECASE)
+CLAUSE_BOUNDARY = re.compile(r"[,;:]|\b(?:and|but|or|which|that|while|whereas|when|so)\b", re.IGNORECASE)
 MAX_CARRIED_WORDS = 6  # words carried from the earlier turn (its latest); the follow-up's own words all count
 
 
@@ -171,13 +172,25 @@ def named_before(name: str, earlier: list[Topic]) -> bool:
     return any(same_name(name, n) for t in earlier for n in t.names)
 
 
-def leans_back(own: Topic, cues: Cues, earlier: list[Topic]) -> bool:
+def bound_inside(question: str, new_names: list[str]) -> bool:
+    """A pronoun whose antecedent is a new name earlier in the question, across a clause boundary: "How does EGFR
+    signal, and what inhibits it?" (within one clause, "Does YAP bind it?", the pronoun cannot be the subject)."""
+    text = DUMMY_IT.sub(" ", question)
+    pronoun = re.search(r"\b(?:it|they|them)\b", text, re.IGNORECASE)
+    names = [m.start() for n in new_names if (m := re.search(re.escape(n), text))]
+    return bool(pronoun and names) and min(names) < pronoun.start() and CLAUSE_BOUNDARY.search(
+        text[min(names):pronoun.start()]) is not None
+
+
+def leans_back(question: str, own: Topic, cues: Cues, earlier: list[Topic]) -> bool:
     """Whether the question needs an earlier turn to be understood."""
     new_names = [n for n in own.names if not named_before(n, earlier)]
     if cues.shift:
         return False
-    if cues.pronoun or cues.demonstrative or cues.lead_in:
+    if cues.demonstrative or cues.lead_in:
         return True
+    if cues.pronoun:
+        return not bound_inside(question, new_names)
     if cues.possessive:  # "How does EGFR affect its ligands?": 'its' points at the question's own new name
         return not new_names
     if cues.fragment:  # a bare list of names is a keyword query; "and YAP?" or "in mice?" is an ellipsis
@@ -214,7 +227,7 @@ def resolve(question: str, earlier: list[Topic], known: Callable[[str], bool] = 
     own = topic_of(question, known)
     cues = cues_of(question)
     back = BACK_REFERENCE.search(question) is not None
-    before = antecedent(own, earlier, back) if earlier and leans_back(own, cues, earlier) else None
+    before = antecedent(own, earlier, back) if earlier and leans_back(question, own, cues, earlier) else None
     if before is None:
         return Resolution(question, own)
     new_names = [n for n in own.names if not named_before(n, earlier)]

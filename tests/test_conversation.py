@@ -57,6 +57,12 @@ def test_a_self_contained_question_comes_out_exactly_as_it_went_in():
     assert queries(*asked) == asked
 
 
+def test_a_pronoun_that_points_inside_its_own_question_carries_nothing():
+    _, second, third = queries(MISSION, "How does EGFR signal, and what inhibits it?", "Does YAP bind it?")
+    assert second == "How does EGFR signal, and what inhibits it?"  # 'it' is EGFR signalling
+    assert third.startswith("EGFR YAP")  # within one clause 'it' cannot be YAP: it is the earlier topic
+
+
 def test_a_topic_switch_carries_nothing_over():
     _, _, third = queries(MISSION, "and its degradation?", "Which kinases phosphorylate JNK in mitochondria?")
     assert third == "Which kinases phosphorylate JNK in mitochondria?"
