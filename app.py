@@ -17,10 +17,11 @@ from index.ingest import Ingestor
 from assistant.answer import answer
 from assistant.cards import CSS, chat_markdown, source_cards, turn_cards
 from assistant.citations import body_text, to_markdown
+from assistant.conversation import Conversation, Turn, ask, cited_ids, notes_markdown, replay
 from assistant.export import to_bibtex, to_ris
 from assistant.factory import Components
-from assistant.conversation import Conversation, Turn, ask, cited_ids, notes_markdown, replay
 from assistant.library import SOURCE_COLUMNS, save_uploads, source_rows, stored_records
+from assistant.llm import model_label
 from assistant.settings import Settings
 from assistant.suggest import example_questions
 from assistant.support import marked
@@ -104,7 +105,7 @@ def build_app(components: Components) -> gr.Blocks:
             yield (history + [{"role": "assistant", "content": chat_markdown(partial, turn.turn)}], state.html(),
                    "", None, None, state, None)
         searched = turn.search_query if turn.shows_query else None
-        reply = with_note(chat_markdown(result, turn.turn, searched), result.note)
+        reply = with_note(chat_markdown(result, turn.turn, searched, model_label(llm) if llm else None), result.note)
         bib, ris, notes_file = export_files(state.conversation)
         yield (history + [{"role": "assistant", "content": reply}], state.html(), to_markdown(result), bib, ris,
                state, notes_file)
@@ -171,7 +172,8 @@ def build_app(components: Components) -> gr.Blocks:
                     gr.Examples([[q] for q in example_questions(store)] or [["How does HER2 affect CXCR4?"]],
                                 inputs=[question], label="Example questions")
                     with gr.Accordion("Filters", open=False):
-                        kind = gr.Radio(["both", "paper", "figure"], value="both", label="Kind")
+                        kind = gr.Radio([("Papers and figures", "both"), ("Papers", "paper"), ("Figures", "figure")],
+                                        value="both", label="Search in")
                         organism = gr.Dropdown(organisms, value=None, label="Organism", allow_custom_value=True)
                         with gr.Row():
                             year_min = gr.Number(label="From year", precision=0)
@@ -224,7 +226,8 @@ def with_note(text: str, note: str | None) -> str:
 def settings_markdown(components: Components) -> str:
     """The settings a user may want to know, read-only."""
     s = components.settings
-    mode = f"LLM ({s.llm})" if s.llm else "extractive (no LLM, offline)"
+    mode = (f"written by {s.llm}, checked against your sources" if s.llm
+            else "quoted from your sources (no language model, offline)")
     vectors = f"Chroma server at {s.store.chroma_url}" if s.store.chroma_url else "embedded Chroma (data home)"
     return (f"| setting | value |\n|---|---|\n| embedding model | `{components.encoder.name}` ({s.embedding.device}) |\n"
             f"| answer mode | {mode} |\n| data home | `{s.home}` |\n| vector store | {vectors} |\n"

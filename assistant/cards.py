@@ -119,7 +119,15 @@ def turn_cards(turn: int, question: str, cards: str) -> str:
             f'{cards}</section>')
 
 
-def chat_markdown(answer: Answer, turn: int = 1, searched_for: str | None = None) -> str:
+QUOTED = "Quoted from your sources"  # under an extractive answer: every sentence is verbatim
+
+
+def written_by(model: str) -> str:
+    """The line under an answer a chat model wrote."""
+    return f"Written by {model}, checked against your sources"
+
+
+def chat_markdown(answer: Answer, turn: int = 1, searched_for: str | None = None, model: str | None = None) -> str:
     """The answer for the chat bubble: escaped text, markers linked to this turn's cards, short reference list."""
     body = html.escape(answer.answer, quote=False)
     query = (f"\n\n<sub class=\"la-searched\">{SEARCHED_FOR}: {html.escape(searched_for, quote=False)}</sub>"
@@ -128,7 +136,8 @@ def chat_markdown(answer: Answer, turn: int = 1, searched_for: str | None = None
         return body + query
     body = re.sub(r"\[(\d+)\]", lambda m: f"[[{m.group(1)}]](#{anchor(turn, int(m.group(1)))})", body)
     refs = "\n".join(f"{c.n}. {html.escape(c.title, quote=False)} *({c.kind})*" for c in answer.citations)
-    return f"{body}\n\n{refs}{query}\n\n<sub>Answered by: {answer.mode}</sub>"
+    how = written_by(html.escape(model or "a language model", quote=False)) if answer.mode == "llm" else QUOTED
+    return f"{body}\n\n{refs}{query}\n\n<sub>{how}</sub>"
 
 
 CSS = """

@@ -104,7 +104,7 @@ def ask(page, question: str, turn: int = 1) -> None:
     box = page.locator("#question textarea")
     box.fill(question)
     box.press("Enter")
-    page.locator("#chat").get_by_text("Answered by").nth(turn - 1).wait_for()
+    page.locator("#chat").get_by_text("Quoted from your sources").nth(turn - 1).wait_for()
 
 
 def test_mission_question_answers_with_citation_and_paper_card(page) -> None:
@@ -112,6 +112,9 @@ def test_mission_question_answers_with_citation_and_paper_card(page) -> None:
     chat = page.locator("#chat").inner_text()
     assert "HER2" in chat and "CXCR4" in chat
     assert "[1]" in chat, chat
+    assert "Answered by" not in chat and "extractive" not in chat  # no jargon: "Quoted from your sources"
+    page.get_by_text("Filters").click()
+    assert page.get_by_text("Papers and figures").count() == 1 and page.get_by_text("both", exact=True).count() == 0
     marker = page.locator("#chat a[href='#src-1-1']").first  # the marker links to its card
     assert marker.inner_text().strip() in ("1", "[1]")
 
@@ -149,7 +152,7 @@ def test_a_conversation_keeps_each_answers_sources_and_downloads_as_notes(page) 
 
     page.locator("#clear-chat").click()
     page.locator("#sources .la-empty").get_by_text("Cited sources appear here.").wait_for()
-    assert chat.get_by_text("Answered by").count() == 0
+    assert chat.get_by_text("Quoted from your sources").count() == 0
 
 
 def test_two_browser_sessions_never_share_a_conversation(browser, app_url: str) -> None:

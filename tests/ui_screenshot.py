@@ -70,7 +70,7 @@ def main() -> int:
             for turn, question in enumerate(q for q in (args.question, args.follow_up) if q):
                 box.fill(question)
                 box.press("Enter")
-                page.locator("#chat").get_by_text("Answered by").nth(turn).wait_for()
+                page.locator("#chat").get_by_text("Quoted from your sources").nth(turn).wait_for()
             page.locator("#sources .la-card").first.wait_for()
             page.wait_for_timeout(500)  # let the last streamed update settle
             args.out.parent.mkdir(parents=True, exist_ok=True)
