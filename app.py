@@ -20,7 +20,7 @@ from assistant.citations import body_text, to_markdown
 from assistant.conversation import Conversation, Turn, ask, cited_ids, notes_markdown, replay
 from assistant.export import to_bibtex, to_ris
 from assistant.factory import Components
-from assistant.library import SOURCE_COLUMNS, save_uploads, source_rows, stored_records
+from assistant.library import SOURCE_COLUMNS, organism_choices, save_uploads, source_rows, stored_records
 from assistant.llm import model_label
 from assistant.settings import Settings
 from assistant.suggest import example_questions
@@ -28,6 +28,7 @@ from assistant.support import marked
 
 EMPTY = "**No documents yet** — add some in the **Library** tab."
 WELCOME = "Ask a question about your papers and pathway figures. Every sentence of the answer is cited."
+DEFAULT_EXAMPLE = "How does HER2 affect CXCR4?"  # only while nothing is indexed to draw examples from
 SOURCES_PLACEHOLDER = '<div class="la-empty">Cited sources appear here.</div>'
 # System fonts only: the default theme would fetch web fonts, and the product makes no outside requests.
 THEME = gr.themes.Soft(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
@@ -90,9 +91,12 @@ def build_app(components: Components) -> gr.Blocks:
              year_max: float):
         """Answer in the chat, streamed sentence by sentence; every answer keeps its own cards."""
         state = state or ChatState(Conversation(max_turns=settings.conversation.max_turns))
+        if not message.strip():  # nothing asked: the chat, its sources and downloads stay as they are
+            yield history, gr.update(), gr.update(), gr.update(), gr.update(), state, gr.update()
+            return
         history = history + [{"role": "user", "content": html.escape(message, quote=False)}]
-        if not message.strip() or store.count() == 0:
-            reply = {"role": "assistant", "content": EMPTY if store.count() == 0 else WELCOME}
+        if store.count() == 0:
+            reply = {"role": "assistant", "content": EMPTY}
             yield history + [reply], state.html(), gr.update(), gr.update(), gr.update(), state, gr.update()
             return
         sync()
@@ -149,6 +153,14 @@ def build_app(components: Components) -> gr.Blocks:
         """API: every indexed source with its kind, title, file and chunk count."""
         return store.sources()
 
+    def page_state():
+        """What the page shows about the index, read when a page loads and after every change to the index."""
+        sources = store.sources()
+        questions = example_questions(store) or [DEFAULT_EXAMPLE]
+        return (gr.update(choices=organism_choices(sources)), gr.update(samples=[[q] for q in questions]),
+                gr.update(placeholder=f"e.g. {questions[0]}"), settings_markdown(components),
+                gr.update(placeholder=EMPTY if not sources else WELCOME))
+
     def delete(source_id: str | None):
         """Remove one source from the index."""
         removed = store.delete_source(source_id) if source_id else 0
@@ -157,9 +169,10 @@ def build_app(components: Components) -> gr.Blocks:
         return note, table_rows, gr.update(choices=[r[-1] for r in table_rows], value=None)
 
     # The source list is built once for both widgets (saved with BM25; without it, reading every chunk's metadata
-    # takes 9-17 s at 100k chunks); the organism list comes from the filter facts BM25 already holds in memory.
-    table_rows = source_rows(store)
-    organisms = sorted({o for facts in store.bm25.facts for o in facts.organisms})
+    # takes 9-17 s at 100k chunks).
+    sources = store.sources()
+    table_rows = source_rows(store, sources)
+    examples = example_questions(store) or [DEFAULT_EXAMPLE]
     with gr.Blocks(title="litassist") as demo:
         gr.Markdown("## litassist — cited answers from your papers and pathway figures")
         with gr.Tab("Chat"):
@@ -167,14 +180,16 @@ def build_app(components: Components) -> gr.Blocks:
                 with gr.Column(scale=3, min_width=320):
                     chatbot = gr.Chatbot(label="Conversation", show_label=False, height=600, elem_id="chat",
                                          placeholder=EMPTY if store.count() == 0 else WELCOME)
-                    question = gr.Textbox(placeholder="e.g. How does HER2 affect CXCR4?", show_label=False,
+                    question = gr.Textbox(placeholder=f"e.g. {examples[0]}", show_label=False,
                                           submit_btn="Ask", elem_id="question")
-                    gr.Examples([[q] for q in example_questions(store)] or [["How does HER2 affect CXCR4?"]],
-                                inputs=[question], label="Example questions")
+                    example_set = gr.Dataset(components=[question], samples=[[q] for q in examples],
+                                             label="Example questions (click to ask)", elem_id="examples")
                     with gr.Accordion("Filters", open=False):
                         kind = gr.Radio([("Papers and figures", "both"), ("Papers", "paper"), ("Figures", "figure")],
                                         value="both", label="Search in")
-                        organism = gr.Dropdown(organisms, value=None, label="Organism", allow_custom_value=True)
+                        organism = gr.Dropdown(organism_choices(sources), value=None, label="Organism",
+                                               allow_custom_value=True, filterable=True,
+                                               info="Most common first; type to search")
                         with gr.Row():
                             year_min = gr.Number(label="From year", precision=0)
                             year_max = gr.Number(label="To year", precision=0)
@@ -203,16 +218,22 @@ def build_app(components: Components) -> gr.Blocks:
                 delete_btn = gr.Button("Delete source", variant="stop")
             deleted = gr.Markdown()
         with gr.Tab("Settings"):
-            gr.Markdown(settings_markdown(components))
+            settings_view = gr.Markdown(settings_markdown(components), elem_id="settings")
 
         inputs = [question, chatbot, state, kind, organism, year_min, year_max]
         chat_outputs = [chatbot, cards, notes, bib, ris, state, conversation_md]
         question.submit(chat, inputs, chat_outputs, api_name="chat").then(lambda: "", None, question)
+        example_set.click(lambda sample: sample[0], example_set, question, api_visibility="private").then(
+            chat, inputs, chat_outputs, api_visibility="private").then(lambda: "", None, question)
+        page_outputs = [organism, example_set, question, settings_view, chatbot]
+        demo.load(page_state, None, page_outputs, api_visibility="private")
         clear.click(clear_chat, None, chat_outputs, api_visibility="private")
         chatbot.clear(clear_chat, None, chat_outputs, api_visibility="private")
         copy.click(None, [notes], None, js="(text) => { navigator.clipboard.writeText(text || ''); }")
-        ingest_btn.click(ingest_files, [uploads], [report, summary, table, victim], api_name="ingest")
-        delete_btn.click(delete, [victim], [deleted, table, victim], api_name="delete_source")
+        ingest_btn.click(ingest_files, [uploads], [report, summary, table, victim], api_name="ingest").then(
+            page_state, None, page_outputs, api_visibility="private")
+        delete_btn.click(delete, [victim], [deleted, table, victim], api_name="delete_source").then(
+            page_state, None, page_outputs, api_visibility="private")
         gr.api(ask_json, api_name="ask")
         gr.api(list_sources, api_name="sources")
     return demo

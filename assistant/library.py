@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -81,6 +82,12 @@ def save_uploads(paths: list[str], home: Path, max_mb: int) -> tuple[list[Path],
         else:
             saved.append(Path(shutil.copyfile(src, target / name)))
     return saved, refused
+
+
+def organism_choices(sources: list[dict]) -> list[str]:
+    """Organisms of the indexed figures, the most common first (ties alphabetical)."""
+    counts = Counter(o for r in sources for o in r.get("organisms") or [])
+    return sorted(counts, key=lambda o: (-counts[o], o))
 
 
 def source_rows(store: Store, sources: list[dict] | None = None) -> list[list]:

@@ -10,6 +10,8 @@ from index.store import Store
 
 from assistant.extractive import is_entity
 
+MIN_TITLE, MAX_TITLE = 20, 80  # a figure title shown in an example question: readable, and short enough for a chip
+UNINFORMATIVE = ("graphical abstract", "figure", "schematic", "summary", "overview")
 SCAN_CHUNKS = 2000  # enough text to find the corpus's main relations without reading a large index
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]*[A-Za-z0-9]")
 # All-capital words that are not genes: units, study labels, common abbreviations.
@@ -37,14 +39,23 @@ def relation_pairs(store: Store) -> Counter:
     return pairs
 
 
-def example_questions(store: Store, limit: int = 3) -> list[str]:
-    """A relation question per frequent entity pair, then one about a figure."""
-    questions = [f"How does {a} affect {b}?" for (a, b), _ in relation_pairs(store).most_common(limit - 1)]
-    for _, _, meta in store.scan(where={"kind": "figure"}):
-        if meta.get("title"):
-            # "the HER2/ERK/MKP1 figure" is short enough for a chip and still finds the figure
-            names = entities_in(meta["title"])[:3]
-            subject = "/".join(names) if names else meta["title"][:50].rsplit(" ", 1)[0]
-            questions.append(f"What does the {subject} figure show?")
+def figure_question(title: str) -> str | None:
+    """'What does the figure on "Hippo signaling network in mammals" show?' for a title a reader can take in."""
+    title = " ".join(title.split()).strip("'\" .")
+    if not MIN_TITLE <= len(title) <= MAX_TITLE or title.lower().startswith(UNINFORMATIVE):
+        return None
+    return f"What does the figure “{title}” show?"
+
+
+def example_questions(store: Store, limit: int = 4) -> list[str]:
+    """Relation questions for the papers' most frequent entity pairs, then questions about figures, `limit` in all."""
+    questions = [f"How does {a} affect {b}?" for (a, b), _ in relation_pairs(store).most_common(limit // 2)]
+    seen: set[str] = set()
+    for n, (_, _, meta) in enumerate(store.scan(where={"kind": "figure"})):
+        if len(questions) >= limit or n >= SCAN_CHUNKS:
             break
+        title = meta.get("title") or ""
+        if title not in seen and (question := figure_question(title)):
+            seen.add(title)
+            questions.append(question)
     return questions[:limit]

@@ -177,6 +177,37 @@ def test_two_browser_sessions_never_share_a_conversation(browser, app_url: str) 
             context.close()
 
 
+def test_example_questions_come_from_the_index_and_a_click_asks_one(page) -> None:
+    examples = page.locator("#examples")
+    texts = examples.locator("button").all_inner_texts()
+    assert any("HER2" in t and "CXCR4" in t for t in texts), texts  # a relation the bundled papers state
+    assert any(t.startswith("What does the figure") for t in texts), texts  # and a readable figure question
+    assert page.locator("#question textarea").get_attribute("placeholder") == f"e.g. {texts[0]}"
+    examples.locator("button").first.click()
+    page.locator("#chat").get_by_text("Quoted from your sources").wait_for()  # asked, not just put in the box
+    assert texts[0] in page.locator("#chat").inner_text()
+
+
+def test_an_empty_question_changes_nothing(page) -> None:
+    ask(page, MISSION)
+    cards_before = page.locator("#sources").inner_html()
+    bubbles = page.locator("#chat .message").count()
+    box = page.locator("#question textarea")
+    box.fill("   ")
+    box.press("Enter")
+    page.wait_for_timeout(1500)
+    assert page.locator("#chat .message").count() == bubbles
+    assert page.locator("#sources").inner_html() == cards_before
+
+
+def test_organisms_are_listed_most_common_first(page) -> None:
+    page.get_by_text("Filters").click()
+    page.get_by_label("Organism").click()
+    options = page.get_by_role("option").all_inner_texts()
+    # The bundled figures: all are human, one is also mouse and soybean; alphabetical order would start "Glycine".
+    assert options[0].strip() == "Homo sapiens", options
+
+
 def test_figure_question_shows_figure_card_with_pmc_link(page) -> None:
     ask(page, "What does mitochondrial MKP1 do in radioresistant breast cancer cells?")
     card = page.locator("#sources .la-figure", has_text="MKP1").first
@@ -187,6 +218,14 @@ def test_figure_question_shows_figure_card_with_pmc_link(page) -> None:
     assert card.locator(".la-links a").first.get_attribute("target") == "_blank"
 
 
+def chunks_indexed(page) -> int:
+    """The 'chunks indexed' number the Settings tab shows."""
+    page.get_by_role("tab", name="Settings").click()
+    row = page.locator("#settings tr", has_text="chunks indexed")
+    row.wait_for()
+    return int(row.locator("td").last.inner_text())
+
+
 def test_library_upload_and_ingest_adds_a_source(page, tmp_path: Path) -> None:
     doc = tmp_path / "quokka_corpus.jsonl"
     doc.write_text(json.dumps({
@@ -195,6 +234,7 @@ def test_library_upload_and_ingest_adds_a_source(page, tmp_path: Path) -> None:
         "metadata": {"year": 2021, "journal": "Example Journal"},
     }) + "\n", encoding="utf-8")
 
+    chunks_before = chunks_indexed(page)
     page.get_by_role("tab", name="Library").click()
     table = page.locator("#sources-table")
     grid = table.locator("[role=grid]")  # the table renders only visible rows; aria-rowcount counts them all
@@ -213,6 +253,9 @@ def test_library_upload_and_ingest_adds_a_source(page, tmp_path: Path) -> None:
     assert int(grid.get_attribute("aria-rowcount")) == before + 1
     table.get_by_placeholder("Search...").fill("Quokka")
     table.get_by_text(UPLOAD_TITLE).filter(visible=True).first.wait_for()
+    assert chunks_indexed(page) > chunks_before  # the settings follow the index, not the start-up state
+    page.reload(wait_until="load")
+    assert chunks_indexed(page) > chunks_before
 
 
 def test_hostile_record_is_shown_as_text_not_run(page) -> None:
