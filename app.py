@@ -20,6 +20,7 @@ from assistant.citations import body_text, to_markdown
 from assistant.conversation import Conversation, Turn, ask, cited_ids, notes_markdown, replay
 from assistant.export import to_bibtex, to_ris
 from assistant.factory import Components
+from assistant.filters import FilterError, admits_nothing, describe, make_filter, nothing_matches
 from assistant.library import SOURCE_COLUMNS, organism_choices, save_uploads, source_rows, stored_records
 from assistant.llm import model_label
 from assistant.settings import Settings
@@ -34,10 +35,20 @@ SOURCES_PLACEHOLDER = '<div class="la-empty">Cited sources appear here.</div>'
 THEME = gr.themes.Soft(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 
 
-def filters(kind: str, organism: str | None, year_min: float | None, year_max: float | None) -> SearchFilter:
-    """The UI's filter widgets as a SearchFilter."""
-    return SearchFilter(kind=None if kind == "both" else kind, organism=organism or None,
-                        year_min=int(year_min) if year_min else None, year_max=int(year_max) if year_max else None)
+def filters(kind: str, organism: str | None, year_min: float | str | None, year_max: float | str | None
+            ) -> SearchFilter:
+    """The UI's filter widgets as a SearchFilter (an empty year box, or 0 from the API, means open)."""
+    return make_filter(kind, organism, year_of(year_min, "From year"), year_of(year_max, "To year"))
+
+
+def year_of(value: float | str | None, label: str) -> int | None:
+    """A year box's value: empty or 0 is no limit; anything but a whole number is refused."""
+    text = str(value).strip() if value is not None else ""
+    try:
+        year = int(float(text)) if text else 0
+    except ValueError:
+        raise FilterError(f"“{label}” must be a year such as 2010, not “{text}”") from None
+    return year or None
 
 
 @dataclass
@@ -100,6 +111,14 @@ def build_app(components: Components) -> gr.Blocks:
             yield history + [reply], state.html(), gr.update(), gr.update(), gr.update(), state, gr.update()
             return
         sync()
+        try:
+            where = filters(kind, organism, year_min, year_max)
+        except FilterError as exc:
+            yield history + [{"role": "assistant", "content": f"The filters cannot be used: {exc}."}], *unchanged(state)
+            return
+        if admits_nothing(store, where):
+            yield history + [{"role": "assistant", "content": html.escape(nothing_matches(where))}], *unchanged(state)
+            return
         turn = ask(state.conversation, message, answer_fn(kind, organism, year_min, year_max), known, rewrite)
         result = turn.answer
         records = {c.source_id: store.record(c.source_id) for c in result.citations}
@@ -110,9 +129,15 @@ def build_app(components: Components) -> gr.Blocks:
                    "", None, None, state, None)
         searched = turn.search_query if turn.shows_query else None
         reply = with_note(chat_markdown(result, turn.turn, searched, model_label(llm) if llm else None), result.note)
+        if not where.empty:
+            reply += f"\n\n<sub>Filters: {html.escape(describe(where), quote=False)}</sub>"
         bib, ris, notes_file = export_files(state.conversation)
         yield (history + [{"role": "assistant", "content": reply}], state.html(), to_markdown(result), bib, ris,
                state, notes_file)
+
+    def unchanged(state: ChatState) -> tuple:
+        """Chat outputs other than the chat itself, left as they are."""
+        return gr.update(), gr.update(), gr.update(), gr.update(), state, gr.update()
 
     def export_files(conversation: Conversation) -> tuple[str | None, str | None, str | None]:
         """The conversation as Markdown notes, and BibTeX and RIS of everything it cited, for the downloads."""
@@ -191,8 +216,11 @@ def build_app(components: Components) -> gr.Blocks:
                                                allow_custom_value=True, filterable=True,
                                                info="Most common first; type to search")
                         with gr.Row():
-                            year_min = gr.Number(label="From year", precision=0)
-                            year_max = gr.Number(label="To year", precision=0)
+                            # Text boxes: a Number box shows "0" when empty, which reads as a year
+                            year_min = gr.Textbox(label="From year", placeholder="any year", max_lines=1,
+                                                  elem_id="year-min")
+                            year_max = gr.Textbox(label="To year", placeholder="any year", max_lines=1,
+                                                  elem_id="year-max")
                     with gr.Row():
                         copy = gr.Button("Copy answer", size="sm", elem_id="copy-answer")
                         conversation_md = gr.DownloadButton("Download conversation", size="sm",

@@ -208,6 +208,43 @@ def test_organisms_are_listed_most_common_first(page) -> None:
     assert options[0].strip() == "Homo sapiens", options
 
 
+def set_filters(page, organism: str = "", years: tuple[str, str] = ("", "")) -> None:
+    """Open Filters and set the organism and year boxes."""
+    page.get_by_text("Filters").click()
+    if organism:
+        page.get_by_label("Organism").fill(organism)
+        page.get_by_label("Organism").press("Enter")
+    for box, year in zip(("#year-min input", "#year-max input"), years):
+        if year:
+            page.locator(box).fill(year)
+
+
+def test_filters_that_exclude_everything_say_so(page) -> None:
+    page.get_by_text("Filters").click()
+    assert page.locator("#year-min input").input_value() == ""  # an empty year box, not "0"
+    page.get_by_text("Filters").click()
+    set_filters(page, years=("1900", "1901"))
+    box = page.locator("#question textarea")
+    box.fill(MISSION)
+    box.press("Enter")
+    page.locator("#chat").get_by_text("No indexed source matches the filters (1900–1901)").wait_for()
+    assert "do not answer this question" not in page.locator("#chat").inner_text()
+
+
+def test_a_reversed_year_range_is_refused_and_active_filters_show_under_the_answer(page) -> None:
+    set_filters(page, years=("2010", "2001"))
+    box = page.locator("#question textarea")
+    box.fill(MISSION)
+    box.press("Enter")
+    page.locator("#chat").get_by_text("the year range 2010–2001 is reversed").wait_for()
+    page.locator("#year-min input").fill("")
+    page.locator("#year-max input").fill("")
+    page.get_by_label("Organism").fill("Homo sapiens")
+    page.get_by_label("Organism").press("Enter")
+    ask(page, "What does mitochondrial MKP1 do in radioresistant breast cancer cells?")
+    page.locator("#chat").get_by_text("Filters: Homo sapiens").wait_for()
+
+
 def test_figure_question_shows_figure_card_with_pmc_link(page) -> None:
     ask(page, "What does mitochondrial MKP1 do in radioresistant breast cancer cells?")
     card = page.locator("#sources .la-figure", has_text="MKP1").first
@@ -255,7 +292,9 @@ def test_library_upload_and_ingest_adds_a_source(page, tmp_path: Path) -> None:
     table.get_by_text(UPLOAD_TITLE).filter(visible=True).first.wait_for()
     assert chunks_indexed(page) > chunks_before  # the settings follow the index, not the start-up state
     page.reload(wait_until="load")
-    assert chunks_indexed(page) > chunks_before
+    page.get_by_role("tab", name="Settings").click()
+    row = page.locator("#settings tr", has_text="chunks indexed").locator("td").last
+    page.wait_for_function("([el, n]) => Number(el.innerText) > n", arg=[row.element_handle(), chunks_before])
 
 
 def test_hostile_record_is_shown_as_text_not_run(page) -> None:

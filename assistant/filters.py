@@ -1,0 +1,44 @@
+"""Retrieval filters as the user set them: checked, described, and told apart from a gap in the corpus."""
+
+from __future__ import annotations
+
+from index.bm25 import SearchFilter
+from index.store import Store
+
+from assistant.errors import LitassistError
+
+KINDS = {"paper": "papers only", "figure": "figures only"}
+
+
+class FilterError(LitassistError):
+    """The filters cannot be used as given (a reversed year range)."""
+
+
+def make_filter(kind: str | None = None, organism: str | None = None, year_min: int | None = None,
+                year_max: int | None = None) -> SearchFilter:
+    """A SearchFilter from the user's choices; a year range whose start is after its end is refused."""
+    if year_min is not None and year_max is not None and year_min > year_max:
+        raise FilterError(f"the year range {year_min}–{year_max} is reversed: the first year must not be after "
+                          "the second")
+    return SearchFilter(kind=kind if kind in KINDS else None, organism=organism or None, year_min=year_min,
+                        year_max=year_max)
+
+
+def describe(where: SearchFilter) -> str:
+    """'figures only · Mus musculus · 2013–2013' — the active filters in words ('' when there are none)."""
+    parts = [KINDS.get(where.kind or "", ""), where.organism or ""]
+    if where.year_min is not None or where.year_max is not None:
+        low = str(where.year_min) if where.year_min is not None else "…"
+        high = str(where.year_max) if where.year_max is not None else "…"
+        parts.append(f"{low}–{high}")
+    return " · ".join(p for p in parts if p)
+
+
+def admits_nothing(store: Store, where: SearchFilter) -> bool:
+    """The filters leave no indexed chunk to search (as opposed to the search finding no answer)."""
+    return not where.empty and store.count() > 0 and not store.bm25.mask(where).any()
+
+
+def nothing_matches(where: SearchFilter) -> str:
+    """What to say when the filters exclude every source."""
+    return f"No indexed source matches the filters ({describe(where)}). Widen or clear them and ask again."
