@@ -8,6 +8,7 @@ FIND_LINKS := $(shell test -d /opt/wheels && echo --find-links /opt/wheels)
 TORCH := torch==2.13.0
 QUESTION ?= How does HER2 affect CXCR4?
 FOLLOW_UP ?= And what happens to its degradation?
+PORT ?= 7860
 
 .PHONY: setup run ask test screenshot clean
 
@@ -22,7 +23,7 @@ setup: $(VENV)/.installed
 
 run: setup  ## index the bundled example corpus and serve the UI on http://127.0.0.1:7860
 	$(VENV)/bin/litassist --home $(HOME_DIR) ingest examples/corpus
-	$(VENV)/bin/litassist --home $(HOME_DIR) serve
+	$(VENV)/bin/litassist --home $(HOME_DIR) serve --port $(PORT)
 
 ask: setup  ## the same corpus, one answer on the command line
 	$(VENV)/bin/litassist --home $(HOME_DIR) ingest examples/corpus

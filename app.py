@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -285,16 +286,21 @@ def settings_markdown(components: Components) -> str:
             "variables (see the README) and restart.")
 
 
-def serve(settings: Settings | None = None, block: bool = True) -> gr.Blocks:
-    """Serve the UI on the configured host and port (127.0.0.1:7860 by default)."""
+def serve(settings: Settings | None = None, block: bool = True,
+          announce: Callable[[str], None] | None = None) -> gr.Blocks:
+    """Serve the UI on the configured host and port (127.0.0.1:7860 by default); `announce` gets its URL."""
     settings = settings or Settings()
     server = settings.server
     auth = tuple(server.auth.split(":", 1)) if server.auth else None
     demo = build_app(Components(settings))
     demo.queue(default_concurrency_limit=server.concurrency).launch(
         server_name=server.host, server_port=server.port, auth=auth, theme=THEME, css=CSS,
-        max_file_size=f"{server.max_upload_mb}mb", show_error=True, footer_links=[], prevent_thread_lock=not block,
-        quiet=not block)
+        max_file_size=f"{server.max_upload_mb}mb", show_error=True, footer_links=[], prevent_thread_lock=True,
+        quiet=True)  # Gradio's own start-up lines (share links) mean nothing here
+    if announce is not None:
+        announce(f"http://{server.host}:{server.port}")
+    if block:
+        demo.block_thread()
     return demo
 
 

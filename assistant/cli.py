@@ -52,6 +52,7 @@ class Context:
               help="Use a `chroma run` server at http://HOST:PORT instead of the embedded database "
                    "(env LITASSIST_STORE__CHROMA_URL).")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.version_option(package_name="litassist", prog_name="litassist")
 @click.pass_context
 def cli(ctx: click.Context, home: Path | None, chroma_url: str | None, debug: bool) -> None:
     """litassist: cited answers from your papers and pathway figures, offline."""
@@ -63,9 +64,15 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
+def plural(n: int, noun: str) -> str:
+    """'1 record', '2 records'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def print_outcome(outcome: FileOutcome) -> None:
     """One line per file, on stderr so --json output stays clean."""
-    detail = f"{outcome.records} records, {outcome.chunks} chunks" if outcome.status in ("added", "replaced") else ""
+    counts = f"{plural(outcome.records, 'record')}, {plural(outcome.chunks, 'chunk')}"
+    detail = counts if outcome.status in ("added", "replaced") else ""
     reason = f": {printable(outcome.reason)}" if outcome.reason else ""
     click.echo(f"{_MARK[outcome.status]} {outcome.status:<9} {printable(outcome.file)}{reason}"
                + (f" ({detail})" if detail else ""), err=True)
@@ -235,9 +242,27 @@ def serve(obj: Context, host: str | None, port: int | None, auth: str | None) ->
         raise click.BadParameter("expected USER:PASSWORD", param_hint="--auth")
     changes = {k: v for k, v in {"host": host, "port": port, "auth": auth}.items() if v is not None}
     settings = obj.settings.model_copy(update={"server": obj.settings.server.model_copy(update=changes)})
+    server = settings.server
+    if port_busy(server.host, server.port):
+        raise LitassistError(f"port {server.port} is busy (another program, or another litassist, is using it): "
+                             f"choose another, e.g. litassist serve --port {server.port + 1} "
+                             f"(make run PORT={server.port + 1})")
+    click.echo("Starting litassist: loading the index and the embedding model …", err=True)
     from app import serve as serve_app  # gradio loads only for this command
 
-    serve_app(settings)
+    serve_app(settings, announce=lambda url: click.echo(f"litassist is ready at {url}", err=True))
+
+
+def port_busy(host: str, port: int) -> bool:
+    """Whether something already listens on host:port (checked before the slow start, for a one-line error)."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
 
 
 @cli.command("eval")

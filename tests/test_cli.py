@@ -72,3 +72,24 @@ def test_usage_errors_exit_2_and_user_errors_are_one_line(tmp_path, run_cli):
     code, _, err = run_cli("--home", tmp_path / "empty", "ask", "anything")
     assert code == 1 and err.startswith("error: nothing is indexed") and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_version_and_singular_counts(tmp_path, run_cli):
+    code, out, _ = run_cli("--version")
+    assert code == 0 and out.startswith("litassist, version ")
+    one = tmp_path / "one.txt"
+    one.write_text("# HER2 and CXCR4\n\nHER2 raises CXCR4 in breast cancer cells.\n", encoding="utf-8")
+    code, _, err = run_cli("--home", tmp_path / "home", "ingest", one)
+    assert code == 0 and "(1 record, 1 chunk)" in err and "1 records" not in err
+
+
+def test_serve_on_a_busy_port_is_a_one_line_error(tmp_path, run_cli):
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code, _, err = run_cli("--home", tmp_path, "serve", "--port", port)
+    assert code == 1 and f"port {port} is busy" in err and "--port" in err
+    assert "GRADIO_SERVER_PORT" not in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -196,6 +196,8 @@ def test_the_served_process_makes_no_connection_off_this_machine(corpus_home, tm
             served.terminate()
             served.wait(timeout=30)
     assert not result["abstained"] and "CXCR4" in result["answer"], result
+    said = (tmp_path / "serve.log").read_text()
+    assert f"litassist is ready at http://127.0.0.1:{port}" in said and "share=True" not in said, said
     lines = log.read_text().splitlines()
     assert lines[0].startswith("watching pid") and lines[0].endswith(str(served.pid)), lines
     assert [line for line in lines if line.startswith("blocked")] == [], lines
