@@ -18,6 +18,7 @@ from index.ingest import ingest
 from index.store import Store
 
 DATA = Path(__file__).parent / "data"
+BROWSER_SKIP = "browser tests need Debian's chromium"
 CORPUS = DATA / "corpus"
 
 
@@ -57,3 +58,14 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):
         return code, out, err
 
     return run
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Say plainly at the end of the run when the browser tests did not run, and how to make them run."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    reasons = {str(r.longrepr[-1]) for r in skipped if isinstance(r.longrepr, tuple) and BROWSER_SKIP in str(r.longrepr[-1])}
+    if reasons:
+        terminalreporter.write_line(f"NOTE: {len([r for r in skipped if BROWSER_SKIP in str(r.longrepr)])} browser "
+                                    f"tests were skipped ({'; '.join(sorted(reasons)).removeprefix('Skipped: ')}). "
+                                    "Install it with `sudo apt-get install chromium` and run `make test` again.",
+                                    yellow=True, bold=True)

@@ -93,3 +93,16 @@ def test_serve_on_a_busy_port_is_a_one_line_error(tmp_path, run_cli):
         code, _, err = run_cli("--home", tmp_path, "serve", "--port", port)
     assert code == 1 and f"port {port} is busy" in err and "--port" in err
     assert "GRADIO_SERVER_PORT" not in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_test_run_without_chromium_says_the_browser_tests_were_skipped_and_how_to_fix_it(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "LITASSIST_TEST_CHROMIUM": str(tmp_path / "no-chromium")}
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_ui.py"],
+                         cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-2000:]
+    last = run.stdout.strip().splitlines()[-2:]
+    assert any("browser tests were skipped" in line and "apt-get install chromium" in line for line in last), last

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,9 +16,10 @@ from pathlib import Path
 import pytest
 
 import assistant  # noqa: F401  (offline switches before gradio loads)
+from tests.conftest import BROWSER_SKIP
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("LITASSIST_TEST_CHROMIUM", "/usr/bin/chromium"))  # another path: to test the skip
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{BROWSER_SKIP}: no chromium at {CHROMIUM}")
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
