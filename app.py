@@ -32,6 +32,14 @@ EMPTY = "**No documents yet** — add some in the **Library** tab."
 WELCOME = "Ask a question about your papers and pathway figures. Every sentence of the answer is cited."
 DEFAULT_EXAMPLE = "How does HER2 affect CXCR4?"  # only while nothing is indexed to draw examples from
 SOURCES_PLACEHOLDER = '<div class="la-empty">Cited sources appear here.</div>'
+# Copy the answer and say so on the button for two seconds (or say that copying was refused).
+COPY_JS = """(text) => {
+  const button = document.querySelector('#copy-answer');
+  const say = (label) => { if (!button) return; button.innerText = label;
+    setTimeout(() => { button.innerText = 'Copy answer'; }, 2000); };
+  if (!navigator.clipboard || !text) { say('Copy failed: select the text instead'); return; }
+  navigator.clipboard.writeText(text).then(() => say('Copied ✓'), () => say('Copy failed: select the text instead'));
+}"""
 # System fonts only: the default theme would fetch web fonts, and the product makes no outside requests.
 THEME = gr.themes.Soft(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 
@@ -104,12 +112,12 @@ def build_app(components: Components) -> gr.Blocks:
         """Answer in the chat, streamed sentence by sentence; every answer keeps its own cards."""
         state = state or ChatState(Conversation(max_turns=settings.conversation.max_turns))
         if not message.strip():  # nothing asked: the chat, its sources and downloads stay as they are
-            yield history, gr.update(), gr.update(), gr.update(), gr.update(), state, gr.update()
+            yield history, *unchanged(state)
             return
         history = history + [{"role": "user", "content": html.escape(message, quote=False)}]
         if store.count() == 0:
             reply = {"role": "assistant", "content": EMPTY}
-            yield history + [reply], state.html(), gr.update(), gr.update(), gr.update(), state, gr.update()
+            yield history + [reply], *unchanged(state)
             return
         sync()
         try:
@@ -127,18 +135,18 @@ def build_app(components: Components) -> gr.Blocks:
         for n in range(1, len(result.sentences)):
             partial = result.model_copy(update={"answer": body_text([marked(s) for s in result.sentences[:n]]) + " …", "citations": []})
             yield (history + [{"role": "assistant", "content": chat_markdown(partial, turn.turn)}], state.html(),
-                   "", None, None, state, None)
+                   *unchanged(state)[1:])
         searched = turn.search_query if turn.shows_query else None
         reply = with_note(chat_markdown(result, turn.turn, searched, model_label(llm) if llm else None), result.note)
         if not where.empty:
             reply += f"\n\n<sub>Filters: {html.escape(describe(where), quote=False)}</sub>"
         bib, ris, notes_file = export_files(state.conversation)
-        yield (history + [{"role": "assistant", "content": reply}], state.html(), to_markdown(result), bib, ris,
-               state, notes_file)
+        yield (history + [{"role": "assistant", "content": reply}], state.html(), to_markdown(result), offered(bib),
+               offered(ris), state, offered(notes_file), gr.update(interactive=not result.abstained))
 
     def unchanged(state: ChatState) -> tuple:
         """Chat outputs other than the chat itself, left as they are."""
-        return gr.update(), gr.update(), gr.update(), gr.update(), state, gr.update()
+        return gr.update(), gr.update(), gr.update(), gr.update(), state, gr.update(), gr.update()
 
     def export_files(conversation: Conversation) -> tuple[str | None, str | None, str | None]:
         """The conversation as Markdown notes, and BibTeX and RIS of everything it cited, for the downloads."""
@@ -158,7 +166,8 @@ def build_app(components: Components) -> gr.Blocks:
 
     def clear_chat():
         """Empty the chat, its sources, notes and downloads together."""
-        return [], SOURCES_PLACEHOLDER, "", None, None, None, None
+        off = gr.update(value=None, interactive=False)
+        return [], SOURCES_PLACEHOLDER, "", off, off, None, off, gr.update(interactive=False)
 
     def ingest_files(files: list[str] | None, progress=gr.Progress(track_tqdm=True)):
         """Save uploads under the data home and ingest them with a progress bar."""
@@ -223,11 +232,13 @@ def build_app(components: Components) -> gr.Blocks:
                             year_max = gr.Textbox(label="To year", placeholder="any year", max_lines=1,
                                                   elem_id="year-max")
                     with gr.Row():
-                        copy = gr.Button("Copy answer", size="sm", elem_id="copy-answer")
+                        # Inactive until there is an answer to copy or a source to download.
+                        copy = gr.Button("Copy answer", size="sm", elem_id="copy-answer", interactive=False)
                         conversation_md = gr.DownloadButton("Download conversation", size="sm",
-                                                            elem_id="download-conversation")
-                        bib = gr.DownloadButton("Download BibTeX", size="sm", elem_id="download-bib")
-                        ris = gr.DownloadButton("Download RIS", size="sm", elem_id="download-ris")
+                                                            elem_id="download-conversation", interactive=False)
+                        bib = gr.DownloadButton("Download BibTeX", size="sm", elem_id="download-bib",
+                                                interactive=False)
+                        ris = gr.DownloadButton("Download RIS", size="sm", elem_id="download-ris", interactive=False)
                         clear = gr.Button("Clear", size="sm", elem_id="clear-chat")
                     notes = gr.Textbox(visible=False, elem_id="notes")
                     state = gr.State(None)  # per browser session: two people never share a conversation
@@ -250,7 +261,7 @@ def build_app(components: Components) -> gr.Blocks:
             settings_view = gr.Markdown(settings_markdown(components), elem_id="settings")
 
         inputs = [question, chatbot, state, kind, organism, year_min, year_max]
-        chat_outputs = [chatbot, cards, notes, bib, ris, state, conversation_md]
+        chat_outputs = [chatbot, cards, notes, bib, ris, state, conversation_md, copy]
         question.submit(chat, inputs, chat_outputs, api_name="chat").then(lambda: "", None, question)
         example_set.click(lambda sample: sample[0], example_set, question, api_visibility="private").then(
             chat, inputs, chat_outputs, api_visibility="private").then(lambda: "", None, question)
@@ -258,7 +269,7 @@ def build_app(components: Components) -> gr.Blocks:
         demo.load(page_state, None, page_outputs, api_visibility="private")
         clear.click(clear_chat, None, chat_outputs, api_visibility="private")
         chatbot.clear(clear_chat, None, chat_outputs, api_visibility="private")
-        copy.click(None, [notes], None, js="(text) => { navigator.clipboard.writeText(text || ''); }")
+        copy.click(None, [notes], None, js=COPY_JS)
         ingest_btn.click(ingest_files, [uploads], [report, summary, table, victim], api_name="ingest").then(
             page_state, None, page_outputs, api_visibility="private")
         delete_btn.click(delete, [victim], [deleted, table, victim], api_name="delete_source").then(
@@ -266,6 +277,11 @@ def build_app(components: Components) -> gr.Blocks:
         gr.api(ask_json, api_name="ask")
         gr.api(list_sources, api_name="sources")
     return demo
+
+
+def offered(path: str | None):
+    """A download button offering a file, or inactive when there is none."""
+    return gr.update(value=path, interactive=path is not None)
 
 
 def with_note(text: str, note: str | None) -> str:

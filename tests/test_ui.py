@@ -247,6 +247,28 @@ def test_a_reversed_year_range_is_refused_and_active_filters_show_under_the_answ
     page.locator("#chat").get_by_text("Filters: Homo sapiens").wait_for()
 
 
+def test_copy_and_downloads_wait_for_an_answer_and_copy_says_it_copied(browser, app_url: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        page.goto(app_url, wait_until="load")
+        buttons = ["#copy-answer", "#download-conversation", "#download-bib", "#download-ris"]
+        page.locator("#copy-answer").wait_for()
+        assert all(page.locator(b).is_disabled() for b in buttons)  # nothing to copy or download yet
+        ask(page, MISSION)
+        page.wait_for_function("() => !document.querySelector('#copy-answer').disabled")
+        assert all(page.locator(b).is_enabled() for b in buttons)
+        page.locator("#copy-answer").click()
+        page.locator("#copy-answer").get_by_text("Copied").wait_for()
+        assert "[1]" in page.evaluate("navigator.clipboard.readText()")
+        page.locator("#clear-chat").click()
+        page.wait_for_function("() => document.querySelector('#copy-answer').disabled")
+    finally:
+        context.close()
+
+
 def test_figure_question_shows_figure_card_with_pmc_link(page) -> None:
     ask(page, "What does mitochondrial MKP1 do in radioresistant breast cancer cells?")
     card = page.locator("#sources .la-figure", has_text="MKP1").first
