@@ -8,10 +8,11 @@ import re
 from index.records import Figure, Paper, Record
 
 from assistant.citations import authors_line, journal_line, paper_url
-from assistant.extractive import QUESTION_WORDS, question_terms
+from assistant.extractive import QUESTION_WORDS, mentions, question_terms
 from assistant.conversation import SEARCHED_FOR
 from assistant.models import Answer, Citation
 
+CHIPS_SHOWN = 12  # gene chips shown before the rest fold under "+N more"
 CAPTION_EXCERPT = 320  # characters of a figure caption shown on its card
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]+")
 
@@ -73,12 +74,28 @@ def paper_card(c: Citation, paper: Paper, terms: list[str], turn: int = 1) -> st
     )
 
 
-def gene_chips(genes: list[str], terms: list[str]) -> str:
-    """Genes as chips; those named in the question are marked."""
-    wanted = {t.upper() for t in terms}
-    chips = [f'<span class="la-gene{" la-hit" if g.upper() in wanted else ""}">{html.escape(g)}</span>'
-             for g in genes[:40]]
-    return f'<div class="la-genes">{"".join(chips)}</div>' if chips else ""
+def same_gene(chip: str, name: str) -> bool:
+    """A chip names the gene: case is ignored only between forms of one convention ('Taz', a fly gene, is not TAZ)."""
+    if chip.upper() != name.upper():
+        return False
+    return chip == name or name.islower() or chip.isupper() == name.isupper()
+
+
+def gene_chips(genes: list[str], names: list[str], said: str = "") -> str:
+    """Genes as chips: those the question names (or a synonym of them) marked and first, then those the quoted text
+    names, then the rest up to a few; more fold under "+N more"."""
+    hits = [g for g in genes if any(same_gene(g, n) for n in names)]
+    quoted = [g for g in genes if g not in hits and mentions(said, g)]
+    rest = [g for g in genes if g not in hits and g not in quoted]
+    shown = hits + quoted + rest[:max(0, CHIPS_SHOWN - len(hits) - len(quoted))]
+    folded = [g for g in rest if g not in shown]
+
+    def chip(g: str) -> str:
+        return f'<span class="la-gene{" la-hit" if g in hits else ""}">{html.escape(g)}</span>'
+
+    more = (f'<details class="la-more"><summary>+{len(folded)} more</summary>{"".join(map(chip, folded))}</details>'
+            if folded else "")
+    return f'<div class="la-genes">{"".join(map(chip, shown))}{more}</div>' if shown else ""
 
 
 def figure_card(c: Citation, fig: Figure, terms: list[str], turn: int = 1) -> str:
@@ -88,7 +105,7 @@ def figure_card(c: Citation, fig: Figure, terms: list[str], turn: int = 1) -> st
     return (
         f'<article class="la-card la-figure" id="{anchor(turn, c.n)}"><header><span class="la-badge">[{c.n}] Figure</span>'
         f'<span class="la-title">Figure {html.escape(fig.label)} — {html.escape(fig.figtitle or fig.figid)}</span></header>'
-        f'<div class="la-meta">{html.escape(", ".join(fig.organisms))}</div>{gene_chips(fig.genes, terms)}'
+        f'<div class="la-meta">{html.escape(", ".join(fig.organisms))}</div>{gene_chips(fig.genes, terms, c.quote)}'
         f'<p class="la-caption">{html.escape(caption)}</p><div class="la-meta">{paper}</div>'
         f'<div class="la-links">{link(fig.url, "PMC figure page")}</div>'
         f'<blockquote class="la-quote">{highlight(c.quote, terms)}</blockquote></article>'
@@ -100,6 +117,7 @@ def source_cards(answer: Answer, records: dict[str, Record | None], turn: int = 
     if answer.abstained or not answer.citations:
         return '<div class="la-empty">No sources cited for this answer.</div>'
     terms = highlight_terms(query or answer.question)
+    terms += [n for names in answer.expansions.values() for n in names]  # HER2 also marks ERBB2
     cards = []
     for c in answer.citations:
         record = records.get(c.source_id)
@@ -154,6 +172,7 @@ CSS = """
 .la-genes { display: flex; flex-wrap: wrap; gap: 4px; margin: 6px 0; }
 .la-gene { font-family: var(--font-mono); font-size: 0.75em; padding: 1px 6px; border-radius: 6px;
   border: 1px solid var(--border-color-primary); }
+.la-more { display: inline; } .la-more summary { display: inline; cursor: pointer; font-size: 0.75em; }
 .la-gene.la-hit { background: #2a9d8f; color: #fff; border-color: #2a9d8f; }
 .la-caption { font-size: 0.9em; margin: 6px 0; }
 .la-turn { margin-bottom: 14px; } .la-turn-q { font-weight: 600; margin: 4px 0 8px; }

@@ -269,6 +269,23 @@ def test_copy_and_downloads_wait_for_an_answer_and_copy_says_it_copied(browser, 
         context.close()
 
 
+def test_gene_chips_mark_synonyms_of_the_question_and_fold_the_rest(page) -> None:
+    ask(page, MISSION)
+    figure = page.locator("#sources .la-figure", has=page.locator(".la-gene", has_text="ERBB2")).first
+    figure.wait_for()
+    marked = figure.locator(".la-gene.la-hit").all_inner_texts()
+    assert "ERBB2" in marked and "CXCR4" in marked, marked  # HER2 in the question marks its synonym ERBB2
+    assert figure.locator(".la-genes > .la-gene").first.inner_text() in ("CXCR4", "ERBB2")  # named genes lead
+
+
+def test_a_fly_gene_chip_is_not_marked_for_the_human_gene_of_the_same_letters() -> None:
+    from assistant.cards import gene_chips
+
+    chips = gene_chips(["Taz", "yki", *[f"G{i}" for i in range(30)]], ["TAZ"])
+    assert 'la-hit">Taz' not in chips  # Drosophila's Taz is not mammalian TAZ
+    assert "+20 more</summary>" in chips  # 12 chips shown, the rest folded
+
+
 def test_figure_question_shows_figure_card_with_pmc_link(page) -> None:
     ask(page, "What does mitochondrial MKP1 do in radioresistant breast cancer cells?")
     card = page.locator("#sources .la-figure", has_text="MKP1").first
