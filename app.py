@@ -178,9 +178,12 @@ def build_app(components: Components) -> gr.Blocks:
             ingestor = Ingestor(store, components.encoder, max_tokens=settings.chunking.max_tokens, show_progress=True)
             report = ingestor.run(saved)
         rows = [[Path(o.file).name, o.status, o.reason or ""] for o in report.outcomes]
-        rows += [[r.split(":")[0], "failed", r.split(": ", 1)[1]] for r in refused]
+        for name, _, reason in (r.partition(": ") for r in refused):
+            rows.append([name, "skipped" if reason.startswith(("not a supported", "unsupported")) else "failed", reason])
         counts = report.counts()
-        summary = ", ".join(f"{n} {s}" for s, n in counts.items()) + f" · {store.count()} chunks indexed"
+        counts["skipped"] += sum(row[1] == "skipped" for row in rows[len(report.outcomes):])
+        summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n or s != "skipped") + \
+            f" · {store.count()} chunks indexed"
         table_rows = source_rows(store)  # once: after a write it is rebuilt from every chunk's metadata
         return rows, summary, table_rows, gr.update(choices=[r[-1] for r in table_rows])
 

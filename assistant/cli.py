@@ -14,6 +14,8 @@ from langchain_core.language_models import BaseChatModel
 from index.bm25 import SearchFilter
 from index.errors import LitassistError
 from index.ingest import FileOutcome, Ingestor
+from index.ingest_report import IngestReport
+from index.loaders import SUPPORTED_EXTENSIONS
 from index.store import Store
 
 from assistant.answer import answer as answer_question
@@ -30,7 +32,7 @@ from assistant.settings import Settings
 
 EXIT_USAGE, EXIT_PARTIAL = 2, 3
 FORMATS = ["text", "markdown", "bibtex", "ris"]
-_MARK = {"added": "+", "replaced": "~", "unchanged": "=", "failed": "!"}
+_MARK = {"added": "+", "replaced": "~", "unchanged": "=", "failed": "!", "skipped": "-"}
 
 
 class Context:
@@ -64,6 +66,16 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
+def nothing_ingestible(paths: tuple[Path, ...], report: IngestReport) -> str:
+    """The error for an ingest that found no file litassist reads."""
+    where = ", ".join(str(p) for p in paths)
+    if not report.outcomes:
+        return f"nothing to ingest: no files in {where}"
+    kinds = sorted({Path(o.file).suffix.lower() or "no extension" for o in report.outcomes})
+    return (f"nothing ingestible found in {where}: {plural(len(report.outcomes), 'file')} of formats litassist does "
+            f"not read ({', '.join(kinds)}); it reads {', '.join(sorted(SUPPORTED_EXTENSIONS))}")
+
+
 def plural(n: int, noun: str) -> str:
     """'1 record', '2 records'."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
@@ -93,11 +105,13 @@ def ingest(obj: Context, paths: tuple[Path, ...], as_json: bool) -> None:
                         flush_chunks=limits.flush_chunks, max_file_bytes=int(limits.max_file_mb * 1024 * 1024),
                         show_progress=sys.stderr.isatty(), on_outcome=print_outcome)
     report = ingestor.run(paths)
+    if not report.ingestible:
+        raise LitassistError(nothing_ingestible(paths, report))
     counts = report.counts()
     if as_json:
         click.echo(json.dumps({**report.model_dump(), "counts": counts}, indent=2))
     partial = len(report.problems) - counts["failed"]
-    click.echo(", ".join(f"{n} {s}" for s, n in counts.items())
+    click.echo(", ".join(f"{n} {s}" for s, n in counts.items() if n or s != "skipped")
                + (f"; {partial} went in with entries skipped" if partial else "")
                + f"; {report.embedded} chunks embedded, {report.reused} reused", err=True)
     if report.problems:  # a failed file, or a file that went in with some entries skipped

@@ -7,7 +7,7 @@ from collections import Counter
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from index.loaders import SUPPORTED_EXTENSIONS
+from index.loaders import unsupported
 from index.records import Record
 from index.store import Store
 
@@ -43,15 +43,18 @@ def safe_name(name: str) -> str:
     return base
 
 
-def extract_zip(archive: Path, target: Path, max_bytes: int) -> list[Path]:
-    """Unpack supported files from a zip; members with '..' or absolute paths are refused."""
+def extract_zip(archive: Path, target: Path, max_bytes: int, skipped: list[str] | None = None) -> list[Path]:
+    """Unpack supported files from a zip; members with '..' or absolute paths are refused; members of other
+    formats are named in `skipped` ('notes.docx (in x.zip): not a supported format (.docx)')."""
     written = []
     with zipfile.ZipFile(archive) as zf:
         for info in zf.infolist():
             parts = PurePosixPath(info.filename.replace("\\", "/")).parts
             if info.is_dir() or ".." in parts or info.filename.startswith(("/", "\\")):
                 continue
-            if PurePosixPath(info.filename).suffix.lower() not in SUPPORTED_EXTENSIONS or info.file_size > max_bytes:
+            if (why := unsupported(Path(info.filename))) and skipped is not None and not parts[-1].startswith("."):
+                skipped.append(f"{parts[-1]} (in {archive.name}): {why}")
+            if why or info.file_size > max_bytes:
                 continue
             dest = target.joinpath(archive.stem, *parts)
             if not dest.resolve().is_relative_to(target.resolve()):
@@ -74,10 +77,10 @@ def save_uploads(paths: list[str], home: Path, max_mb: int) -> tuple[list[Path],
             refused.append(f"{name}: larger than the {max_mb} MB upload limit")
         elif src.suffix.lower() == ".zip":
             try:
-                saved += extract_zip(src, target, limit)
+                saved += extract_zip(src, target, limit, refused)
             except zipfile.BadZipFile:
                 refused.append(f"{name}: not a readable zip file")
-        elif src.suffix.lower() not in SUPPORTED_EXTENSIONS:
+        elif unsupported(src):
             refused.append(f"{name}: unsupported file type '{src.suffix or name}'")
         else:
             saved.append(Path(shutil.copyfile(src, target / name)))

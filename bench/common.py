@@ -15,7 +15,7 @@ from typing import Any
 
 import assistant  # noqa: F401  (must come first: switches Hugging Face and Chroma to offline mode)
 from index.embedding import Encoder, make_encoder
-from index.loaders import iter_files
+from index.loaders import iter_files, unsupported
 
 MAX_TOKENS = 200  # ChunkingSettings.max_tokens default, so chunks match what `litassist ingest` makes
 BACKENDS = ("torch", "onnx", "onnx-int8")
@@ -61,7 +61,7 @@ def limited_files(paths: Iterable[Path], limit: int, folder: Path) -> list[Path]
     """Expand corpus paths to files: each jsonl cut to `limit` documents, at most `limit` other files."""
     files: list[Path] = []
     others = 0
-    for tag, path in enumerate(iter_files(Path(p) for p in paths)):
+    for tag, path in enumerate(p for p in iter_files(Path(p) for p in paths) if not unsupported(p)):
         if path.suffix.lower() == ".jsonl":
             files.append(truncated_jsonl(path, limit, folder, tag))
         elif others < limit:

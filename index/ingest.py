@@ -19,7 +19,7 @@ from index.embedding import Encoder
 from index.errors import LoadError
 from index.ingest_parts import Pending, Stream
 from index.ingest_report import FileOutcome, IngestReport, Status
-from index.loaders import STREAMED_EXTENSIONS, FileParts, iter_files
+from index.loaders import STREAMED_EXTENSIONS, FileParts, iter_files, unsupported
 from index.records import Chunk, Record
 from index.store import Entry, Store
 from index.vector_cache import VectorCache
@@ -87,6 +87,8 @@ class Ingestor:
     def _take(self, path: Path) -> None:
         """Check and hash one file, then read it part by part; unchanged and failed files finish here."""
         key = str(path.resolve()) if path.exists() else str(path)
+        if skip := unsupported(path):
+            return self._finish(FileOutcome(file=str(path), status="skipped", reason=skip))
         refusal = self._refusal(path)
         if refusal:
             return self._fail(path, refusal)

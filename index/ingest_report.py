@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-Status = Literal["added", "unchanged", "replaced", "failed"]
+Status = Literal["added", "unchanged", "replaced", "failed", "skipped"]  # skipped: a format litassist does not read
 
 
 class FileOutcome(BaseModel):
@@ -32,13 +32,18 @@ class IngestReport(BaseModel):
         return [o for o in self.outcomes if o.status == "failed"]
 
     @property
+    def ingestible(self) -> bool:
+        """Some file was of a format litassist reads (whether it went in, was unchanged or failed)."""
+        return any(o.status != "skipped" for o in self.outcomes)
+
+    @property
     def problems(self) -> list[FileOutcome]:
         """Files that failed, and files that went in with some of their entries skipped."""
-        return [o for o in self.outcomes if o.status == "failed" or o.reason]
+        return [o for o in self.outcomes if o.status == "failed" or (o.reason and o.status != "skipped")]
 
     def counts(self) -> dict[str, int]:
         """How many files ended in each status."""
-        out = {s: 0 for s in ("added", "replaced", "unchanged", "failed")}
+        out = {s: 0 for s in ("added", "replaced", "unchanged", "failed", "skipped")}
         for outcome in self.outcomes:
             out[outcome.status] += 1
         return out

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+SAMPLE_RIS = Path(__file__).parent / "data" / "refs" / "sample.ris"
+
 CORPUS = Path(__file__).parent / "data" / "corpus"
 EDGE = Path(__file__).parent / "data" / "edge"
 
@@ -106,3 +108,43 @@ def test_a_test_run_without_chromium_says_the_browser_tests_were_skipped_and_how
     assert run.returncode == 0, run.stdout[-2000:]
     last = run.stdout.strip().splitlines()[-2:]
     assert any("browser tests were skipped" in line and "apt-get install chromium" in line for line in last), last
+
+
+def test_files_of_other_formats_are_named_and_a_folder_of_only_those_is_an_error(tmp_path, run_cli):
+    import shutil
+
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "notes.docx").write_bytes(b"PK\x03\x04 not really a docx")
+    (mixed / "figure.png").write_bytes(b"\x89PNG\r\n")
+    shutil.copy(SAMPLE_RIS, mixed / "sample.ris")
+    code, _, err = run_cli("--home", tmp_path / "home", "ingest", mixed)
+    assert code == 0, err
+    assert "notes.docx: not a supported format (.docx)" in err and "figure.png: not a supported format (.png)" in err
+    assert "1 added" in err and "2 skipped" in err
+
+    only = tmp_path / "only"
+    only.mkdir()
+    (only / "table.csv").write_text("a,b\n", encoding="utf-8")
+    (only / "notes.docx").write_bytes(b"PK")
+    code, _, err = run_cli("--home", tmp_path / "home", "ingest", only)
+    assert code == 1 and "nothing ingestible found" in err and "(.csv, .docx)" in err and ".ris" in err
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, _, err = run_cli("--home", tmp_path / "home", "ingest", empty)
+    assert code == 1 and "no files in" in err
+
+
+def test_a_zip_upload_names_the_members_it_cannot_read(tmp_path):
+    import zipfile
+
+    from assistant.library import save_uploads
+
+    archive = tmp_path / "library.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(SAMPLE_RIS, "refs/sample.ris")
+        zf.writestr("notes.docx", b"PK")
+    saved, refused = save_uploads([str(archive)], tmp_path / "home", max_mb=5)
+    assert [p.name for p in saved] == ["sample.ris"]
+    assert refused == ["notes.docx (in library.zip): not a supported format (.docx)"]

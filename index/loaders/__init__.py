@@ -95,8 +95,15 @@ class FileParts:
             return stamped(exc.records, self.path)
 
 
+def unsupported(path: Path) -> str | None:
+    """Why a file's format is not read ('not a supported format (.docx)'), or None when it is."""
+    suffix = path.suffix.lower()
+    return None if suffix in SUPPORTED_EXTENSIONS else f"not a supported format ({suffix or 'no extension'})"
+
+
 def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
-    """Expand folders recursively (sorted, hidden files skipped); files are yielded as given."""
+    """Expand folders recursively (sorted, hidden files skipped); files are yielded as given. Files of formats
+    litassist does not read are yielded too, so that each can be named with its reason."""
     for path in paths:
         if not path.is_dir():
             yield path
@@ -104,5 +111,5 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
         for root, dirs, files in os.walk(path, followlinks=False):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(files):
-                if not name.startswith(".") and Path(name).suffix.lower() in SUPPORTED_EXTENSIONS:
+                if not name.startswith("."):
                     yield Path(root) / name
