@@ -22,7 +22,8 @@ from assistant.conversation import Conversation, Turn, ask, cited_ids, notes_mar
 from assistant.export import to_bibtex, to_ris
 from assistant.factory import Components
 from assistant.filters import FilterError, admits_nothing, describe, make_filter, nothing_matches
-from assistant.library import SOURCE_COLUMNS, organism_choices, save_uploads, source_rows, stored_records
+from assistant.library import (FORMATS_NOTE, SOURCE_COLUMNS, describe_source, organism_choices, save_uploads,
+                               source_choices, source_rows, stored_records)
 from assistant.llm import model_label
 from assistant.settings import Settings
 from assistant.suggest import example_questions
@@ -177,15 +178,16 @@ def build_app(components: Components) -> gr.Blocks:
         with ingest_lock:
             ingestor = Ingestor(store, components.encoder, max_tokens=settings.chunking.max_tokens, show_progress=True)
             report = ingestor.run(saved)
-        rows = [[Path(o.file).name, o.status, o.reason or ""] for o in report.outcomes]
+        rows = [[Path(o.file).name, o.status, o.records, o.chunks, o.reason or ""] for o in report.outcomes]
         for name, _, reason in (r.partition(": ") for r in refused):
-            rows.append([name, "skipped" if reason.startswith(("not a supported", "unsupported")) else "failed", reason])
+            status = "skipped" if reason.startswith(("not a supported", "unsupported")) else "failed"
+            rows.append([name, status, 0, 0, reason])
         counts = report.counts()
         counts["skipped"] += sum(row[1] == "skipped" for row in rows[len(report.outcomes):])
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n or s != "skipped") + \
             f" · {store.count()} chunks indexed"
         table_rows = source_rows(store)  # once: after a write it is rebuilt from every chunk's metadata
-        return rows, summary, table_rows, gr.update(choices=[r[-1] for r in table_rows])
+        return rows, summary, table_rows, gr.update(choices=source_choices(table_rows))
 
     def list_sources() -> list[dict]:
         """API: every indexed source with its kind, title, file and chunk count."""
@@ -199,12 +201,24 @@ def build_app(components: Components) -> gr.Blocks:
                 gr.update(placeholder=f"e.g. {questions[0]}"), settings_markdown(components),
                 gr.update(placeholder=EMPTY if not sources else WELCOME))
 
+    def row_of(source_id: str | None) -> list | None:
+        """The source table row of an indexed source."""
+        return next((r for r in source_rows(store) if r[-1] == source_id), None) if source_id else None
+
+    def ask_to_delete(source_id: str | None):
+        """First step of a deletion: say what would go, and ask."""
+        row = row_of(source_id)
+        if row is None:
+            return "Pick a source to delete first (type part of its title).", gr.update(visible=False)
+        return f"Delete {html.escape(describe_source(row))} from the index?", gr.update(visible=True)
+
     def delete(source_id: str | None):
-        """Remove one source from the index."""
-        removed = store.delete_source(source_id) if source_id else 0
-        note = f"Deleted {source_id} ({removed} chunks)." if removed else "Nothing deleted."
+        """Remove one source from the index, and say which."""
+        row = row_of(source_id)
+        removed = store.delete_source(source_id) if row else 0
+        note = f"Deleted {html.escape(describe_source(row))}." if removed else "Nothing deleted."
         table_rows = source_rows(store)
-        return note, table_rows, gr.update(choices=[r[-1] for r in table_rows], value=None)
+        return note, table_rows, gr.update(choices=source_choices(table_rows), value=None), gr.update(visible=False)
 
     # The source list is built once for both widgets (saved with BM25; without it, reading every chunk's metadata
     # takes 9-17 s at 100k chunks).
@@ -250,16 +264,22 @@ def build_app(components: Components) -> gr.Blocks:
                     cards = gr.HTML(SOURCES_PLACEHOLDER, elem_id="sources")
         with gr.Tab("Library"):
             uploads = gr.File(file_count="multiple", label="Add files or a folder as .zip", elem_id="upload")
+            gr.Markdown(f"<sub>Reads {FORMATS_NOTE}.</sub>", elem_id="formats")
             ingest_btn = gr.Button("Ingest", variant="primary", elem_id="ingest")
             summary = gr.Markdown(elem_id="ingest-summary")
-            report = gr.Dataframe(headers=["file", "status", "reason"], label="Per-file report", interactive=False)
+            report = gr.Dataframe(headers=["file", "status", "records", "chunks", "reason"], label="Per-file report",
+                                  interactive=False, elem_id="ingest-report")
             table = gr.Dataframe(table_rows, headers=SOURCE_COLUMNS, label="Indexed sources",
                                  interactive=False, show_search="search", elem_id="sources-table", wrap=True,
                                  max_chars=80, column_widths=["8%", "40%", "7%", "15%", "7%", "23%"])
             with gr.Row():
-                victim = gr.Dropdown([r[-1] for r in table_rows], label="Source to delete", value=None)
-                delete_btn = gr.Button("Delete source", variant="stop")
-            deleted = gr.Markdown()
+                victim = gr.Dropdown(source_choices(table_rows), label="Source to delete (type part of its title)",
+                                     value=None, filterable=True, elem_id="victim")
+                delete_btn = gr.Button("Delete source…", variant="stop", elem_id="delete")
+            deleted = gr.Markdown(elem_id="deleted")
+            with gr.Row(visible=False) as confirm_row:
+                confirm_btn = gr.Button("Yes, delete it", variant="stop", elem_id="confirm-delete")
+                cancel_btn = gr.Button("Cancel", elem_id="cancel-delete")
         with gr.Tab("Settings"):
             settings_view = gr.Markdown(settings_markdown(components), elem_id="settings")
 
@@ -275,7 +295,10 @@ def build_app(components: Components) -> gr.Blocks:
         copy.click(None, [notes], None, js=COPY_JS)
         ingest_btn.click(ingest_files, [uploads], [report, summary, table, victim], api_name="ingest").then(
             page_state, None, page_outputs, api_visibility="private")
-        delete_btn.click(delete, [victim], [deleted, table, victim], api_name="delete_source").then(
+        delete_btn.click(ask_to_delete, [victim], [deleted, confirm_row], api_visibility="private")
+        cancel_btn.click(lambda: ("Nothing deleted.", gr.update(visible=False)), None, [deleted, confirm_row],
+                         api_visibility="private")
+        confirm_btn.click(delete, [victim], [deleted, table, victim, confirm_row], api_name="delete_source").then(
             page_state, None, page_outputs, api_visibility="private")
         gr.api(ask_json, api_name="ask")
         gr.api(list_sources, api_name="sources")

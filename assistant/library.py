@@ -93,6 +93,20 @@ def organism_choices(sources: list[dict]) -> list[str]:
     return sorted(counts, key=lambda o: (-counts[o], o))
 
 
+def source_choices(rows: list[list]) -> list[tuple[str, str]]:
+    """(label, source id) for picking a source by its title: 'Upregulation of CXCR4 … — paper'."""
+    return [(f"{r[1]} — {r[0]}", r[-1]) for r in rows]
+
+
+def describe_source(row: list) -> str:
+    """'“Upregulation of CXCR4 …” (paper, 2 chunks)' for a source table row."""
+    return f"“{row[1]}” ({row[0]}, {row[4]} chunk{'' if row[4] == 1 else 's'})"
+
+
+FORMATS_NOTE = ("PDF, PubMed/MEDLINE (.nbib, .xml), RIS, BibTeX, CSL-JSON, BEIR .jsonl, PFOCR figure records (.md), "
+                "text and Markdown; a folder as .zip")
+
+
 def source_rows(store: Store, sources: list[dict] | None = None) -> list[list]:
     """One table row per indexed source (from `sources` when the caller already has store.sources())."""
     return [[r["kind"], r["title"] or "(untitled)", r["year"] or "", ", ".join(r["organisms"]), r["chunks"],

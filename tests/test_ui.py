@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -334,8 +335,35 @@ def test_library_upload_and_ingest_adds_a_source(page, tmp_path: Path) -> None:
     assert chunks_indexed(page) > chunks_before  # the settings follow the index, not the start-up state
     page.reload(wait_until="load")
     page.get_by_role("tab", name="Settings").click()
-    row = page.locator("#settings tr", has_text="chunks indexed").locator("td").last
-    page.wait_for_function("([el, n]) => Number(el.innerText) > n", arg=[row.element_handle(), chunks_before])
+    page.wait_for_function("""(n) => {
+        const row = [...document.querySelectorAll('#settings tr')].find(r => r.innerText.includes('chunks indexed'));
+        return row && Number(row.querySelector('td:last-child').innerText) > n; }""", arg=chunks_before)
+
+
+def test_the_library_lists_formats_reports_counts_and_deletes_by_title_after_asking(page, tmp_path: Path) -> None:
+    title = "Wombat fibroblasts lower PLXNB3 in the cold"
+    doc = tmp_path / "wombat.jsonl"
+    doc.write_text(json.dumps({"_id": "ui-2", "title": title, "text": "Wombat fibroblasts lower PLXNB3 at 4 °C, "
+                               "which speeds their migration."}) + "\n", encoding="utf-8")
+    page.get_by_role("tab", name="Library").click()
+    assert "RIS" in page.locator("#formats").inner_text() and "PDF" in page.locator("#formats").inner_text()
+    page.set_input_files("#upload input[type=file]", str(doc))
+    page.locator(f"#upload [data-testid=download-link][download='{doc.name}']").wait_for()
+    page.locator("#ingest").click()
+    page.locator("#ingest-summary").get_by_text("1 added").wait_for()
+    report = page.locator("#ingest-report").inner_text()
+    assert "records" in report and "chunks" in report, report
+    assert re.search(r"wombat\.jsonl\s+added\s+1\s+1", report), report  # one record, one chunk
+
+    page.locator("#victim input").fill("Wombat")
+    page.get_by_role("option", name=f"{title} — paper").click()
+    page.locator("#delete").click()
+    page.locator("#deleted").get_by_text(f"Delete “{title}” (paper, 1 chunk) from the index?").wait_for()
+    page.locator("#confirm-delete").click()
+    page.locator("#deleted").get_by_text(f"Deleted “{title}” (paper, 1 chunk).").wait_for()
+    page.locator("#sources-table").get_by_placeholder("Search...").fill("Wombat")
+    page.wait_for_timeout(500)
+    assert page.locator("#sources-table").get_by_text(title).filter(visible=True).count() == 0
 
 
 def test_hostile_record_is_shown_as_text_not_run(page) -> None:
