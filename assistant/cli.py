@@ -76,6 +76,12 @@ def nothing_ingestible(paths: tuple[Path, ...], report: IngestReport) -> str:
             f"not read ({', '.join(kinds)}); it reads {', '.join(sorted(SUPPORTED_EXTENSIONS))}")
 
 
+def announce_model_export(comp: Components) -> None:
+    """Say why the first run waits: the embedding model is exported once per machine."""
+    if getattr(comp.encoder, "needs_export", False):
+        click.echo("Preparing the embedding model (once per machine, about 20 s) …", err=True)
+
+
 def plural(n: int, noun: str) -> str:
     """'1 record', '2 records'."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
@@ -101,6 +107,7 @@ def ingest(obj: Context, paths: tuple[Path, ...], as_json: bool) -> None:
     if comp.store.recovered:
         click.echo(f"note: an earlier ingest was interrupted while writing {len(comp.store.recovered)} file(s); "
                    "their partial chunks were removed and they are ingested again", err=True)
+    announce_model_export(comp)
     ingestor = Ingestor(comp.store, comp.encoder, max_tokens=obj.settings.chunking.max_tokens,
                         flush_chunks=limits.flush_chunks, max_file_bytes=int(limits.max_file_mb * 1024 * 1024),
                         show_progress=sys.stderr.isatty(), on_outcome=print_outcome)
@@ -142,6 +149,7 @@ def answerer(obj: Context, k: int | None, kind: str | None, organism: str | None
     if comp.store.count() == 0:
         raise EmptyIndexError(f"nothing is indexed in {obj.settings.home} yet: run 'litassist ingest PATH' first")
     where = SearchFilter(kind=kind, organism=organism, year_min=year_min, year_max=year_max)
+    announce_model_export(comp)
     if llm is None:
         return lambda question, focus=None: answer_question(question, comp.retriever(where, k),
                                                                settings=obj.settings.answer, focus=focus)
@@ -315,7 +323,7 @@ def main() -> None:
     """Console entry point: user errors are one line (exit 1), usage errors exit 2."""
     debug = "--debug" in sys.argv
     # Loaders report broken entries in our own per-file lines; the parsers' own log lines would repeat them.
-    for noisy in ("bibtexparser", "pypdf"):
+    for noisy in ("bibtexparser", "pypdf", "bm25s"):
         logging.getLogger(noisy).setLevel(logging.CRITICAL)
     try:
         cli.main(standalone_mode=False)

@@ -52,9 +52,11 @@ def export(model_path: Path, target: Path, quantize: bool) -> Path:
         import onnx  # noqa: F401  (torch's exporter and onnxruntime's quantiser both need it)
         import torch
         from transformers import AutoModel
+        from transformers.utils import logging as hf_logging
     except ImportError as exc:
         raise ModelError("exporting the model for the onnx backends needs the 'onnx' package: "
                          "pip install onnx (or set LITASSIST_EMBEDDING__BACKEND=torch)") from exc
+    hf_logging.disable_progress_bar()  # a "Loading weights" bar means nothing to a user of the CLI
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".export-") as tmp:
         fp32 = Path(tmp) / "fp32.onnx"
@@ -155,6 +157,11 @@ class OnnxEncoder:
         self._session = None
         self._counter = None
         self._batcher = None
+
+    @property
+    def needs_export(self) -> bool:
+        """The model has not been exported on this machine yet (the first use takes ~20 s longer)."""
+        return self._session is None and not export_path(self.path, self.cache_dir, self.quantize, self.label).exists()
 
     @property
     def session(self):

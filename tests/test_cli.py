@@ -148,3 +148,20 @@ def test_a_zip_upload_names_the_members_it_cannot_read(tmp_path):
     saved, refused = save_uploads([str(archive)], tmp_path / "home", max_mb=5)
     assert [p.name for p in saved] == ["sample.ris"]
     assert refused == ["notes.docx (in library.zip): not a supported format (.docx)"]
+
+
+def test_the_first_ingest_says_it_prepares_the_model_and_no_library_logs_leak(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "LITASSIST_EMBEDDING__BACKEND": "onnx-int8",
+           "LITASSIST_EMBEDDING__EXPORT_DIR": str(tmp_path / "export")}  # nothing exported yet
+    run = subprocess.run([sys.executable, "-c", "from assistant.cli import main; main()", "--home", str(tmp_path),
+                          "ingest", str(CORPUS)], env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stderr.startswith("Preparing the embedding model (once per machine")
+    assert "Loading weights" not in run.stderr and "DEBUG" not in run.stderr and "bm25s" not in run.stderr, run.stderr
+    again = subprocess.run([sys.executable, "-c", "from assistant.cli import main; main()", "--home", str(tmp_path),
+                            "ask", "How does HER2 affect CXCR4?"], env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and "Preparing" not in again.stderr  # once per machine
