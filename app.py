@@ -6,24 +6,22 @@ import html
 import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import assistant  # noqa: F401  (offline switches before gradio, chromadb and transformers load)
 import gradio as gr
 
-from index.bm25 import SearchFilter
 from index.ingest import Ingestor
 
 from assistant.answer import answer
-from assistant.cards import CSS, chat_markdown, source_cards, turn_cards
+from assistant.cards import CSS, SOURCES_PLACEHOLDER, ChatState, chat_markdown, source_cards
 from assistant.citations import body_text, to_markdown
-from assistant.conversation import Conversation, Turn, ask, cited_ids, notes_markdown, replay
+from assistant.conversation import Conversation, ask, cited_ids, notes_markdown, replay
 from assistant.export import to_bibtex, to_ris
 from assistant.factory import Components
-from assistant.filters import FilterError, admits_nothing, describe, make_filter, nothing_matches
+from assistant.filters import FilterError, admits_nothing, describe, from_widgets, nothing_matches
 from assistant.library import (FORMATS_NOTE, SOURCE_COLUMNS, describe_source, organism_choices, save_uploads,
-                               source_choices, source_rows, stored_records)
+                               settings_markdown, source_choices, source_rows, stored_records)
 from assistant.llm import model_label
 from assistant.settings import Settings
 from assistant.suggest import example_questions
@@ -32,7 +30,6 @@ from assistant.support import marked
 EMPTY = "**No documents yet** — add some in the **Library** tab."
 WELCOME = "Ask a question about your papers and pathway figures. Every sentence of the answer is cited."
 DEFAULT_EXAMPLE = "How does HER2 affect CXCR4?"  # only while nothing is indexed to draw examples from
-SOURCES_PLACEHOLDER = '<div class="la-empty">Cited sources appear here.</div>'
 # Copy the answer and say so on the button for two seconds (or say that copying was refused).
 COPY_JS = """(text) => {
   const button = document.querySelector('#copy-answer');
@@ -43,40 +40,6 @@ COPY_JS = """(text) => {
 }"""
 # System fonts only: the default theme would fetch web fonts, and the product makes no outside requests.
 THEME = gr.themes.Soft(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
-
-
-def filters(kind: str, organism: str | None, year_min: float | str | None, year_max: float | str | None
-            ) -> SearchFilter:
-    """The UI's filter widgets as a SearchFilter (an empty year box, or 0 from the API, means open)."""
-    return make_filter(kind, organism, year_of(year_min, "From year"), year_of(year_max, "To year"))
-
-
-def year_of(value: float | str | None, label: str) -> int | None:
-    """A year box's value: empty or 0 is no limit; anything but a whole number is refused."""
-    text = str(value).strip() if value is not None else ""
-    try:
-        year = int(float(text)) if text else 0
-    except ValueError:
-        raise FilterError(f"“{label}” must be a year such as 2010, not “{text}”") from None
-    return year or None
-
-
-@dataclass
-class ChatState:
-    """One browser session's conversation and the cards of each of its answers (newest shown first)."""
-
-    conversation: Conversation
-    cards: dict[int, str] = field(default_factory=dict)
-
-    def add(self, turn: Turn, cards: str) -> None:
-        """Keep a turn's cards, forgetting those of turns the conversation no longer remembers."""
-        self.cards[turn.turn] = turn_cards(turn.turn, turn.question, cards)
-        kept = {t.turn for t in self.conversation.turns}
-        self.cards = {n: html_ for n, html_ in self.cards.items() if n in kept}
-
-    def html(self) -> str:
-        """Every remembered answer's cards, the latest first."""
-        return "".join(self.cards[n] for n in sorted(self.cards, reverse=True)) or SOURCES_PLACEHOLDER
 
 
 def build_app(components: Components) -> gr.Blocks:
@@ -96,7 +59,7 @@ def build_app(components: Components) -> gr.Blocks:
 
     def answer_fn(kind: str, organism: str | None, year_min: float | None, year_max: float | None):
         """question -> Answer with the page's filters."""
-        retriever = components.retriever(filters(kind, organism, year_min, year_max))
+        retriever = components.retriever(from_widgets(kind, organism, year_min, year_max))
         return lambda question, focus=None: answer(question, retriever, llm=llm, settings=settings.answer, focus=focus)
 
     def ask_json(question: str, kind: str = "both", organism: str = "", year_min: float = 0, year_max: float = 0,
@@ -122,7 +85,7 @@ def build_app(components: Components) -> gr.Blocks:
             return
         sync()
         try:
-            where = filters(kind, organism, year_min, year_max)
+            where = from_widgets(kind, organism, year_min, year_max)
         except FilterError as exc:
             yield history + [{"role": "assistant", "content": f"The filters cannot be used: {exc}."}], *unchanged(state)
             return
@@ -313,19 +276,6 @@ def offered(path: str | None):
 def with_note(text: str, note: str | None) -> str:
     """The chat bubble with the answer's note under it (the LLM failed, or sentences were unsupported)."""
     return f"{text}\n\n<sub>⚠ {html.escape(note, quote=False)}</sub>" if note else text
-
-
-def settings_markdown(components: Components) -> str:
-    """The settings a user may want to know, read-only."""
-    s = components.settings
-    mode = (f"written by {s.llm}, checked against your sources" if s.llm
-            else "quoted from your sources (no language model, offline)")
-    vectors = f"Chroma server at {s.store.chroma_url}" if s.store.chroma_url else "embedded Chroma (data home)"
-    return (f"| setting | value |\n|---|---|\n| embedding model | `{components.encoder.name}` ({s.embedding.device}) |\n"
-            f"| answer mode | {mode} |\n| data home | `{s.home}` |\n| vector store | {vectors} |\n"
-            f"| passages per answer | {s.retrieval.k} |\n"
-            f"| chunks indexed | {components.store.count()} |\n\nChange settings with `LITASSIST_*` environment "
-            "variables (see the README) and restart.")
 
 
 def serve(settings: Settings | None = None, block: bool = True,

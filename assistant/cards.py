@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass, field
 
 from index.records import Figure, Paper, Record
 
 from assistant.citations import authors_line, journal_line, paper_url
 from assistant.extractive import QUESTION_WORDS, mentions, question_terms
-from assistant.conversation import SEARCHED_FOR
+from assistant.conversation import SEARCHED_FOR, Conversation, Turn
 from assistant.models import Answer, Citation
 
+SOURCES_PLACEHOLDER = '<div class="la-empty">Cited sources appear here.</div>'
 CHIPS_SHOWN = 12  # gene chips shown before the rest fold under "+N more"
 CAPTION_EXCERPT = 320  # characters of a figure caption shown on its card
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]+")
@@ -156,6 +158,24 @@ def chat_markdown(answer: Answer, turn: int = 1, searched_for: str | None = None
     refs = "\n".join(f"{c.n}. {html.escape(c.title, quote=False)} *({c.kind})*" for c in answer.citations)
     how = written_by(html.escape(model or "a language model", quote=False)) if answer.mode == "llm" else QUOTED
     return f"{body}\n\n{refs}{query}\n\n<sub>{how}</sub>"
+
+
+@dataclass
+class ChatState:
+    """One browser session's conversation and the cards of each of its answers (newest shown first)."""
+
+    conversation: Conversation
+    cards: dict[int, str] = field(default_factory=dict)
+
+    def add(self, turn: Turn, cards: str) -> None:
+        """Keep a turn's cards, forgetting those of turns the conversation no longer remembers."""
+        self.cards[turn.turn] = turn_cards(turn.turn, turn.question, cards)
+        kept = {t.turn for t in self.conversation.turns}
+        self.cards = {n: html_ for n, html_ in self.cards.items() if n in kept}
+
+    def html(self) -> str:
+        """Every remembered answer's cards, the latest first."""
+        return "".join(self.cards[n] for n in sorted(self.cards, reverse=True)) or SOURCES_PLACEHOLDER
 
 
 CSS = """

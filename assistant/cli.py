@@ -13,9 +13,7 @@ from langchain_core.language_models import BaseChatModel
 
 from index.bm25 import SearchFilter
 from index.errors import LitassistError
-from index.ingest import FileOutcome, Ingestor
-from index.ingest_report import IngestReport
-from index.loaders import SUPPORTED_EXTENSIONS
+from index.ingest import Ingestor
 from index.store import Store
 
 from assistant.answer import answer as answer_question
@@ -29,10 +27,10 @@ from assistant.library import stored_records
 from assistant.llm import TokenPrinter, first_line, model_label
 from assistant.models import Answer, Focus
 from assistant.settings import Settings
+from assistant.terminal import announce_model_export, nothing_ingestible, print_outcome
 
 EXIT_USAGE, EXIT_PARTIAL = 2, 3
 FORMATS = ["text", "markdown", "bibtex", "ris"]
-_MARK = {"added": "+", "replaced": "~", "unchanged": "=", "failed": "!", "skipped": "-"}
 
 
 class Context:
@@ -59,41 +57,6 @@ class Context:
 def cli(ctx: click.Context, home: Path | None, chroma_url: str | None, debug: bool) -> None:
     """litassist: cited answers from your papers and pathway figures, offline."""
     ctx.obj = Context(home, debug, chroma_url)
-
-
-def printable(text: str) -> str:
-    """Control characters escaped, so a file name or a reason quoting file content cannot forge lines or colours."""
-    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
-
-
-def nothing_ingestible(paths: tuple[Path, ...], report: IngestReport) -> str:
-    """The error for an ingest that found no file litassist reads."""
-    where = ", ".join(str(p) for p in paths)
-    if not report.outcomes:
-        return f"nothing to ingest: no files in {where}"
-    kinds = sorted({Path(o.file).suffix.lower() or "no extension" for o in report.outcomes})
-    return (f"nothing ingestible found in {where}: {plural(len(report.outcomes), 'file')} of formats litassist does "
-            f"not read ({', '.join(kinds)}); it reads {', '.join(sorted(SUPPORTED_EXTENSIONS))}")
-
-
-def announce_model_export(comp: Components) -> None:
-    """Say why the first run waits: the embedding model is exported once per machine."""
-    if getattr(comp.encoder, "needs_export", False):
-        click.echo("Preparing the embedding model (once per machine, about 20 s) …", err=True)
-
-
-def plural(n: int, noun: str) -> str:
-    """'1 record', '2 records'."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def print_outcome(outcome: FileOutcome) -> None:
-    """One line per file, on stderr so --json output stays clean."""
-    counts = f"{plural(outcome.records, 'record')}, {plural(outcome.chunks, 'chunk')}"
-    detail = counts if outcome.status in ("added", "replaced") else ""
-    reason = f": {printable(outcome.reason)}" if outcome.reason else ""
-    click.echo(f"{_MARK[outcome.status]} {outcome.status:<9} {printable(outcome.file)}{reason}"
-               + (f" ({detail})" if detail else ""), err=True)
 
 
 @cli.command()

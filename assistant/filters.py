@@ -42,3 +42,19 @@ def admits_nothing(store: Store, where: SearchFilter) -> bool:
 def nothing_matches(where: SearchFilter) -> str:
     """What to say when the filters exclude every source."""
     return f"No indexed source matches the filters ({describe(where)}). Widen or clear them and ask again."
+
+
+def from_widgets(kind: str, organism: str | None, year_min: float | str | None, year_max: float | str | None
+                 ) -> SearchFilter:
+    """The UI's filter widgets as a SearchFilter (an empty year box, or 0 from the API, means open)."""
+    return make_filter(kind, organism, year_of(year_min, "From year"), year_of(year_max, "To year"))
+
+
+def year_of(value: float | str | None, label: str) -> int | None:
+    """A year box's value: empty or 0 is no limit; anything but a whole number is refused."""
+    text = str(value).strip() if value is not None else ""
+    try:
+        year = int(float(text)) if text else 0
+    except ValueError:
+        raise FilterError(f"“{label}” must be a year such as 2010, not “{text}”") from None
+    return year or None

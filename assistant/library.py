@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import shutil
-from collections import Counter
 import zipfile
+from collections import Counter
 from pathlib import Path, PurePosixPath
 
 from index.loaders import unsupported
@@ -12,6 +12,7 @@ from index.records import Record
 from index.store import Store
 
 from assistant.errors import LitassistError
+from assistant.factory import Components
 
 SOURCE_COLUMNS = ["kind", "title", "year", "organism", "chunks", "source_id"]
 
@@ -111,3 +112,16 @@ def source_rows(store: Store, sources: list[dict] | None = None) -> list[list]:
     """One table row per indexed source (from `sources` when the caller already has store.sources())."""
     return [[r["kind"], r["title"] or "(untitled)", r["year"] or "", ", ".join(r["organisms"]), r["chunks"],
              r["source_id"]] for r in (store.sources() if sources is None else sources)]
+
+
+def settings_markdown(components: Components) -> str:
+    """The settings a user may want to know, read-only."""
+    s = components.settings
+    mode = (f"written by {s.llm}, checked against your sources" if s.llm
+            else "quoted from your sources (no language model, offline)")
+    vectors = f"Chroma server at {s.store.chroma_url}" if s.store.chroma_url else "embedded Chroma (data home)"
+    return (f"| setting | value |\n|---|---|\n| embedding model | `{components.encoder.name}` ({s.embedding.device}) |\n"
+            f"| answer mode | {mode} |\n| data home | `{s.home}` |\n| vector store | {vectors} |\n"
+            f"| passages per answer | {s.retrieval.k} |\n"
+            f"| chunks indexed | {components.store.count()} |\n\nChange settings with `LITASSIST_*` environment "
+            "variables (see the README) and restart.")

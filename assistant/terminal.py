@@ -1,0 +1,48 @@
+"""What the command line prints about ingests and first runs: one line per file, plain words, no escapes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from index.ingest_report import FileOutcome, IngestReport
+from index.loaders import SUPPORTED_EXTENSIONS
+
+_MARK = {"added": "+", "replaced": "~", "unchanged": "=", "failed": "!", "skipped": "-"}
+
+
+def printable(text: str) -> str:
+    """Control characters escaped, so a file name or a reason quoting file content cannot forge lines or colours."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
+def nothing_ingestible(paths: tuple[Path, ...], report: IngestReport) -> str:
+    """The error for an ingest that found no file litassist reads."""
+    where = ", ".join(str(p) for p in paths)
+    if not report.outcomes:
+        return f"nothing to ingest: no files in {where}"
+    kinds = sorted({Path(o.file).suffix.lower() or "no extension" for o in report.outcomes})
+    return (f"nothing ingestible found in {where}: {plural(len(report.outcomes), 'file')} of formats litassist does "
+            f"not read ({', '.join(kinds)}); it reads {', '.join(sorted(SUPPORTED_EXTENSIONS))}")
+
+
+def announce_model_export(comp: Any) -> None:
+    """Say why the first run waits: the embedding model is exported once per machine."""
+    if getattr(comp.encoder, "needs_export", False):
+        click.echo("Preparing the embedding model (once per machine, about 20 s) …", err=True)
+
+
+def plural(n: int, noun: str) -> str:
+    """'1 record', '2 records'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def print_outcome(outcome: FileOutcome) -> None:
+    """One line per file, on stderr so --json output stays clean."""
+    counts = f"{plural(outcome.records, 'record')}, {plural(outcome.chunks, 'chunk')}"
+    detail = counts if outcome.status in ("added", "replaced") else ""
+    reason = f": {printable(outcome.reason)}" if outcome.reason else ""
+    click.echo(f"{_MARK[outcome.status]} {outcome.status:<9} {printable(outcome.file)}{reason}"
+               + (f" ({detail})" if detail else ""), err=True)
