@@ -32,7 +32,7 @@ BE = {"is", "are", "was", "were", "be", "been"}
 NUMBERS = {"two", "three", "four", "both", "former", "latter", "same", "first", "second"}
 WH_WORDS = {"what", "which", "who", "whom", "whose", "why", "when", "where", "how", "whether"}
 PREPOSITIONS = set("in on at for with without during under after before via through by from into across within "
-                   "compared versus vs upon among".split())
+                   "compared versus vs upon among against about between toward towards like than".split())
 # Nouns that, after "the", point back to something named before ("the figure", "the pathway") when the question
 # names nothing itself.
 GENERIC_NOUNS = set("""figure figures pathway pathways paper papers study studies gene genes protein proteins receptor
@@ -43,7 +43,7 @@ target targets factor factors one ones version""".split())
 FILLER = set("""happen happens happened else too again instead going back regarding same one ones other others
 mention mentioned say said says there please yes just really exactly former latter returning coming
 unrelated separate different question topic subject switching changing similar comparable another anything
-something any kind sort""".split())
+something any kind sort true look looks tell show give more""".split())
 # Lead-ins that need an earlier turn: "what about …", "how about …", "as for …", "going back to …".
 LEAD_IN = re.compile(r"\b(?:what|how)\s+about\b|\bwhat\s+of\b|\bas\s+for\b|\b(?:going|coming)?\s*back\s+to\b"
                      r"|\breturning\s+to\b|\bsame\s+(?:question\s+)?(?:for|in|with)\b|\bthe\s+same\b"
@@ -58,8 +58,11 @@ DUMMY_IT = re.compile(r"\b(?:is|was|isn't|wasn't)\s+it\s+(?:true|known|possible|
 TOPIC_SHIFT = re.compile(r"^\W*(?:(?:an?\s+)?unrelated|(?:a\s+)?(?:separate|different|new|another|other)\s+"
                          r"(?:topic|question|subject|thing)|new\s+topic|changing\s+(?:the\s+)?(?:topic|subject)|"
                          r"switching\s+(?:topics?|subjects?)|on\s+another\s+note)\b", re.IGNORECASE)
+WH_START = re.compile(r"^\W*(?:(?:and|or|but|so|also|then)\s+)*(?:what|which|who|whom|whose|why|when|where|how)\b",
+                      re.IGNORECASE)
 CLAUSE_BOUNDARY = re.compile(r"[,;:]|\b(?:and|but|or|which|that|while|whereas|when|so)\b", re.IGNORECASE)
-MAX_CARRIED_WORDS = 6  # words carried from the earlier turn (its latest); the follow-up's own words all count
+MAX_CARRIED_WORDS = 8  # words carried from the earlier turn: its first (the topic) and its latest; the follow-up's own
+KEPT_TOPIC_WORDS = 3  # words all count
 
 
 @dataclass
@@ -234,7 +237,10 @@ def resolve(question: str, earlier: list[Topic], known: Callable[[str], bool] = 
     substitute = new_names and not (cues.pronoun or cues.demonstrative or cues.possessive)
     # "What about YAP?" asks the earlier question of a new name: the new names replace the old ones.
     names = own.names if substitute else unique(before.names + own.names)
-    words = unique(before.words[-MAX_CARRIED_WORDS:] + own.words)
+    carried = before.words
+    if len(carried) > MAX_CARRIED_WORDS:  # a long chain: keep what it began with and what it said last
+        carried = carried[:KEPT_TOPIC_WORDS] + carried[-(MAX_CARRIED_WORDS - KEPT_TOPIC_WORDS):]
+    words = unique(carried + own.words)
     if not words and not names:
         return Resolution(question, own)
     # The answer must name the follow-up's own entities, or else the ones its pronouns stand for.
@@ -244,6 +250,7 @@ def resolve(question: str, earlier: list[Topic], known: Callable[[str], bool] = 
     # word them differently (gasdermin D as GSDMD).
     # A new name it brings ("… in Drosophila?") is asked about in any form of question.
     asked = [n for n in own.names if not is_entity(n) and not named_before(n, earlier)]
-    asked += own.words if cues.polar or cues.fragment or cues.lead_in else []
+    wh_fragment = cues.fragment and WH_START.match(question) is not None  # "Which inhibitors?" asks like a wh-question
+    asked += own.words if cues.polar or cues.lead_in or (cues.fragment and not wh_fragment) else []
     return Resolution(" ".join(names + words), Topic(names, words), carried=True,
                       focus=Focus(entities=focus, words=asked))
