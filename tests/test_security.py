@@ -165,6 +165,7 @@ def test_uploads_stay_under_the_data_home_and_unsafe_members_are_skipped(tmp_pat
     assert all(p.resolve().is_relative_to(uploads) for p in saved)
     assert sorted(refused) == ["broken.zip: not a readable zip file",
                                "huge.txt: larger than the 1 MB upload limit",
+                               "script.sh (in papers.zip): not a supported format (.sh)",  # named, not silent
                                "tool.exe: unsupported file type '.exe'"]
     written = {p.name for p in tmp_path.rglob("*") if p.is_file() and not p.is_relative_to(incoming)}
     assert written == {"good.md", "paper.md"}  # nothing escaped, nothing else was written anywhere

@@ -117,7 +117,8 @@ def test_mission_question_answers_with_citation_and_paper_card(page) -> None:
     assert "[1]" in chat, chat
     assert "Answered by" not in chat and "extractive" not in chat  # no jargon: "Quoted from your sources"
     page.get_by_text("Filters").click()
-    assert page.get_by_text("Papers and figures").count() == 1 and page.get_by_text("both", exact=True).count() == 0
+    page.get_by_text("Papers and figures").wait_for()
+    assert page.get_by_text("both", exact=True).count() == 0
     marker = page.locator("#chat a[href='#src-1-1']").first  # the marker links to its card
     assert marker.inner_text().strip() in ("1", "[1]")
 
