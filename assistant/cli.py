@@ -22,6 +22,7 @@ from assistant.citations import render_text, to_markdown
 from assistant.errors import EmptyIndexError
 from assistant.export import to_bibtex, to_ris
 from assistant.factory import Components
+from assistant.filters import admits_nothing, make_filter, nothing_matches
 from assistant.conversation import Answerer, Conversation
 from assistant.library import stored_records
 from assistant.llm import TokenPrinter, first_line, model_label
@@ -111,7 +112,9 @@ def answerer(obj: Context, k: int | None, kind: str | None, organism: str | None
     comp = obj.components
     if comp.store.count() == 0:
         raise EmptyIndexError(f"nothing is indexed in {obj.settings.home} yet: run 'litassist ingest PATH' first")
-    where = SearchFilter(kind=kind, organism=organism, year_min=year_min, year_max=year_max)
+    where = make_filter(kind, organism, year_min, year_max)  # a reversed year range is refused
+    if admits_nothing(comp.store, where):  # not "the sources do not answer": the filters left nothing to search
+        raise LitassistError(nothing_matches(where))
     announce_model_export(comp)
     if llm is None:
         return lambda question, focus=None: answer_question(question, comp.retriever(where, k),

@@ -165,3 +165,10 @@ def test_the_first_ingest_says_it_prepares_the_model_and_no_library_logs_leak(tm
     again = subprocess.run([sys.executable, "-c", "from assistant.cli import main; main()", "--home", str(tmp_path),
                             "ask", "How does HER2 affect CXCR4?"], env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and "Preparing" not in again.stderr  # once per machine
+
+
+def test_filters_that_leave_nothing_or_a_reversed_range_are_said_plainly(home, run_cli):
+    code, _, err = run_cli("--home", home, "ask", "How does HER2 affect CXCR4?", "--year-min", "1900", "--year-max", "1901")
+    assert code == 1 and "No indexed source matches the filters (1900–1901)" in err
+    code, _, err = run_cli("--home", home, "ask", "How does HER2 affect CXCR4?", "--year-min", "2020", "--year-max", "2001")
+    assert code == 1 and "the year range 2020–2001 is reversed" in err
