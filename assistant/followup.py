@@ -58,6 +58,10 @@ DUMMY_IT = re.compile(r"\b(?:is|was|isn't|wasn't)\s+it\s+(?:true|known|possible|
 TOPIC_SHIFT = re.compile(r"^\W*(?:(?:an?\s+)?unrelated|(?:a\s+)?(?:separate|different|new|another|other)\s+"
                          r"(?:topic|question|subject|thing)|new\s+topic|changing\s+(?:the\s+)?(?:topic|subject)|"
                          r"switching\s+(?:topics?|subjects?)|on\s+another\s+note)\b", re.IGNORECASE)
+# 'one' standing for a noun said before: "a similar one for mice", "another one", "which ones".
+ONE_ANAPHORA = re.compile(r"\b(?:similar|another|other|same|different|comparable|this|that|which|the)\s+ones?\b(?!\s+of)",
+                          re.IGNORECASE)
+MOVE = re.compile(r"\b(?:similar|another|comparable|analogous|equivalent)\b", re.IGNORECASE)
 WH_START = re.compile(r"^\W*(?:(?:and|or|but|so|also|then)\s+)*(?:what|which|who|whom|whose|why|when|where|how)\b",
                       re.IGNORECASE)
 CLAUSE_BOUNDARY = re.compile(r"[,;:]|\b(?:and|but|or|which|that|while|whereas|when|so)\b", re.IGNORECASE)
@@ -137,6 +141,7 @@ class Cues:
     fragment: bool  # no clause of its own: "Which inhibitors?", "In mice?"
     shift: bool = False  # "Unrelated: …", "Different question: …"
     polar: bool = False  # a yes/no question: "Did they try neratinib?", "Is it also found in mice?"
+    move: bool = False  # asks for another source like the last: "a similar one for …", "another figure on …"
 
 
 def cues_of(question: str) -> Cues:
@@ -153,13 +158,15 @@ def cues_of(question: str) -> Cues:
         a == "that" and (c in GENERIC_NOUNS or c in AUXILIARIES or c == "$") for a, c in pairs) or any(
         a == "there" and b not in BE and c not in BE for (c, a), (_, b) in zip(pairs, pairs[1:]))
     definite = any(a == "the" and (b in GENERIC_NOUNS or b in NUMBERS) for a, b in zip(words, words[1:]))
+    demonstrative = demonstrative or ONE_ANAPHORA.search(question) is not None  # "a similar one", "which ones"
     clause = any(w in AUXILIARIES for w in body) or (any(w in WH_WORDS for w in body) and len(body) > 4)
     fragment = bool(body) and not clause and (len(body) <= 4 or body[0] in PREPOSITIONS)
     return Cues(pronoun=any(w in PRONOUNS for w in words), possessive=any(w in POSSESSIVES for w in words),
                 demonstrative=demonstrative,
                 definite=definite, lead_in=LEAD_IN.search(question) is not None,
                 conjunction=bool(words) and words[0] in CONJUNCTIONS, fragment=fragment or not body,
-                shift=TOPIC_SHIFT.search(question) is not None, polar=bool(body) and body[0] in AUXILIARIES)
+                shift=TOPIC_SHIFT.search(question) is not None, polar=bool(body) and body[0] in AUXILIARIES,
+                move=MOVE.search(question) is not None)
 
 
 def same_name(a: str, b: str) -> bool:
@@ -237,7 +244,8 @@ def resolve(question: str, earlier: list[Topic], known: Callable[[str], bool] = 
     substitute = new_names and not (cues.pronoun or cues.demonstrative or cues.possessive)
     # "What about YAP?" asks the earlier question of a new name: the new names replace the old ones.
     names = own.names if substitute else unique(before.names + own.names)
-    carried = before.words
+    # "A similar one for the brain?" wants another source on the same genes, not the last one's details again.
+    carried = [] if cues.move else before.words
     if len(carried) > MAX_CARRIED_WORDS:  # a long chain: keep what it began with and what it said last
         carried = carried[:KEPT_TOPIC_WORDS] + carried[-(MAX_CARRIED_WORDS - KEPT_TOPIC_WORDS):]
     words = unique(carried + own.words)

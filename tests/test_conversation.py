@@ -63,6 +63,14 @@ def test_a_pronoun_that_points_inside_its_own_question_carries_nothing():
     assert third.startswith("EGFR YAP")  # within one clause 'it' cannot be YAP: it is the earlier topic
 
 
+def test_a_similar_one_asks_for_another_source_on_the_same_genes():
+    _, second, third = queries("What distinguishes canonical from noncanonical NF-κB activation?",
+                               "Which receptors feed into them in mantle cell lymphoma?",
+                               "Is there a similar one for lymphoma of the central nervous system?")
+    assert third.startswith("NF-κB") and "central nervous system" in third  # 'one' stands for a figure said before
+    assert "mantle" not in third  # the last source's details are not carried into a search for another
+
+
 def test_a_topic_switch_carries_nothing_over():
     _, _, third = queries(MISSION, "and its degradation?", "Which kinases phosphorylate JNK in mitochondria?")
     assert third == "Which kinases phosphorylate JNK in mitochondria?"
