@@ -121,3 +121,11 @@ def test_a_relation_across_neighbouring_sentences_is_answered(retriever):
     assert not result.abstained and result.citations[0].source_id == "PMC9000001__fig3"
     assert any("JNK" in s.text for s in result.sentences) and all(
         "JNK" in s.text or "NF-κB" in s.text for s in result.sentences)
+
+
+def test_a_one_entity_question_may_quote_a_sentence_whose_neighbour_names_it(retriever):
+    # "Sustained ERK activity promotes proliferation of epithelial cells." does not say EGFR; the sentence before it
+    # ("EGFR activates the RAS-RAF-MEK-ERK cascade …") and the note's title do.
+    result = answer("Does EGFR drive the proliferation of epithelial cells?", retriever)
+    assert not result.abstained
+    assert "Sustained ERK activity promotes proliferation of epithelial cells." in [s.text for s in result.sentences]
