@@ -23,6 +23,7 @@ _GREEK_WORD = re.compile(r"alpha|beta|gamma|delta|epsilon|kappa", re.IGNORECASE)
 # British spellings, compared as American ones (the corpus may use either).
 _SPELLINGS = [(re.compile(r"oe|ae"), "e"), (re.compile(r"our(s?)\b"), r"or\1"),
               (re.compile(r"([iy])s(e|ed|es|ing|ation)\b"), r"\1z\2")]
+MIN_REPEAT_WORDS = 6  # shorter sentences count as repeats only when their words are the same
 _ROMAN = re.compile(r"(?=[IVX]{2,}$)X{0,3}(IX|IV|V?I{0,3})")
 # Words that shape a question but carry no topic: matching them proves nothing.
 QUESTION_WORDS = set("""
@@ -180,17 +181,33 @@ def quotable(sentence: str) -> bool:
     return len(sentence) > 20 and not glossary and not sentence.lower().startswith("abbreviations")
 
 
+def content_words(sentence: str) -> frozenset[str]:
+    """A sentence's words of three letters or more, lower case: what two wordings of one statement share."""
+    return frozenset(w for w in re.findall(r"[a-z0-9α-ω]+", sentence.lower()) if len(w) >= 3)
+
+
+def repeats(words: frozenset[str], seen: list[frozenset[str]]) -> bool:
+    """The sentence says again what one already found says: all but a word or two of the shorter one is shared
+    ("In conclusion, HER2 raises CXCR4 …" after "HER2 raises CXCR4 …", as a paper's conclusion repeats its
+    abstract)."""
+    for other in seen:
+        shorter = min(len(words), len(other))
+        if words == other or (shorter >= MIN_REPEAT_WORDS and len(words & other) >= shorter - 1):
+            return True
+    return False
+
+
 def candidates(passages: list[Passage], terms: Terms) -> list[Candidate]:
-    """Sentences of the passages that pass the entity test, without repeats."""
-    seen: set[str] = set()
+    """Sentences of the passages that pass the entity test, each statement once (its best-ranked wording)."""
+    seen: list[frozenset[str]] = []
     found = []
     for rank, passage in enumerate(passages):
         sentences = split_sentences(passage.chunk.text)
         for index, sentence in enumerate(sentences):
-            key = re.sub(r"\W+", " ", sentence.lower()).strip()
+            words = content_words(sentence)
             nearby = " ".join([passage.chunk.context, *sentences[max(index - 1, 0):index], *sentences[index + 1:index + 2]])
-            if key not in seen and quotable(sentence) and answers_question(sentence, terms, nearby):
-                seen.add(key)
+            if not repeats(words, seen) and quotable(sentence) and answers_question(sentence, terms, nearby):
+                seen.append(words)
                 found.append(Candidate(sentence, passage, rank, index))
     return found
 

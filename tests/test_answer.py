@@ -129,3 +129,22 @@ def test_a_one_entity_question_may_quote_a_sentence_whose_neighbour_names_it(ret
     result = answer("Does EGFR drive the proliferation of epithelial cells?", retriever)
     assert not result.abstained
     assert "Sustained ERK activity promotes proliferation of epithelial cells." in [s.text for s in result.sentences]
+
+
+def test_a_statement_repeated_in_a_paper_is_quoted_once(tmp_path, encoder):
+    from index.ingest import ingest
+    from index.store import Store
+
+    paper = tmp_path / "repeats.txt"
+    paper.write_text(
+        "# HER2 and CXCR4 in breast cancer metastasis\n\n"
+        "HER2 raises CXCR4 expression in breast cancer cells and drives their lung metastasis in mice. "
+        "Blocking CXCR4 prevented the metastases.\n\n"
+        "We also measured survival in a small cohort of patients over five years of follow-up. "
+        "In conclusion, HER2 raises CXCR4 expression in breast cancer cells and drives their lung metastasis.\n",
+        encoding="utf-8")
+    store = Store(tmp_path / "home", encoder.name)
+    ingest([paper], store, encoder)
+    result = answer("How does HER2 affect CXCR4?", HybridRetriever(store=store, encoder=encoder, k=8))
+    said = [s.text for s in result.sentences]
+    assert sum("raises CXCR4 expression in breast cancer cells" in s for s in said) == 1, said
