@@ -23,7 +23,7 @@ _GREEK_WORD = re.compile(r"alpha|beta|gamma|delta|epsilon|kappa", re.IGNORECASE)
 # British spellings, compared as American ones (the corpus may use either).
 _SPELLINGS = [(re.compile(r"oe|ae"), "e"), (re.compile(r"our(s?)\b"), r"or\1"),
               (re.compile(r"([iy])s(e|ed|es|ing|ation)\b"), r"\1z\2")]
-MIN_REPEAT_WORDS = 6  # shorter sentences count as repeats only when their words are the same
+MIN_REPEAT_WORDS = 8  # a shorter sentence counts as a repeat only when its words are the same
 _ROMAN = re.compile(r"(?=[IVX]{2,}$)X{0,3}(IX|IV|V?I{0,3})")
 # Words that shape a question but carry no topic: matching them proves nothing.
 QUESTION_WORDS = set("""
@@ -182,34 +182,46 @@ def quotable(sentence: str) -> bool:
 
 
 def content_words(sentence: str) -> frozenset[str]:
-    """A sentence's words of three letters or more, lower case: what two wordings of one statement share."""
-    return frozenset(w for w in re.findall(r"[a-z0-9α-ω]+", sentence.lower()) if len(w) >= 3)
+    """A sentence's words and numbers, lower case ('IL-6' -> il, 6: IL-6 and IL-8 stay apart)."""
+    return frozenset(re.findall(r"[a-z0-9α-ω]+", sentence.lower()))
 
 
 def repeats(words: frozenset[str], seen: list[frozenset[str]]) -> bool:
-    """The sentence says again what one already found says: all but a word or two of the shorter one is shared
-    ("In conclusion, HER2 raises CXCR4 …" after "HER2 raises CXCR4 …", as a paper's conclusion repeats its
-    abstract)."""
+    """The sentence says again what one already found says: every word of the shorter is in the longer ("In
+    conclusion, HER2 raises CXCR4 …" after "HER2 raises CXCR4 …", as a paper's conclusion repeats its abstract);
+    one word apart is another statement ("raises" / "lowers")."""
     for other in seen:
         shorter = min(len(words), len(other))
-        if words == other or (shorter >= MIN_REPEAT_WORDS and len(words & other) >= shorter - 1):
+        if words == other or (shorter >= MIN_REPEAT_WORDS and len(words & other) == shorter):
             return True
     return False
 
 
 def candidates(passages: list[Passage], terms: Terms) -> list[Candidate]:
-    """Sentences of the passages that pass the entity test, each statement once (its best-ranked wording)."""
-    seen: list[frozenset[str]] = []
+    """Sentences of the passages that pass the entity test, without repeats."""
+    seen: set[str] = set()
     found = []
     for rank, passage in enumerate(passages):
         sentences = split_sentences(passage.chunk.text)
         for index, sentence in enumerate(sentences):
-            words = content_words(sentence)
+            key = re.sub(r"\W+", " ", sentence.lower()).strip()
             nearby = " ".join([passage.chunk.context, *sentences[max(index - 1, 0):index], *sentences[index + 1:index + 2]])
-            if not repeats(words, seen) and quotable(sentence) and answers_question(sentence, terms, nearby):
-                seen.append(words)
+            if key not in seen and quotable(sentence) and answers_question(sentence, terms, nearby):
+                seen.add(key)
                 found.append(Candidate(sentence, passage, rank, index))
     return found
+
+
+def distinct(found: list[Candidate]) -> list[Candidate]:
+    """Each statement once, in its best-scoring wording (a conclusion that restates the abstract is not quoted too)."""
+    kept: list[Candidate] = []
+    seen: list[frozenset[str]] = []
+    for cand in sorted(found, key=lambda c: -c.score):
+        words = content_words(cand.text)
+        if not repeats(words, seen):
+            seen.append(words)
+            kept.append(cand)
+    return kept
 
 
 def score(question: str, found: list[Candidate], terms: Terms, encoder: Encoder) -> None:
@@ -299,5 +311,5 @@ def select(question: str, passages: list[Passage], encoder: Encoder, floors: Flo
         return []
     score(question, found, need.terms, encoder)
     floor = floors.pick(need)
-    found = [c for c in found if c.similarity >= floor]
+    found = distinct([c for c in found if c.similarity >= floor])
     return reading_order(pick(found, max_sentences, relative_cutoff)) if found else []

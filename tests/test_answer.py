@@ -141,7 +141,8 @@ def test_a_statement_repeated_in_a_paper_is_quoted_once(tmp_path, encoder):
         "HER2 raises CXCR4 expression in breast cancer cells and drives their lung metastasis in mice. "
         "Blocking CXCR4 prevented the metastases.\n\n"
         "We also measured survival in a small cohort of patients over five years of follow-up. "
-        "In conclusion, HER2 raises CXCR4 expression in breast cancer cells and drives their lung metastasis.\n",
+        "In conclusion, HER2 raises CXCR4 expression in breast cancer cells and drives their lung metastasis in "
+        "mice.\n",
         encoding="utf-8")
     store = Store(tmp_path / "home", encoder.name)
     ingest([paper], store, encoder)
