@@ -13,7 +13,7 @@ import gradio as gr
 
 from index.ingest import Ingestor
 
-from assistant.answer import answer
+from assistant.answer import answering
 from assistant.cards import CSS, SOURCES_PLACEHOLDER, ChatState, chat_markdown, source_cards
 from assistant.citations import body_text, to_markdown
 from assistant.conversation import Conversation, ask, cited_ids, notes_markdown, replay
@@ -59,8 +59,7 @@ def build_app(components: Components) -> gr.Blocks:
 
     def answer_fn(kind: str, organism: str | None, year_min: float | None, year_max: float | None):
         """question -> Answer with the page's filters."""
-        retriever = components.retriever(from_widgets(kind, organism, year_min, year_max))
-        return lambda question, focus=None: answer(question, retriever, llm=llm, settings=settings.answer, focus=focus)
+        return answering(components.retriever(from_widgets(kind, organism, year_min, year_max)), settings.answer, llm)
 
     def ask_json(question: str, kind: str = "both", organism: str = "", year_min: float = 0, year_max: float = 0,
                  history: list[str] | None = None) -> dict:
@@ -147,8 +146,7 @@ def build_app(components: Components) -> gr.Blocks:
             rows.append([name, status, 0, 0, reason])
         counts = report.counts()
         counts["skipped"] += sum(row[1] == "skipped" for row in rows[len(report.outcomes):])
-        summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n or s != "skipped") + \
-            f" · {store.count()} chunks indexed"
+        summary = f"{report.counts_line(counts)} · {store.count()} chunks indexed"
         table_rows = source_rows(store)  # once: after a write it is rebuilt from every chunk's metadata
         return rows, summary, table_rows, gr.update(choices=source_choices(table_rows))
 
@@ -156,10 +154,20 @@ def build_app(components: Components) -> gr.Blocks:
         """API: every indexed source with its kind, title, file and chunk count."""
         return store.sources()
 
+    drawn: dict[str, list[str]] = {}  # example questions by index generation: scanning chunks on every page load
+
+    def examples_now() -> list[str]:
+        """Example questions drawn from the index, worked out once per state of the index."""
+        generation = store.generation
+        if generation not in drawn:
+            drawn.clear()
+            drawn[generation] = example_questions(store) or [DEFAULT_EXAMPLE]
+        return drawn[generation]
+
     def page_state():
         """What the page shows about the index, read when a page loads and after every change to the index."""
         sources = store.sources()
-        questions = example_questions(store) or [DEFAULT_EXAMPLE]
+        questions = examples_now()
         return (gr.update(choices=organism_choices(sources)), gr.update(samples=[[q] for q in questions]),
                 gr.update(placeholder=f"e.g. {questions[0]}"), settings_markdown(components),
                 gr.update(placeholder=EMPTY if not sources else WELCOME))
@@ -187,7 +195,7 @@ def build_app(components: Components) -> gr.Blocks:
     # takes 9-17 s at 100k chunks).
     sources = store.sources()
     table_rows = source_rows(store, sources)
-    examples = example_questions(store) or [DEFAULT_EXAMPLE]
+    examples = examples_now()
     with gr.Blocks(title="litassist") as demo:
         gr.Markdown("## litassist — cited answers from your papers and pathway figures")
         with gr.Tab("Chat"):

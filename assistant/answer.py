@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableLambda
@@ -76,3 +77,9 @@ def answer(question: str, retriever: HybridRetriever, llm: Any = None,
            settings: AnswerSettings | None = None, focus: Focus | None = None) -> Answer:
     """Answer one question with citations (`focus`: what a follow-up's answer must be about, see select())."""
     return build_chain(retriever, settings or AnswerSettings(), llm).invoke(chain_input(question, focus))
+
+
+def answering(retriever: HybridRetriever, settings: AnswerSettings, llm: Any = None
+              ) -> Callable[[str, Focus | None], Answer]:
+    """What a conversation asks with: (standalone query, focus) -> Answer over one retriever."""
+    return lambda question, focus=None: answer(question, retriever, llm, settings, focus)

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from index.records import Figure, Paper, Record
 
 from assistant.citations import authors_line, journal_line, paper_url
-from assistant.extractive import QUESTION_WORDS, mentions, question_terms
 from assistant.conversation import SEARCHED_FOR, Conversation, Turn
+from assistant.extractive import QUESTION_WORDS, mentions, question_terms
 from assistant.models import Answer, Citation
 
 SOURCES_PLACEHOLDER = '<div class="la-empty">Cited sources appear here.</div>'

@@ -16,14 +16,13 @@ from index.errors import LitassistError
 from index.ingest import Ingestor
 from index.store import Store
 
-from assistant.answer import answer as answer_question
-from assistant.answer import build_chain, chain_input
+from assistant.answer import answering, build_chain, chain_input
 from assistant.citations import render_text, to_markdown
 from assistant.errors import EmptyIndexError
 from assistant.export import to_bibtex, to_ris
 from assistant.factory import Components
-from assistant.filters import admits_nothing, make_filter, nothing_matches
 from assistant.conversation import Answerer, Conversation
+from assistant.filters import admits_nothing, make_filter, nothing_matches
 from assistant.library import stored_records
 from assistant.llm import TokenPrinter, first_line, model_label
 from assistant.models import Answer, Focus
@@ -82,7 +81,7 @@ def ingest(obj: Context, paths: tuple[Path, ...], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({**report.model_dump(), "counts": counts}, indent=2))
     partial = len(report.problems) - counts["failed"]
-    click.echo(", ".join(f"{n} {s}" for s, n in counts.items() if n or s != "skipped")
+    click.echo(report.counts_line(counts)
                + (f"; {partial} went in with entries skipped" if partial else "")
                + f"; {report.embedded} chunks embedded, {report.reused} reused", err=True)
     if report.problems:  # a failed file, or a file that went in with some entries skipped
@@ -117,8 +116,7 @@ def answerer(obj: Context, k: int | None, kind: str | None, organism: str | None
         raise LitassistError(nothing_matches(where))
     announce_model_export(comp)
     if llm is None:
-        return lambda question, focus=None: answer_question(question, comp.retriever(where, k),
-                                                               settings=obj.settings.answer, focus=focus)
+        return answering(comp.retriever(where, k), obj.settings.answer)
     return lambda question, focus=None: answer_with_llm(question, comp, where, k, llm, stream, focus)
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from assistant.citations import body_text, markdown_body, markdown_reference
 from assistant.followup import Resolution, Topic, resolve, topic_of
+from assistant.generate import ask_model
 from assistant.llm import first_line, model_label
 from assistant.models import Answer, AnswerSentence, Citation, Focus
 from assistant.prompting import render
@@ -27,8 +28,12 @@ class Turn(BaseModel):
     turn: int = Field(description="1 for the first question of the conversation, then 2, 3, …")
     question: str = Field(description="The question as the user asked it")
     search_query: str = Field(description="The standalone question retrieval used (the question itself when nothing was carried over)")
-    rewritten: bool = Field(False, description="Whether search_query differs from the question")
     answer: Answer
+
+    @property
+    def rewritten(self) -> bool:
+        """Whether retrieval searched for something other than the question as asked."""
+        return self.search_query != self.question
 
     @property
     def shows_query(self) -> bool:
@@ -64,8 +69,7 @@ class Conversation:
         """Keep a finished turn (and forget the oldest beyond max_turns)."""
         self.remember(question, resolution.topic)
         answer = answer.model_copy(update={"question": question})
-        turn = Turn(turn=self.count, question=question, search_query=resolution.search_query,
-                    rewritten=resolution.search_query != question, answer=answer)
+        turn = Turn(turn=self.count, question=question, search_query=resolution.search_query, answer=answer)
         self.turns = [*self.turns, turn][-self.max_turns:]
         return turn
 
@@ -82,8 +86,8 @@ def replay(questions: list[str], known: Callable[[str], bool], max_turns: int) -
 def condense(question: str, conversation: Conversation, llm: Any) -> str:
     """A chat model's standalone version of a follow-up (prompts/condense.md); raises when it gives none."""
     history = "\n".join(f"{i}. {q}" for i, q in enumerate(conversation.questions, start=1)) or "(none)"
-    reply = "".join(chunk.text for chunk in llm.stream(render("condense", history=history, question=question)))
-    line = next((l.strip() for l in reply.strip().splitlines() if l.strip()), "")
+    reply = ask_model(llm, render("condense", history=history, question=question))
+    line = next((l.strip() for l in reply.splitlines() if l.strip()), "")
     line = line.removeprefix("Standalone question:").strip().strip('"“”').strip()
     if not line or len(line) > MAX_QUERY_CHARS:
         raise ValueError("the model gave no usable question")

@@ -17,7 +17,7 @@ from index.embedding import model_slug
 from index.errors import LitassistError
 from index.ingest import IngestReport, Ingestor, file_hash
 
-from assistant.answer import answer
+from assistant.answer import answer, answering
 from assistant.factory import Components
 from assistant.models import Answer
 from assistant.retrieval import HybridRetriever, Mode
@@ -134,6 +134,7 @@ def build_index(dataset: Dataset, settings: Settings) -> tuple[Components, Inges
         print(f"warning: {failed.file}: {failed.reason}", file=sys.stderr)
     if report.failed and comp.store.count() == 0:
         raise DatasetError(f"{report.failed[0].file}: {report.failed[0].reason}")
+    print(f"index {comp.settings.home}: {report.embedded} chunks embedded, {report.reused} reused", file=sys.stderr)
     return comp, report
 
 
@@ -204,9 +205,7 @@ def evaluate(folder: Path | list[Path], split: str = "dev", mode: Mode = "hybrid
     if not questions and len(paths) != 1:
         raise DatasetError("a BEIR evaluation takes one folder; several paths go with --questions or --dialogues")
     dataset = load_question_set(paths, questions) if questions else load_dataset(paths[0], split)
-    comp, report = build_index(dataset, settings)
-    print(f"index {comp.settings.home}: {report.embedded} chunks embedded, {report.reused} reused",
-          file=sys.stderr)
+    comp, _ = build_index(dataset, settings)
     retriever = make_retriever(comp, mode)
     outcomes = run_all(dataset, retriever, settings)
     result: dict[str, float | int | str] = {
@@ -235,10 +234,9 @@ def evaluate_conversations(paths: list[Path], dialogues: Path, mode: Mode = "hyb
 
     settings = settings or Settings()
     found = load_dialogues(dialogues)
-    comp, report = build_index(Dataset(corpus_name(paths), paths, {}, {}), settings)
-    print(f"index {comp.settings.home}: {report.embedded} chunks embedded, {report.reused} reused", file=sys.stderr)
+    comp, _ = build_index(Dataset(corpus_name(paths), paths, {}, {}), settings)
     retriever = make_retriever(comp, mode)
-    answerer = lambda q, focus=None: answer(q, retriever, settings=settings.answer, focus=focus)  # noqa: E731
-    metrics, _ = evaluate_dialogues(found, answerer, comp.known_name(), settings.conversation.max_turns)
+    metrics, _ = evaluate_dialogues(found, answering(retriever, settings.answer), comp.known_name(),
+                                    settings.conversation.max_turns)
     return {**metrics, "n_dialogues": len(found), "retriever": mode, "dataset": corpus_name(paths),
             "split": dialogues.name}

@@ -13,17 +13,12 @@ from index.embedding import Encoder
 from index.records import Passage
 
 from assistant.models import Focus
-
 from assistant.synonyms import is_common_word
+from assistant.wording import TOKEN, content_words, repeats, unmentioned
 
 _STEM = Stemmer.Stemmer("english")
-_TOKEN = re.compile(r"[A-Za-z0-9α-ωΑ-Ω][A-Za-z0-9α-ωΑ-Ω\-–—/]*")
 _GREEK = str.maketrans({"α": "a", "β": "b", "γ": "g", "δ": "d", "ε": "e", "κ": "k"})
 _GREEK_WORD = re.compile(r"alpha|beta|gamma|delta|epsilon|kappa", re.IGNORECASE)
-# British spellings, compared as American ones (the corpus may use either).
-_SPELLINGS = [(re.compile(r"oe|ae"), "e"), (re.compile(r"our(s?)\b"), r"or\1"),
-              (re.compile(r"([iy])s(e|ed|es|ing|ation)\b"), r"\1z\2")]
-MIN_REPEAT_WORDS = 8  # a shorter sentence counts as a repeat only when its words are the same
 _ROMAN = re.compile(r"(?=[IVX]{2,}$)X{0,3}(IX|IV|V?I{0,3})")
 # Words that shape a question but carry no topic: matching them proves nothing.
 QUESTION_WORDS = set("""
@@ -83,12 +78,17 @@ def split_joined(token: str) -> list[str]:
 def question_terms(question: str, synonyms: dict[str, list[str]] | None = None) -> Terms:
     """Split a question into entities and the stems of its other content words; names with synonyms are entities."""
     synonyms = synonyms or {}
-    tokens = [part for t in _TOKEN.findall(question) for part in split_joined(t)]
+    tokens = [part for t in TOKEN.findall(question) for part in split_joined(t)]
     entities = list(dict.fromkeys(t for t in tokens if t and (is_entity(t) or t in synonyms)))
     words = [t.lower() for t in tokens
              if t and t not in entities and t.lower() not in QUESTION_WORDS and len(t) > 2]
+    return Terms(entities, set(_STEM.stemWords(words)), entity_names(entities, synonyms))
+
+
+def entity_names(entities: list[str], synonyms: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Each entity's other names: its synonyms, and the name before a variant suffix (DENV-1 -> DENV)."""
     names = {e: synonyms.get(e, []) + variant_base(e) for e in entities}
-    return Terms(entities, set(_STEM.stemWords(words)), {e: n for e, n in names.items() if n})
+    return {e: n for e, n in names.items() if n}
 
 
 def variant_base(entity: str) -> list[str]:
@@ -123,7 +123,7 @@ def coverage(text: str, terms: Terms) -> tuple[float, float]:
     """Share of the question's entities and content stems that a sentence contains."""
     found = sum(mentions(text, e, terms.names.get(e, ())) for e in terms.entities)
     entity_share = found / len(terms.entities) if terms.entities else 0.0
-    stems = set(_STEM.stemWords([t.lower() for t in _TOKEN.findall(text)]))
+    stems = set(_STEM.stemWords([t.lower() for t in TOKEN.findall(text)]))
     stem_share = len(terms.stems & stems) / len(terms.stems) if terms.stems else 0.0
     return entity_share, stem_share
 
@@ -179,22 +179,6 @@ def quotable(sentence: str) -> bool:
     """A statement worth quoting: long enough, and not a caption's abbreviation glossary."""
     glossary = sentence.count(";") >= 2 or sentence.rstrip().endswith((";", ",", ":"))
     return len(sentence) > 20 and not glossary and not sentence.lower().startswith("abbreviations")
-
-
-def content_words(sentence: str) -> frozenset[str]:
-    """A sentence's words and numbers, lower case ('IL-6' -> il, 6: IL-6 and IL-8 stay apart)."""
-    return frozenset(re.findall(r"[a-z0-9α-ω]+", sentence.lower()))
-
-
-def repeats(words: frozenset[str], seen: list[frozenset[str]]) -> bool:
-    """The sentence says again what one already found says: every word of the shorter is in the longer ("In
-    conclusion, HER2 raises CXCR4 …" after "HER2 raises CXCR4 …", as a paper's conclusion repeats its abstract);
-    one word apart is another statement ("raises" / "lowers")."""
-    for other in seen:
-        shorter = min(len(words), len(other))
-        if words == other or (shorter >= MIN_REPEAT_WORDS and len(words & other) == shorter):
-            return True
-    return False
 
 
 def candidates(passages: list[Passage], terms: Terms) -> list[Candidate]:
@@ -274,23 +258,7 @@ class Floors:
 
 def with_entities(terms: Terms, entities: list[str], synonyms: dict[str, list[str]] | None) -> Terms:
     """The question's terms with the entities given (a follow-up's resolved ones) instead of its own."""
-    synonyms = synonyms or {}
-    names = {e: synonyms.get(e, []) + variant_base(e) for e in entities}
-    return Terms(list(entities), terms.stems, {e: n for e, n in names.items() if n})
-
-
-def spelling_key(word: str) -> str:
-    """A word's stem in American spelling, cut to 6 letters: oesophageal ~ esophageal, metastasise ~ metastasis."""
-    word = word.lower()
-    for pattern, american in _SPELLINGS:
-        word = pattern.sub(american, word)
-    return _STEM.stemWord(word)[:6]
-
-
-def unmentioned(words: list[str], passages: list[Passage]) -> list[str]:
-    """The rare words (not everyday English) that no retrieved passage uses, in any spelling or inflection."""
-    used = {spelling_key(t) for p in passages for t in _TOKEN.findall(p.chunk.search_text)}
-    return [w for w in words if len(w) >= 4 and not is_common_word(w) and spelling_key(w) not in used]
+    return Terms(list(entities), terms.stems, entity_names(entities, synonyms or {}))
 
 
 def select(question: str, passages: list[Passage], encoder: Encoder, floors: Floors, max_sentences: int,

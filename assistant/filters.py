@@ -36,7 +36,7 @@ def describe(where: SearchFilter) -> str:
 
 def admits_nothing(store: Store, where: SearchFilter) -> bool:
     """The filters leave no indexed chunk to search (as opposed to the search finding no answer)."""
-    return not where.empty and store.count() > 0 and not store.bm25.mask(where).any()
+    return not where.empty and bool(store.bm25.ids) and not store.bm25.mask(where).any()
 
 
 def nothing_matches(where: SearchFilter) -> str:

@@ -18,10 +18,10 @@ import Stemmer
 
 from assistant.extractive import QUESTION_WORDS, fold, is_entity, mentions, ordinary, split_joined
 from assistant.models import Focus
+from assistant.wording import TOKEN
 
 _STEM = Stemmer.Stemmer("english")
 
-_TOKEN = re.compile(r"[A-Za-z0-9α-ωΑ-Ω][A-Za-z0-9α-ωΑ-Ω\-–—/]*")
 PRONOUNS = {"it", "they", "them", "itself", "themselves"}
 POSSESSIVES = {"its", "their", "theirs"}
 DEMONSTRATIVES = {"this", "these", "those", "that"}
@@ -92,7 +92,7 @@ class Resolution:
 
 def tokens(question: str) -> list[str]:
     """The question's words, compound names split as the answerer splits them ('p53-MDM2' -> p53, MDM2)."""
-    return [p for t in _TOKEN.findall(question) for p in split_joined(t.strip("-–—/")) if p]
+    return [p for t in TOKEN.findall(question) for p in split_joined(t.strip("-–—/")) if p]
 
 
 def is_name(token: str, first: bool, known: Callable[[str], bool]) -> bool:
@@ -192,9 +192,8 @@ def bound_inside(question: str, new_names: list[str]) -> bool:
         text[min(names):pronoun.start()]) is not None
 
 
-def leans_back(question: str, own: Topic, cues: Cues, earlier: list[Topic]) -> bool:
-    """Whether the question needs an earlier turn to be understood."""
-    new_names = [n for n in own.names if not named_before(n, earlier)]
+def leans_back(question: str, own: Topic, cues: Cues, new_names: list[str]) -> bool:
+    """Whether the question needs an earlier turn to be understood (`new_names`: its names no earlier turn used)."""
     if cues.shift:
         return False
     if cues.demonstrative or cues.lead_in:
@@ -237,10 +236,10 @@ def resolve(question: str, earlier: list[Topic], known: Callable[[str], bool] = 
     own = topic_of(question, known)
     cues = cues_of(question)
     back = BACK_REFERENCE.search(question) is not None
-    before = antecedent(own, earlier, back) if earlier and leans_back(question, own, cues, earlier) else None
+    new_names = [n for n in own.names if not named_before(n, earlier)]
+    before = antecedent(own, earlier, back) if earlier and leans_back(question, own, cues, new_names) else None
     if before is None:
         return Resolution(question, own)
-    new_names = [n for n in own.names if not named_before(n, earlier)]
     substitute = new_names and not (cues.pronoun or cues.demonstrative or cues.possessive)
     # "What about YAP?" asks the earlier question of a new name: the new names replace the old ones.
     names = own.names if substitute else unique(before.names + own.names)
@@ -257,7 +256,7 @@ def resolve(question: str, earlier: list[Topic], known: Callable[[str], bool] = 
     # zebrafish?"): the passages must mention it. A wh-question's other words only narrow the answer, which may
     # word them differently (gasdermin D as GSDMD).
     # A new name it brings ("… in Drosophila?") is asked about in any form of question.
-    asked = [n for n in own.names if not is_entity(n) and not named_before(n, earlier)]
+    asked = [n for n in new_names if not is_entity(n)]
     wh_fragment = cues.fragment and WH_START.match(question) is not None  # "Which inhibitors?" asks like a wh-question
     asked += own.words if cues.polar or cues.lead_in or (cues.fragment and not wh_fragment) else []
     return Resolution(" ".join(names + words), Topic(names, words), carried=True,

@@ -86,9 +86,9 @@ class Ingestor:
 
     def _take(self, path: Path) -> None:
         """Check and hash one file, then read it part by part; unchanged and failed files finish here."""
-        key = str(path.resolve()) if path.exists() else str(path)
         if skip := unsupported(path):
             return self._finish(FileOutcome(file=str(path), status="skipped", reason=skip))
+        key = str(path.resolve()) if path.exists() else str(path)
         refusal = self._refusal(path)
         if refusal:
             return self._fail(path, refusal)

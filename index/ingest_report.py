@@ -41,6 +41,11 @@ class IngestReport(BaseModel):
         """Files that failed, and files that went in with some of their entries skipped."""
         return [o for o in self.outcomes if o.status == "failed" or (o.reason and o.status != "skipped")]
 
+    @staticmethod
+    def counts_line(counts: dict[str, int]) -> str:
+        """'2 added, 0 replaced, 1 unchanged, 0 failed, 3 skipped' (skipped only when some were)."""
+        return ", ".join(f"{n} {s}" for s, n in counts.items() if n or s != "skipped")
+
     def counts(self) -> dict[str, int]:
         """How many files ended in each status."""
         out = {s: 0 for s in ("added", "replaced", "unchanged", "failed", "skipped")}
