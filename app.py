@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import tempfile
 import threading
 from collections.abc import Callable
@@ -15,7 +14,7 @@ from index.ingest import Ingestor
 
 from assistant.answer import answering
 from assistant.cards import CSS, SOURCES_PLACEHOLDER, ChatState, chat_markdown, source_cards
-from assistant.citations import body_text, to_markdown
+from assistant.citations import body_text, md_literal, to_markdown
 from assistant.conversation import Conversation, ask, cited_ids, notes_markdown, replay
 from assistant.export import to_bibtex, to_ris
 from assistant.factory import Components
@@ -77,7 +76,7 @@ def build_app(components: Components) -> gr.Blocks:
         if not message.strip():  # nothing asked: the chat, its sources and downloads stay as they are
             yield history, *unchanged(state)
             return
-        history = history + [{"role": "user", "content": html.escape(message, quote=False)}]
+        history = history + [{"role": "user", "content": md_literal(message)}]
         if store.count() == 0:
             reply = {"role": "assistant", "content": EMPTY}
             yield history + [reply], *unchanged(state)
@@ -89,7 +88,7 @@ def build_app(components: Components) -> gr.Blocks:
             yield history + [{"role": "assistant", "content": f"The filters cannot be used: {exc}."}], *unchanged(state)
             return
         if admits_nothing(store, where):
-            yield history + [{"role": "assistant", "content": html.escape(nothing_matches(where))}], *unchanged(state)
+            yield history + [{"role": "assistant", "content": md_literal(nothing_matches(where))}], *unchanged(state)
             return
         turn = ask(state.conversation, message, answer_fn(kind, organism, year_min, year_max), known, rewrite)
         result = turn.answer
@@ -102,7 +101,7 @@ def build_app(components: Components) -> gr.Blocks:
         searched = turn.search_query if turn.shows_query else None
         reply = with_note(chat_markdown(result, turn.turn, searched, model_label(llm) if llm else None), result.note)
         if not where.empty:
-            reply += f"\n\n<sub>Filters: {html.escape(describe(where), quote=False)}</sub>"
+            reply += f"\n\n<sub>Filters: {md_literal(describe(where))}</sub>"
         bib, ris, notes_file = export_files(state.conversation)
         yield (history + [{"role": "assistant", "content": reply}], state.html(), to_markdown(result), offered(bib),
                offered(ris), state, offered(notes_file), gr.update(interactive=not result.abstained))
@@ -181,13 +180,13 @@ def build_app(components: Components) -> gr.Blocks:
         row = row_of(source_id)
         if row is None:
             return "Pick a source to delete first (type part of its title).", gr.update(visible=False)
-        return f"Delete {html.escape(describe_source(row))} from the index?", gr.update(visible=True)
+        return f"Delete {md_literal(describe_source(row))} from the index?", gr.update(visible=True)
 
     def delete(source_id: str | None):
         """Remove one source from the index, and say which."""
         row = row_of(source_id)
         removed = store.delete_source(source_id) if row else 0
-        note = f"Deleted {html.escape(describe_source(row))}." if removed else "Nothing deleted."
+        note = f"Deleted {md_literal(describe_source(row))}." if removed else "Nothing deleted."
         table_rows = source_rows(store)
         return note, table_rows, gr.update(choices=source_choices(table_rows), value=None), gr.update(visible=False)
 
@@ -283,7 +282,7 @@ def offered(path: str | None):
 
 def with_note(text: str, note: str | None) -> str:
     """The chat bubble with the answer's note under it (the LLM failed, or sentences were unsupported)."""
-    return f"{text}\n\n<sub>⚠ {html.escape(note, quote=False)}</sub>" if note else text
+    return f"{text}\n\n<sub>⚠ {md_literal(note)}</sub>" if note else text
 
 
 def serve(settings: Settings | None = None, block: bool = True,

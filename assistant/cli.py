@@ -27,7 +27,7 @@ from assistant.library import stored_records
 from assistant.llm import TokenPrinter, first_line, model_label
 from assistant.models import Answer, Focus
 from assistant.settings import Settings
-from assistant.terminal import announce_model_export, nothing_ingestible, print_outcome
+from assistant.terminal import announce_model_export, nothing_ingestible, print_outcome, say
 
 EXIT_USAGE, EXIT_PARTIAL = 2, 3
 FORMATS = ["text", "markdown", "bibtex", "ris"]
@@ -68,7 +68,7 @@ def ingest(obj: Context, paths: tuple[Path, ...], as_json: bool) -> None:
     comp = obj.components
     limits = obj.settings.ingest
     if comp.store.recovered:
-        click.echo(f"note: an earlier ingest was interrupted while writing {len(comp.store.recovered)} file(s); "
+        say(f"note: an earlier ingest was interrupted while writing {len(comp.store.recovered)} file(s); "
                    "their partial chunks were removed and they are ingested again", err=True)
     announce_model_export(comp)
     ingestor = Ingestor(comp.store, comp.encoder, max_tokens=obj.settings.chunking.max_tokens,
@@ -81,7 +81,7 @@ def ingest(obj: Context, paths: tuple[Path, ...], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({**report.model_dump(), "counts": counts}, indent=2))
     partial = len(report.problems) - counts["failed"]
-    click.echo(report.counts_line(counts)
+    say(report.counts_line(counts)
                + (f"; {partial} went in with entries skipped" if partial else "")
                + f"; {report.embedded} chunks embedded, {report.reused} reused", err=True)
     if report.problems:  # a failed file, or a file that went in with some entries skipped
@@ -137,13 +137,13 @@ def ask(obj: Context, question: str, as_json: bool, fmt: str, k: int | None, kin
     llm = obj.components.chat_model(llm_spec)  # built before retrieval, so a bad spec fails fast
     result = answerer(obj, k, kind, organism, year_min, year_max, llm, stream=not as_json)(question)
     if result.note:
-        click.echo(f"note: {result.note}", err=True)
+        say(f"note: {result.note}", err=True)
     if as_json:
         click.echo(result.model_dump_json(indent=2))
     elif fmt in ("bibtex", "ris"):
         echo_export(result, fmt, obj.components.store)
     else:
-        click.echo(to_markdown(result) if fmt == "markdown" else render_text(result))
+        say(to_markdown(result) if fmt == "markdown" else render_text(result))
 
 
 @cli.command()
@@ -162,39 +162,39 @@ def chat(obj: Context, as_json: bool, k: int | None, kind: str | None, organism:
     answer = answerer(obj, k, kind, organism, year_min, year_max, llm, stream=not as_json)
     rewrite = llm if obj.settings.conversation.llm_rewrite else None
     session = ChatSession(Conversation(max_turns=obj.settings.conversation.max_turns), answer, comp.store,
-                          out=click.echo, err=lambda text: click.echo(text, err=True),
+                          out=click.echo if as_json else say, err=lambda text: say(text, err=True),
                           known=comp.known_name(), llm=rewrite)
     if as_json:
         run_json(session, sys.stdin)
         return
     interactive = sys.stdin.isatty()
     if interactive:
-        click.echo(f"litassist chat over {comp.store.count()} chunks in {obj.settings.home}\n{HELP}", err=True)
+        say(f"litassist chat over {comp.store.count()} chunks in {obj.settings.home}\n{HELP}", err=True)
     read = prompt_reader(obj.settings.home / "chat_history") if interactive else (lambda: next(sys.stdin, None))
-    run_interactive(session, read, on_error=lambda exc: click.echo(f"error: {first_line(exc)}", err=True))
+    run_interactive(session, read, on_error=lambda exc: say(f"error: {first_line(exc)}", err=True))
 
 
 def answer_with_llm(question: str, comp: Components, where: SearchFilter, k: int | None, llm: BaseChatModel,
                     stream: bool, focus: Focus | None = None) -> Answer:
     """Answer with the chat model; its tokens go to stderr as they arrive, so stdout holds only the checked answer."""
     chain = build_chain(comp.retriever(where, k), comp.settings.answer, llm)
-    echo = TokenPrinter(lambda token: click.echo(token, nl=False, err=True))
+    echo = TokenPrinter(lambda token: say(token, nl=False, err=True))
     result = chain.invoke(chain_input(question, focus), config={"callbacks": [echo]} if stream else {})
     if echo.tokens:
-        click.echo(err=True)  # end the streamed draft's line
-    click.echo(f"answered by: {result.mode}" + (f" ({model_label(llm)})" if result.mode == "llm" else ""), err=True)
+        say(err=True)  # end the streamed draft's line
+    say(f"answered by: {result.mode}" + (f" ({model_label(llm)})" if result.mode == "llm" else ""), err=True)
     return result
 
 
 def echo_export(result: Answer, fmt: str, store: Store) -> None:
     """The cited sources as BibTeX or RIS on stdout; an abstention prints only a note on stderr."""
     if result.abstained or not result.citations:
-        click.echo(f"no sources cited, so no {fmt} to export: {result.answer}", err=True)
+        say(f"no sources cited, so no {fmt} to export: {result.answer}", err=True)
         return
     records, missing = stored_records([c.source_id for c in result.citations], store)
     for sid in missing:  # removed from the index while the answer was being made
-        click.echo(f"warning: {sid} is no longer indexed; left out", err=True)
-    click.echo((to_bibtex if fmt == "bibtex" else to_ris)(records).rstrip("\n"))
+        say(f"warning: {sid} is no longer indexed; left out", err=True)
+    say((to_bibtex if fmt == "bibtex" else to_ris)(records).rstrip("\n"))
 
 
 @cli.command()
@@ -211,10 +211,10 @@ def sources(obj: Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
         return
-    click.echo(f"{summary['sources']} sources ({by_kind['paper']} papers, {by_kind['figure']} figures), "
+    say(f"{summary['sources']} sources ({by_kind['paper']} papers, {by_kind['figure']} figures), "
                f"{summary['chunks']} chunks in {obj.settings.home}")
     for item in items:
-        click.echo(f"  {item['kind']:<6} {item['chunks']:>4}  {item['source_id']}  {item['title'][:70]}  [{item['file']}]")
+        say(f"  {item['kind']:<6} {item['chunks']:>4}  {item['source_id']}  {item['title'][:70]}  [{item['file']}]")
 
 
 @cli.command()
@@ -233,10 +233,10 @@ def serve(obj: Context, host: str | None, port: int | None, auth: str | None) ->
         raise LitassistError(f"port {server.port} is busy (another program, or another litassist, is using it): "
                              f"choose another, e.g. litassist serve --port {server.port + 1} "
                              f"(make run PORT={server.port + 1})")
-    click.echo("Starting litassist: loading the index and the embedding model …", err=True)
+    say("Starting litassist: loading the index and the embedding model …", err=True)
     from app import serve as serve_app  # gradio loads only for this command
 
-    serve_app(settings, announce=lambda url: click.echo(f"litassist is ready at {url}", err=True))
+    serve_app(settings, announce=lambda url: say(f"litassist is ready at {url}", err=True))
 
 
 def port_busy(host: str, port: int) -> bool:
@@ -295,17 +295,17 @@ def main() -> None:
         exc.show()
         sys.exit(EXIT_USAGE)
     except click.Abort:
-        click.echo("aborted", err=True)
+        say("aborted", err=True)
         sys.exit(1)
     except LitassistError as exc:
         if debug:
             raise
-        click.echo(f"error: {exc}", err=True)
+        say(f"error: {exc}", err=True)
         sys.exit(1)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except Exception as exc:  # never a traceback for users; --debug shows it
         if debug:
             raise
-        click.echo(f"error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
+        say(f"error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
         sys.exit(1)

@@ -87,6 +87,8 @@ GOOD = {
     "dup_ids_a.jsonl": {"BCR-ABL and imatinib", "JAK2 V617F"},
     "dup_ids_b.jsonl": {"CALR mutations"},
     "replaced_by_bomb.md": {"A figure that was fine before"},
+    "markup_escapes.jsonl": {"\x1b[2J\x1b[HMYC \x1b]8;;https://evil.example\x07drives\x1b]8;;\x07 ribosome biogenesis"
+                             "\x1b]52;c;ZXZpbA==\x07", "FOXP3 [notes](javascript:alert(1)) in regulatory T cells"},
 }
 GOOD_FIGURE = ("---\nfigid: PMC7000009__was-fine\nfigtitle: A figure that was fine before\n"
                "caption: BRAF V600E activates MEK.\n---\n")

@@ -199,6 +199,19 @@ def zip_slip() -> bytes:
     return buffer.getvalue()
 
 
+# Records whose fields carry terminal escapes (clear screen, an OSC 8 link, an OSC 52 clipboard write), Markdown
+# images and links, and identifiers that would forge BibTeX entries or 'javascript:' links if written unchecked.
+MARKUP_ESCAPES = [
+    {"_id": "esc-1", "title": "\x1b[2J\x1b[HMYC \x1b]8;;https://evil.example\x07drives\x1b]8;;\x07 ribosome biogenesis"
+     "\x1b]52;c;ZXZpbA==\x07", "text": "MYC drives ribosome biogenesis in B lymphocytes "
+     "![pixel](https://tracker.example/p.png) by raising rRNA transcription.",
+     "metadata": {"doi": "10.1234/myc}\n}\n@misc{injected, url = {javascript:alert(1)}", "year": 2020}},
+    {"_id": "esc-2", "title": "FOXP3 [notes](javascript:alert(1)) in regulatory T cells",
+     "text": "FOXP3 sets the suppressive programme of regulatory T cells.",
+     "metadata": {"url": "javascript:alert(1)", "pmid": "12}", "year": 2019}},
+]
+
+
 def pdf_bytes(build) -> bytes:
     """A PDF fixture from make_pdfs as bytes."""
     return bytes(build().output())
@@ -211,7 +224,8 @@ def text_files() -> dict[str, str]:
         "html_caption_figure.md": HTML_CAPTION, "prompt_injection.md": INJECTION,
         "medline_missing_fields.nbib": MEDLINE_MISSING, "broken_entry.bib": BIBTEX,
         "bad_lines.jsonl": "\n".join(JSONL) + "\n", "dup_ids_a.jsonl": "\n".join(DUP_A) + "\n",
-        "dup_ids_b.jsonl": "\n".join(DUP_B) + "\n", "yaml_alias_bomb.md": BOMB, "yaml_python_tag.md": PYTHON_TAG,
+        "dup_ids_b.jsonl": "\n".join(DUP_B) + "\n",
+        "markup_escapes.jsonl": "".join(json.dumps(r) + "\n" for r in MARKUP_ESCAPES), "yaml_alias_bomb.md": BOMB, "yaml_python_tag.md": PYTHON_TAG,
         "yaml_deep_nesting.md": DEEP_YAML, "truncated_front_matter.md": TRUNCATED_YAML,
         "front_matter_not_mapping.md": NOT_A_MAPPING, "pfocr_all_na.md": ALL_NA,
         "pfocr_all_na_but_figid.md": ALL_NA_BUT_FIGID, "xml_entity_bomb.xml": XML_BOMB,
