@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import assistant  # noqa: F401  (offline switches before gradio, chromadb and transformers load)
 import gradio as gr
+from starlette.middleware import Middleware
 
 from index.ingest import Ingestor
 
@@ -19,10 +24,11 @@ from assistant.conversation import Conversation, ask, cited_ids, notes_markdown,
 from assistant.export import to_bibtex, to_ris
 from assistant.factory import Components
 from assistant.filters import FilterError, admits_nothing, describe, from_widgets, nothing_matches
+from assistant.guard import Guard
 from assistant.library import (FORMATS_NOTE, SOURCE_COLUMNS, describe_source, organism_choices, save_uploads,
                                settings_markdown, source_choices, source_rows, stored_records)
 from assistant.llm import model_label
-from assistant.settings import Settings
+from assistant.settings import Settings, load_settings
 from assistant.suggest import example_questions
 from assistant.support import marked
 
@@ -38,6 +44,8 @@ COPY_JS = """(text) => {
   navigator.clipboard.writeText(text).then(() => say('Copied ✓'), () => say('Copy failed: select the text instead'));
 }"""
 # System fonts only: the default theme would fetch web fonts, and the product makes no outside requests.
+EXPORTS_KEPT_S = 3600  # downloads stay fetchable this long after their answer
+_PRIVATE: Path | None = None
 THEME = gr.themes.Soft(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 
 
@@ -54,7 +62,7 @@ def build_app(components: Components) -> gr.Blocks:
 
     known = lambda word: components.known_name()(word)  # noqa: E731  (the synonym table loads on first use)
     rewrite = llm if settings.conversation.llm_rewrite else None
-    exports = Path(tempfile.mkdtemp(prefix="litassist-exports-"))  # private (0700); Gradio serves from temp
+    exports = private_dir() / "exports"
 
     def answer_fn(kind: str, organism: str | None, year_min: float | None, year_max: float | None):
         """question -> Answer with the page's filters."""
@@ -115,7 +123,7 @@ def build_app(components: Components) -> gr.Blocks:
         turns = conversation.turns
         if not turns:
             return None, None, None
-        folder = Path(tempfile.mkdtemp(dir=exports))
+        folder = fresh_export_folder(exports)
         notes = folder / "litassist-conversation.md"
         notes.write_text(notes_markdown(turns), encoding="utf-8")
         records, _ = stored_records(cited_ids(turns), store)
@@ -275,6 +283,27 @@ def build_app(components: Components) -> gr.Blocks:
     return demo
 
 
+def private_dir() -> Path:
+    """This process's folder for Gradio's file cache and the downloads: readable by this user only (0700), removed
+    at exit. Made once, before any Blocks exists, since Gradio reads GRADIO_TEMP_DIR when a Blocks is built."""
+    global _PRIVATE
+    if _PRIVATE is None:
+        _PRIVATE = Path(tempfile.mkdtemp(prefix="litassist-"))
+        atexit.register(shutil.rmtree, _PRIVATE, ignore_errors=True)
+        os.environ.setdefault("GRADIO_TEMP_DIR", str(_PRIVATE / "gradio"))
+    return _PRIVATE
+
+
+def fresh_export_folder(exports: Path) -> Path:
+    """A new folder for one answer's downloads; those of answers over an hour old are removed."""
+    exports.mkdir(mode=0o700, exist_ok=True)
+    cutoff = time.time() - EXPORTS_KEPT_S
+    for old in exports.iterdir():
+        if old.stat().st_mtime < cutoff:
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(dir=exports))
+
+
 def offered(path: str | None):
     """A download button offering a file, or inactive when there is none."""
     return gr.update(value=path, interactive=path is not None)
@@ -288,13 +317,14 @@ def with_note(text: str, note: str | None) -> str:
 def serve(settings: Settings | None = None, block: bool = True,
           announce: Callable[[str], None] | None = None) -> gr.Blocks:
     """Serve the UI on the configured host and port (127.0.0.1:7860 by default); `announce` gets its URL."""
-    settings = settings or Settings()
+    settings = settings or load_settings()
     server = settings.server
     auth = tuple(server.auth.split(":", 1)) if server.auth else None
     demo = build_app(Components(settings))
     demo.queue(default_concurrency_limit=server.concurrency).launch(
         server_name=server.host, server_port=server.port, auth=auth, theme=THEME, css=CSS,
         max_file_size=f"{server.max_upload_mb}mb", show_error=True, footer_links=[], prevent_thread_lock=True,
+        app_kwargs={"middleware": [Middleware(Guard)]},  # same origin only, Lax cookies, login back-off, no URLs
         quiet=True)  # Gradio's own start-up lines (share links) mean nothing here
     if announce is not None:
         announce(f"http://{server.host}:{server.port}")

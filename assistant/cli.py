@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 from langchain_core.language_models import BaseChatModel
 
 from index.bm25 import SearchFilter
@@ -26,7 +28,7 @@ from assistant.filters import admits_nothing, make_filter, nothing_matches
 from assistant.library import stored_records
 from assistant.llm import TokenPrinter, first_line, model_label
 from assistant.models import Answer, Focus
-from assistant.settings import Settings
+from assistant.settings import ServerSettings, Settings, load_settings, settings_problem
 from assistant.terminal import announce_model_export, nothing_ingestible, print_outcome, say
 
 EXIT_USAGE, EXIT_PARTIAL = 2, 3
@@ -37,7 +39,7 @@ class Context:
     """What every command needs: settings and lazily built components."""
 
     def __init__(self, home: Path | None, debug: bool, chroma_url: str | None = None) -> None:
-        settings = Settings(**({"home": home} if home else {}))
+        settings = load_settings(**({"home": home} if home else {}))
         if chroma_url:  # the option beats LITASSIST_STORE__CHROMA_URL; the other store settings stay as set
             store = settings.store.model_copy(update={"chroma_url": chroma_url})
             settings = settings.model_copy(update={"store": store})
@@ -227,7 +229,11 @@ def serve(obj: Context, host: str | None, port: int | None, auth: str | None) ->
     if auth is not None and ":" not in auth:
         raise click.BadParameter("expected USER:PASSWORD", param_hint="--auth")
     changes = {k: v for k, v in {"host": host, "port": port, "auth": auth}.items() if v is not None}
-    settings = obj.settings.model_copy(update={"server": obj.settings.server.model_copy(update=changes)})
+    try:  # validated like the environment's values, so `--auth ":"` is refused as LITASSIST_SERVER__AUTH is
+        server = ServerSettings.model_validate({**obj.settings.server.model_dump(), **changes})
+    except ValidationError as exc:
+        raise LitassistError(settings_problem(exc, options=True)) from exc
+    settings = obj.settings.model_copy(update={"server": server})
     server = settings.server
     if port_busy(server.host, server.port):
         raise LitassistError(f"port {server.port} is busy (another program, or another litassist, is using it): "
@@ -235,6 +241,8 @@ def serve(obj: Context, host: str | None, port: int | None, auth: str | None) ->
                              f"(make run PORT={server.port + 1})")
     say("Starting litassist: loading the index and the embedding model …", err=True)
     from app import serve as serve_app  # gradio loads only for this command
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a plain `kill` still removes the private cache
 
     serve_app(settings, announce=lambda url: say(f"litassist is ready at {url}", err=True))
 
