@@ -25,8 +25,8 @@ from assistant.export import to_bibtex, to_ris
 from assistant.factory import Components
 from assistant.filters import FilterError, admits_nothing, describe, from_widgets, nothing_matches
 from assistant.guard import Guard
-from assistant.library import (FORMATS_NOTE, SOURCE_COLUMNS, describe_source, organism_choices, save_uploads,
-                               settings_markdown, source_choices, source_rows, stored_records)
+from assistant.library import (FORMATS_NOTE, SOURCE_COLUMNS, describe_source, facet_choices, organism_choices,
+                               save_uploads, settings_markdown, source_choices, source_rows, stored_records)
 from assistant.llm import model_label
 from assistant.settings import Settings, load_settings
 from assistant.suggest import example_questions
@@ -64,21 +64,23 @@ def build_app(components: Components) -> gr.Blocks:
     rewrite = llm if settings.conversation.llm_rewrite else None
     exports = private_dir() / "exports"
 
-    def answer_fn(kind: str, organism: str | None, year_min: float | None, year_max: float | None):
+    def answer_fn(kind: str, organism: str | None, year_min: float | None, year_max: float | None,
+                  study_type: str | None = None, species: str | None = None):
         """question -> Answer with the page's filters."""
-        return answering(components.retriever(from_widgets(kind, organism, year_min, year_max)), settings.answer, llm)
+        where = from_widgets(kind, organism, year_min, year_max, study_type, species)
+        return answering(components.retriever(where), settings.answer, llm)
 
     def ask_json(question: str, kind: str = "both", organism: str = "", year_min: float = 0, year_max: float = 0,
-                 history: list[str] | None = None) -> dict:
+                 history: list[str] | None = None, study_type: str = "", species: str = "") -> dict:
         """API: one question (with the conversation's earlier questions, if any) -> `litassist ask --json` plus
         search_query and turn."""
         sync()
         conversation = replay(list(history or []), known, settings.conversation.max_turns)
-        turn = ask(conversation, question, answer_fn(kind, organism, year_min, year_max), known, rewrite)
-        return turn.to_json()
+        answer_with = answer_fn(kind, organism, year_min, year_max, study_type, species)
+        return ask(conversation, question, answer_with, known, rewrite).to_json()
 
     def chat(message: str, history: list, state: ChatState | None, kind: str, organism: str, year_min: float,
-             year_max: float):
+             year_max: float, study_type: str | None = None, species: str | None = None):
         """Answer in the chat, streamed sentence by sentence; every answer keeps its own cards."""
         state = state or ChatState(Conversation(max_turns=settings.conversation.max_turns))
         if not message.strip():  # nothing asked: the chat, its sources and downloads stay as they are
@@ -91,14 +93,15 @@ def build_app(components: Components) -> gr.Blocks:
             return
         sync()
         try:
-            where = from_widgets(kind, organism, year_min, year_max)
+            where = from_widgets(kind, organism, year_min, year_max, study_type, species)
         except FilterError as exc:
             yield history + [{"role": "assistant", "content": f"The filters cannot be used: {exc}."}], *unchanged(state)
             return
         if admits_nothing(store, where):
             yield history + [{"role": "assistant", "content": md_literal(nothing_matches(where))}], *unchanged(state)
             return
-        turn = ask(state.conversation, message, answer_fn(kind, organism, year_min, year_max), known, rewrite)
+        turn = ask(state.conversation, message, answer_fn(kind, organism, year_min, year_max, study_type, species),
+                   known, rewrite)
         result = turn.answer
         records = {c.source_id: store.record(c.source_id) for c in result.citations}
         state.add(turn, source_cards(result, records, turn.turn, turn.search_query))
@@ -177,7 +180,9 @@ def build_app(components: Components) -> gr.Blocks:
         questions = examples_now()
         return (gr.update(choices=organism_choices(sources)), gr.update(samples=[[q] for q in questions]),
                 gr.update(placeholder=f"e.g. {questions[0]}"), settings_markdown(components),
-                gr.update(placeholder=EMPTY if not sources else WELCOME))
+                gr.update(placeholder=EMPTY if not sources else WELCOME),
+                gr.update(choices=facet_choices(sources, "study_types")),
+                gr.update(choices=facet_choices(sources, "species")))
 
     def row_of(source_id: str | None) -> list | None:
         """The source table row of an indexed source."""
@@ -221,6 +226,12 @@ def build_app(components: Components) -> gr.Blocks:
                                                allow_custom_value=True, filterable=True,
                                                info="Most common first; type to search")
                         with gr.Row():
+                            study_type = gr.Dropdown(facet_choices(sources, "study_types"), value=None,
+                                                     label="Study type", elem_id="study-type",
+                                                     info="From PubMed publication types and JATS")
+                            species = gr.Dropdown(facet_choices(sources, "species"), value=None, label="Species",
+                                                  elem_id="species", info="From MeSH check tags and figures")
+                        with gr.Row():
                             # Text boxes: a Number box shows "0" when empty, which reads as a year
                             year_min = gr.Textbox(label="From year", placeholder="any year", max_lines=1,
                                                   elem_id="year-min")
@@ -261,12 +272,12 @@ def build_app(components: Components) -> gr.Blocks:
         with gr.Tab("Settings"):
             settings_view = gr.Markdown(settings_markdown(components), elem_id="settings")
 
-        inputs = [question, chatbot, state, kind, organism, year_min, year_max]
+        inputs = [question, chatbot, state, kind, organism, year_min, year_max, study_type, species]
         chat_outputs = [chatbot, cards, notes, bib, ris, state, conversation_md, copy]
         question.submit(chat, inputs, chat_outputs, api_name="chat").then(lambda: "", None, question)
         example_set.click(lambda sample: sample[0], example_set, question, api_visibility="private").then(
             chat, inputs, chat_outputs, api_visibility="private").then(lambda: "", None, question)
-        page_outputs = [organism, example_set, question, settings_view, chatbot]
+        page_outputs = [organism, example_set, question, settings_view, chatbot, study_type, species]
         demo.load(page_state, None, page_outputs, api_visibility="private")
         clear.click(clear_chat, None, chat_outputs, api_visibility="private")
         chatbot.clear(clear_chat, None, chat_outputs, api_visibility="private")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from index.records import Figure, Paper, Record
 
+from assistant import badges
 from assistant.citations import authors_line, journal_line, md_literal, md_markers, paper_url
 from assistant.conversation import SEARCHED_FOR, Conversation, Turn
 from assistant.extractive import QUESTION_WORDS, mentions, question_terms
@@ -68,10 +69,11 @@ def paper_card(c: Citation, paper: Paper, terms: list[str], turn: int = 1) -> st
     ]))
     return (
         f'<article class="la-card la-paper" id="{anchor(turn, c.n)}"><header><span class="la-badge">[{c.n}] Paper</span>'
+        f'{badges.flag(c)}'
         f'<span class="la-title">{html.escape(paper.title or journal_line(paper) or paper.source_id)}</span></header>'
         f'{meta_line(authors_line(paper.authors))}'
         f'{meta_line(journal_line(paper))}'
-        f'<div class="la-links">{links}</div>'
+        f'<div class="la-links">{links}</div>{badges.paper_extras(c)}'
         f'<blockquote class="la-quote">{highlight(c.quote, terms)}</blockquote></article>'
     )
 
@@ -109,7 +111,8 @@ def figure_card(c: Citation, fig: Figure, terms: list[str], turn: int = 1) -> st
         f'<span class="la-title">Figure {html.escape(fig.label)} — {html.escape(fig.figtitle or fig.figid)}</span></header>'
         f'<div class="la-meta">{html.escape(", ".join(fig.organisms))}</div>{gene_chips(fig.genes, terms, c.quote)}'
         f'<p class="la-caption">{html.escape(caption)}</p><div class="la-meta">{paper}</div>'
-        f'<div class="la-links">{link(fig.url, "PMC figure page")}</div>'
+        f'<div class="la-links">{link(fig.url, "PMC figure page")}</div>{badges.tags(c)}'
+        f'{meta_line(f"Its paper is in your library: {fig.paper_id}" if fig.paper_id else "")}'
         f'<blockquote class="la-quote">{highlight(c.quote, terms)}</blockquote></article>'
     )
 
@@ -197,4 +200,4 @@ CSS = """
 .la-turn { margin-bottom: 14px; } .la-turn-q { font-weight: 600; margin: 4px 0 8px; }
 .la-empty { color: var(--body-text-color-subdued); padding: 12px; }
 @media (max-width: 640px) { .la-card { padding: 8px; } }
-"""
+""" + badges.CSS

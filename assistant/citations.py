@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from index.records import Figure, Paper, Passage, Record
 
+from assistant.evidence import citation_facts
 from assistant.models import Answer, AnswerSentence, Citation
 
 MAX_AUTHORS = 3  # "A, B, C, et al." as most journals abbreviate
@@ -95,21 +96,28 @@ def reference(record: Record) -> str:
     return figure_reference(record) if isinstance(record, Figure) else paper_reference(record)
 
 
-def citation_for(n: int, record: Record, quotes: list[str]) -> Citation:
-    """A numbered Citation for a record."""
+def citation_for(n: int, record: Record, quotes: list[str], sections: list[str] | None = None) -> Citation:
+    """A numbered Citation for a record (`sections`: the full-text sections its quotes come from)."""
+    facts = {**citation_facts(record), "sections": list(dict.fromkeys(sections or []))}
     if isinstance(record, Figure):
         return Citation(n=n, source_id=record.source_id, kind="figure", title=figure_title(record),
                         reference=figure_reference(record), url=record.url, doi=record.doi,
-                        pmcid=record.pmcid, figid=record.figid, quote=" ".join(quotes))
+                        pmcid=record.pmcid, figid=record.figid, quote=" ".join(quotes), **facts)
     return Citation(n=n, source_id=record.source_id, kind="paper", title=record.title or journal_line(record),
                     reference=paper_reference(record), url=paper_url(record), doi=record.doi,
-                    pmid=record.pmid, pmcid=record.pmcid, quote=" ".join(quotes))
+                    pmid=record.pmid, pmcid=record.pmcid, quote=" ".join(quotes), **facts)
+
+
+def flags_of(passage: Passage) -> list[str]:
+    """The flag of the record a passage is from, as a list (none for most sources)."""
+    return [passage.record.flag] if passage.record.flag else []
 
 
 def number_sources(picks: list[tuple[str, Passage]]) -> tuple[list[AnswerSentence], list[Citation]]:
     """Number sources in order of first use; one AnswerSentence per picked (sentence, passage)."""
     numbers: dict[str, int] = {}
     quotes: dict[str, list[str]] = {}
+    sections: dict[str, list[str]] = {}
     records: dict[str, Record] = {}
     sentences = []
     for text, passage in picks:
@@ -117,13 +125,15 @@ def number_sources(picks: list[tuple[str, Passage]]) -> tuple[list[AnswerSentenc
         n = numbers.setdefault(sid, len(numbers) + 1)
         records[sid] = passage.record
         quotes.setdefault(sid, []).append(text)
-        sentences.append(AnswerSentence(text=text, citations=[n]))
-    citations = [citation_for(n, records[sid], quotes[sid]) for sid, n in numbers.items()]
+        sections.setdefault(sid, []).extend([passage.chunk.section] if passage.chunk.section else [])
+        sentences.append(AnswerSentence(text=text, citations=[n], flags=flags_of(passage)))
+    citations = [citation_for(n, records[sid], quotes[sid], sections[sid]) for sid, n in numbers.items()]
     return sentences, citations
 
 
 def body_text(sentences: list[AnswerSentence]) -> str:
-    """Sentences with their markers: 'HER2 enhances CXCR4 [1].' — the marker goes before the full stop."""
+    """Sentences with their markers: 'HER2 enhances CXCR4 [1].' — the marker goes before the full stop, and a
+    sentence quoted from a retracted or flagged paper says so after it: 'YAP1 … [2] (RETRACTED).'"""
     out = []
     for sentence in sentences:
         markers = "".join(f"[{n}]" for n in sentence.citations)
@@ -132,16 +142,32 @@ def body_text(sentences: list[AnswerSentence]) -> str:
             out.append(text)
             continue
         stop = text[-1] if text and text[-1] in ".!?" else ""
-        out.append(f"{text[:-1] if stop else text} {markers}{stop or '.'}")
+        flags = "".join(f" ({flag.upper()})" for flag in dict.fromkeys(sentence.flags))
+        out.append(f"{text[:-1] if stop else text} {markers}{flags}{stop or '.'}")
     return " ".join(out)
 
 
+def kind_note(citation: Citation) -> str:
+    """'paper', or 'paper, Results; Discussion' when quoted from a full text's sections."""
+    return ", ".join([citation.kind, "; ".join(citation.sections)]) if citation.sections else citation.kind
+
+
+def flag_note(citation: Citation) -> str:
+    """' RETRACTED: Retraction in: … (PMID …)' for a flagged source, else ''."""
+    if not citation.flag:
+        return ""
+    notices = [n for n in citation.notices if not n.startswith("Erratum")]
+    return f" {citation.flag.upper()}" + (f": {'; '.join(notices)}" if notices else "")
+
+
 def render_text(answer: Answer) -> str:
-    """The answer as a user reads it: body, blank line, numbered references marked paper/figure."""
+    """The answer as a user reads it: body, blank line, numbered references marked paper/figure (and flagged),
+    then what the sources are when known."""
     if answer.abstained or not answer.citations:
         return answer.answer
-    refs = "\n".join(f"[{c.n}] {c.reference} ({c.kind})" for c in answer.citations)
-    return f"{answer.answer}\n\n{refs}"
+    refs = "\n".join(f"[{c.n}] {c.reference} ({kind_note(c)}){flag_note(c)}" for c in answer.citations)
+    kinds = f"\n\nSources: {answer.sources_summary}." if answer.sources_summary else ""
+    return f"{answer.answer}\n\n{refs}{kinds}"
 
 
 def md_escape(text: str) -> str:
@@ -165,7 +191,8 @@ def markdown_reference(citation: Citation) -> str:
     text = citation.reference.removesuffix(f" {url}") if url else citation.reference
     # Percent-encoding spaces, brackets and parentheses keeps odd DOIs from ending the link early.
     link = f" [{md_escape(url)}]({quote(url, safe=':/?#@!$&*+,;=%~')})" if url else ""
-    return f"{citation.n}. {md_escape(text)}{link} *({citation.kind})*"
+    flag = f" **{md_escape(flag_note(citation).strip())}**" if citation.flag else ""
+    return f"{citation.n}. {md_escape(text)}{link} *({md_escape(kind_note(citation))})*{flag}"
 
 
 def markdown_body(text: str) -> str:
@@ -179,4 +206,5 @@ def to_markdown(answer: Answer) -> str:
         return answer.answer
     body = markdown_body(answer.answer)
     refs = "\n".join(markdown_reference(c) for c in answer.citations)
-    return f"{body}\n\n{refs}"
+    kinds = f"\n\n*Sources: {md_escape(answer.sources_summary)}.*" if answer.sources_summary else ""
+    return f"{body}\n\n{refs}{kinds}"

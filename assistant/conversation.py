@@ -151,8 +151,7 @@ def renumbered(answer: Answer, numbers: dict[str, int]) -> str:
     if answer.abstained or not answer.citations:
         return answer.answer
     local = {c.n: numbers[c.source_id] for c in answer.citations}
-    sentences = [AnswerSentence(text=s.text, citations=[local.get(n, n) for n in s.citations], supported=s.supported)
-                 for s in answer.sentences]
+    sentences = [s.model_copy(update={"citations": [local.get(n, n) for n in s.citations]}) for s in answer.sentences]
     return body_text([marked(s) for s in sentences])
 
 

@@ -90,7 +90,12 @@ def save_uploads(paths: list[str], home: Path, max_mb: int) -> tuple[list[Path],
 
 def organism_choices(sources: list[dict]) -> list[str]:
     """Organisms of the indexed figures, the most common first (ties alphabetical)."""
-    counts = Counter(o for r in sources for o in r.get("organisms") or [])
+    return facet_choices(sources, "organisms")
+
+
+def facet_choices(sources: list[dict], key: str) -> list[str]:
+    """The values of a source-table list ('organisms', 'study_types', 'species'), the most common first."""
+    counts = Counter(o for r in sources for o in r.get(key) or [])
     return sorted(counts, key=lambda o: (-counts[o], o))
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from index.records import Kind
+
+from assistant.evidence import summary
 
 # Shared by the extractive answerer, the LLM prompt and the tests: one string, defined once.
 CANNOT_ANSWER = "The indexed sources do not answer this question."
@@ -26,6 +28,13 @@ class Citation(BaseModel):
     pmcid: str | None = None
     figid: str | None = None
     quote: str = Field("", description="The sentence(s) quoted from this source, joined by spaces")
+    sections: list[str] = Field(default_factory=list, description="Full-text sections quoted from ('Results')")
+    study_types: list[str] = Field(default_factory=list, description="The source's study types (index/study.py)")
+    species: list[str] = Field(default_factory=list, description="The species the source is about")
+    retracted: bool = Field(False, description="The paper is retracted (wholly or partly)")
+    flag: str | None = Field(None, description="'retracted', 'partially retracted' or 'expression of concern'")
+    notices: list[str] = Field(default_factory=list, description="Retraction, erratum and concern notices")
+    paper_id: str | None = Field(None, description="A figure's paper, when that is indexed")
 
 
 class AnswerSentence(BaseModel):
@@ -34,6 +43,7 @@ class AnswerSentence(BaseModel):
     text: str
     citations: list[int]
     supported: bool = True
+    flags: list[str] = Field(default_factory=list, description="Flags of the sources it quotes: 'retracted' …")
 
 
 class PassageOut(BaseModel):
@@ -65,3 +75,11 @@ class Answer(BaseModel):
     passages: list[PassageOut] = []
     expansions: dict[str, list[str]] = Field(
         default_factory=dict, description="Question terms expanded with synonyms for retrieval, e.g. {'HER2': ['ERBB2', 'NEU']}")
+
+    @computed_field
+    @property
+    def sources_summary(self) -> str | None:
+        """What the cited sources are: '2 reviews, 1 mouse study (1 retracted)'; None when nothing is known."""
+        if self.abstained:
+            return None
+        return summary((c.kind, c.study_types, c.species, c.flag) for c in self.citations)

@@ -10,7 +10,7 @@ import numpy as np
 from index.records import Chunk, Record
 
 # Long fields stay out of per-chunk metadata: the chunk texts already hold them.
-_RECORD_EXCLUDE = {"abstract", "body"}
+_RECORD_EXCLUDE = {"abstract", "body", "sections"}
 
 
 @dataclass
@@ -34,8 +34,22 @@ def chunk_metadata(chunk: Chunk, record: Record, file: str, file_hash: str) -> d
     }
     if chunk.page is not None:
         meta["page"] = chunk.page
+    meta.update(paper_facts(chunk, record))
     if record.year is not None:
         meta["year"] = record.year
     if record.organisms:
         meta["organisms"] = list(record.organisms)
     return meta
+
+
+def paper_facts(chunk: Chunk, record: Record) -> dict[str, Any]:
+    """Section, filter lists (study types, species) and identifiers, each only when known (so BEIR chunks carry
+    none of them): identifiers let a paper arriving by another route be matched to this one."""
+    facts: dict[str, Any] = {"section": chunk.section} if chunk.section else {}
+    for key in ("study_types", "species"):
+        if values := list(getattr(record, key)):
+            facts[key] = values
+    for key in ("doi", "pmid", "pmcid"):
+        if value := getattr(record, key, None):
+            facts[key] = value.lower() if key == "doi" else value
+    return facts

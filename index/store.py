@@ -43,6 +43,10 @@ def where_clause(where: SearchFilter | None) -> dict[str, Any] | None:
         terms.append({"kind": where.kind})
     if where.organism:
         terms.append({"organisms": {"$contains": where.organism}})
+    if where.study_type:
+        terms.append({"study_types": {"$contains": where.study_type}})
+    if where.species:
+        terms.append({"species": {"$contains": where.species}})
     if where.year_min is not None:
         terms.append({"year": {"$gte": where.year_min}})
     if where.year_max is not None:
@@ -52,13 +56,14 @@ def where_clause(where: SearchFilter | None) -> dict[str, Any] | None:
 
 def facts_of(meta: dict[str, Any]) -> ChunkFacts:
     """Filter fields from Chroma metadata."""
-    return ChunkFacts(kind=meta["kind"], year=meta.get("year"), organisms=list(meta.get("organisms") or []))
+    return ChunkFacts(kind=meta["kind"], year=meta.get("year"), organisms=list(meta.get("organisms") or []),
+                      study_types=list(meta.get("study_types") or []), species=list(meta.get("species") or []))
 
 
 def passage_of(chunk_id: str, text: str, meta: dict[str, Any], score: float) -> Passage:
     """Rebuild a typed Passage from what Chroma returns."""
     chunk = Chunk(id=chunk_id, source_id=meta["source_id"], kind=meta["kind"], position=meta["position"],
-                  text=text, context=meta.get("context", ""), page=meta.get("page"))
+                  text=text, context=meta.get("context", ""), page=meta.get("page"), section=meta.get("section"))
     return Passage(chunk=chunk, record=RECORD.validate_json(meta["record"]), score=score)
 
 
