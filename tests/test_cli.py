@@ -41,14 +41,18 @@ def test_ask_json_follows_the_contract(home, run_cli):
     data = json.loads(out)
     assert code == 0
     assert set(data) == {"question", "answer", "abstained", "mode", "note", "sentences", "citations", "passages",
-                         "expansions"}
+                         "expansions", "sources_summary"}
+    assert data["sources_summary"] is None  # these sources carry no study type or species
     # HER2 is an alias: the answer says which gene names the search added for it.
     assert "ERBB2" in data["expansions"].get("HER2", [])
     assert data["mode"] == "extractive" and data["abstained"] is False and data["note"] is None
-    assert all(set(s) == {"text", "citations", "supported"} and s["supported"] for s in data["sentences"])
+    assert all(set(s) == {"text", "citations", "supported", "flags"} and s["supported"] and not s["flags"]
+               for s in data["sentences"])
     cite = data["citations"][0]
     assert set(cite) == {"n", "source_id", "kind", "title", "reference", "url", "doi", "pmid", "pmcid",
-                         "figid", "quote"}
+                         "figid", "quote", "sections", "study_types", "species", "retracted", "flag", "notices",
+                         "paper_id"}
+    assert cite["retracted"] is False and cite["flag"] is None
     assert cite["n"] == 1 and cite["source_id"] == "doi:10.9999/jto.2019.0003" and cite["quote"]
     assert all(set(p) == {"source_id", "kind", "text", "score"} for p in data["passages"])
 
