@@ -29,27 +29,27 @@ def chunk_metadata(chunk: Chunk, record: Record, file: str, file_hash: str) -> d
     """Flat Chroma metadata; lists only when non-empty (Chroma rejects empty lists)."""
     meta: dict[str, Any] = {
         "source_id": chunk.source_id, "kind": chunk.kind, "position": chunk.position,
-        "context": chunk.context, "file": file, "file_hash": file_hash, "title": record.title or "",
-        "record": record.model_dump_json(exclude=_RECORD_EXCLUDE, exclude_none=True),
+        "context": chunk.context, "file": file, "file_hash": file_hash, **record_metadata(record),
     }
     if chunk.page is not None:
         meta["page"] = chunk.page
-    meta.update(paper_facts(chunk, record))
-    if record.year is not None:
-        meta["year"] = record.year
-    if record.organisms:
-        meta["organisms"] = list(record.organisms)
+    if chunk.section:
+        meta["section"] = chunk.section
     return meta
 
 
-def paper_facts(chunk: Chunk, record: Record) -> dict[str, Any]:
-    """Section, filter lists (study types, species) and identifiers, each only when known (so BEIR chunks carry
-    none of them): identifiers let a paper arriving by another route be matched to this one."""
-    facts: dict[str, Any] = {"section": chunk.section} if chunk.section else {}
-    for key in ("study_types", "species"):
+def record_metadata(record: Record) -> dict[str, Any]:
+    """What every chunk of a record carries about it: the record itself, its title and year, and the lists and
+    identifiers filters and matching use, each only when known (so BEIR chunks carry none of the new ones)."""
+    meta: dict[str, Any] = {"title": record.title or "",
+                            "record": record.model_dump_json(exclude=_RECORD_EXCLUDE, exclude_none=True)}
+    if record.year is not None:
+        meta["year"] = record.year
+    for key in ("organisms", "study_types", "species"):
         if values := list(getattr(record, key)):
-            facts[key] = values
+            meta[key] = values
+    # A paper arriving by another route is matched to this one by these (index/same_paper.py).
     for key in ("doi", "pmid", "pmcid"):
         if value := getattr(record, key, None):
-            facts[key] = value.lower() if key == "doi" else value
-    return facts
+            meta[key] = value.lower() if key == "doi" else value
+    return meta

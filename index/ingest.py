@@ -21,6 +21,7 @@ from index.ingest_parts import Pending, Stream
 from index.ingest_report import FileOutcome, IngestReport, Status
 from index.loaders import STREAMED_EXTENSIONS, FileParts, iter_files, unsupported
 from index.records import Chunk, Record
+from index.same_paper import SamePaper
 from index.store import Entry, Store
 from index.vector_cache import VectorCache
 
@@ -51,6 +52,7 @@ class Ingestor:
     report: IngestReport = field(default_factory=IngestReport)
     _pending: list[Pending] = field(default_factory=list)
     _owners: dict[str, str] = field(default_factory=dict)  # source id -> file that holds it, this run
+    _same: SamePaper | None = None  # one paper, one source: matches papers by PMID, PMCID, DOI
     _bar: tqdm | None = None
     _stream: Stream | None = None  # the file being read
     _worker: ThreadPoolExecutor | None = None
@@ -62,6 +64,7 @@ class Ingestor:
     def run(self, paths: Iterable[Path]) -> IngestReport:
         """Ingest every file under the given paths and bring BM25 in step once at the end."""
         files = list(iter_files(Path(p) for p in paths))
+        self._same = SamePaper(self.store)
         self._bar = tqdm(total=0, unit="chunk", desc="Embedding", disable=not self.show_progress, leave=False)
         # A pipeline: this thread reads and chunks batch N+2 while one worker encodes N+1 and another writes N to
         # Chroma; the encoder's threads would otherwise sit idle through parsing and Chroma's writes.
@@ -80,7 +83,8 @@ class Ingestor:
             self._worker.shutdown()
             self._writer.shutdown()
             self._bar.close()
-        if any(o.status in ("added", "replaced") for o in self.report.outcomes):
+        settled = self._same.settle()  # one paper, one source: superseded versions go, merged records are written
+        if settled or any(o.status in ("added", "replaced") for o in self.report.outcomes):
             self.store.rebuild_bm25()
         return self.report
 
@@ -127,7 +131,9 @@ class Ingestor:
     def _take_part(self, stream: Stream, records: list[Record]) -> str | None:
         """Claim and chunk one part and queue it for writing; why the file fails, if it does."""
         held = {**self.store.owners([r.source_id for r in records]), **self._owners}
+        records = self._same.resolve(records, stream.key, held)  # a paper already known takes that one's id
         kept = stream.claim(records, held)
+        self._same.note(kept, stream.key)
         self._owners.update((r.source_id, stream.key) for r in kept)
         try:
             chunks = chunk_records(kept, self.max_tokens, self.encoder.count_tokens)

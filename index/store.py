@@ -257,6 +257,15 @@ class Store:
             self._upsert(*rows)
         self._end_write([file])
 
+    def revise(self, deletions: list[dict], ids: list[str], metadatas: list[dict]) -> None:
+        """Delete the chunks each `where` of `deletions` matches and replace the metadata of chunks `ids`, as a new
+        generation (one paper reaching the index by two routes: see index/same_paper.py); the caller rebuilds BM25."""
+        self._begin_write()
+        for where in deletions:
+            self.collection.delete(where=where)
+        for start in range(0, len(ids), _PAGE):
+            self.collection.update(ids=ids[start : start + _PAGE], metadatas=metadatas[start : start + _PAGE])
+
     def delete_source(self, source_id: str) -> int:
         """Remove every chunk of one source; returns how many went."""
         got = self.collection.get(where={"source_id": source_id}, include=[])
