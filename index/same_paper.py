@@ -53,7 +53,8 @@ class Known:
 
     source_id: str
     file: str
-    record: Paper
+    record: Paper  # as stored: without its texts, so `full` says how full it is
+    full: int = 0  # fullness() of the version indexed
 
 
 @dataclass
@@ -82,7 +83,7 @@ class SamePaper:
     def _join(self, paper: Paper, match: Known, file: str, held: dict[str, str]) -> Paper:
         """The paper under the known one's id; the fuller of the two (the first on a tie) stays indexed."""
         renamed = paper.model_copy(update={"source_id": match.source_id})
-        if match.file != file and fullness(paper) > fullness(match.record):
+        if match.file != file and fullness(paper) > match.full:
             held[match.source_id] = file  # this file takes the source over
             self.superseded.append((match.source_id, match.file))
             self.revised.pop(match.source_id, None)
@@ -104,7 +105,7 @@ class SamePaper:
         """Remember the papers a file claimed, so later files (and parts) of this ingest match them."""
         for record in records:
             if isinstance(record, Paper):
-                known = Known(record.source_id, file, self.revised.get(record.source_id, record))
+                known = Known(record.source_id, file, self.revised.get(record.source_id, record), fullness(record))
                 self.known.update((k, known) for k in keys(record))
                 if record.pmcid:
                     self.papers_by_pmcid[record.pmcid] = record.source_id
@@ -125,8 +126,11 @@ class SamePaper:
         found: dict[tuple[str, str], Known] = {}
         for meta in got["metadatas"]:
             paper = RECORD.validate_json(meta["record"])
+            # The stored record leaves its texts to the chunks: a chunk from a section or a page means a full text.
+            full = 2 if meta.get("section") or meta.get("page") else 1
             for key in keys(paper):
-                found.setdefault(key, Known(meta["source_id"], meta["file"], paper))
+                known = found.setdefault(key, Known(meta["source_id"], meta["file"], paper, full))
+                known.full = max(known.full, full)
         return found
 
     def settle(self) -> bool:
