@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from index.records import Figure, Record
+from index.records import Figure, Paper, Record
 
 # Plurals of the study-type words (index/study.py) that do not just take an 's'.
 _PLURALS = {"meta-analysis": "meta-analyses", "observational study": "observational studies"}
@@ -54,3 +54,11 @@ def summary(sources: Iterable[tuple[str, list[str], list[str], str | None]]) -> 
     flagged = Counter(flag for *_, flag in items if flag)
     notes = [f"{n} {flag}" for flag, n in flagged.most_common()]
     return text + (f" ({', '.join(notes)})" if notes else "")
+
+
+def flag_line(paper: Paper) -> str | None:
+    """'RETRACTED: Retraction in: … (PMID …)' for a flagged paper (its errata left out), else None."""
+    if not paper.flag:
+        return None
+    notices = [n.text for n in paper.notices if n.kind != "erratum"]
+    return paper.flag.upper() + (f": {'; '.join(notices)}" if notices else "")

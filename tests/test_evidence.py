@@ -159,3 +159,10 @@ def test_filters_on_an_index_without_these_fields_admit_nothing_and_say_so(tmp_p
     assert run_cli("--home", tmp_path / "h", "ingest", tmp_path / "sample.ris")[0] == 0
     code, _, err = run_cli("--home", tmp_path / "h", "ask", "HER2", "--study-type", "review")
     assert code == 1 and "No indexed source matches the filters (review)" in err
+
+
+def test_bibtex_and_ris_exports_carry_the_retraction(home, run_cli):
+    code, bib, _ = run_cli("--home", home, "ask", YAP_QUESTION, "--format", "bibtex")
+    assert code == 0 and "note = {RETRACTED: Retraction in: Hepatol Res. 2021 Jun;51(6):700." in bib
+    code, ris, _ = run_cli("--home", home, "ask", YAP_QUESTION, "--format", "ris")
+    assert code == 0 and "N1  - RETRACTED: Retraction in: Hepatol Res. 2021" in ris
