@@ -159,6 +159,8 @@ def chat_markdown(answer: Answer, turn: int = 1, searched_for: str | None = None
     body = md_markers(answer.answer, lambda n: f"#{anchor(turn, n)}")
     refs = "\n".join(f"{c.n}. {md_literal(c.title)} *({c.kind})*" for c in answer.citations)
     how = written_by(md_literal(model or "a language model")) if answer.mode == "llm" else QUOTED
+    if answer.sources_summary:  # what the evidence is: '2 reviews, 1 mouse study (1 retracted)'
+        how += f" · Sources: {md_literal(answer.sources_summary)}"
     return f"{body}\n\n{refs}{query}\n\n<sub>{how}</sub>"
 
 
