@@ -34,7 +34,9 @@ def flag(citation: Citation) -> str:
 
 def notices(citation: Citation) -> str:
     """Each retraction, erratum or concern notice on a line of its own, or ''."""
-    return "".join(f'<div class="la-notice">{html.escape(n)}</div>' for n in citation.notices)
+    # Errata correct a paper without casting doubt on it: grey, where retractions and concerns are red.
+    return "".join(f'<div class="{"la-meta" if n.startswith("Erratum") else "la-notice"}">{html.escape(n)}</div>'
+                   for n in citation.notices)
 
 
 def sections(citation: Citation) -> str:

@@ -109,8 +109,8 @@ def describe_source(row: list) -> str:
     return f"“{row[1]}” ({row[0]}, {row[4]} chunk{'' if row[4] == 1 else 's'})"
 
 
-FORMATS_NOTE = ("PDF, PubMed/MEDLINE (.nbib, .xml), RIS, BibTeX, CSL-JSON, BEIR .jsonl, PFOCR figure records (.md), "
-                "text and Markdown; a folder as .zip")
+FORMATS_NOTE = ("PDF, PubMed/MEDLINE (.nbib, .xml), PMC/JATS full text (.nxml, .xml), BioC (.xml, .json), RIS, "
+                "BibTeX, CSL-JSON, BEIR .jsonl, PFOCR figure records (.md), text and Markdown; a folder as .zip")
 
 
 def source_rows(store: Store, sources: list[dict] | None = None) -> list[list]:
