@@ -12,7 +12,7 @@ from assistant.citations import body_text, markdown_body, markdown_reference
 from assistant.followup import Resolution, Topic, resolve, topic_of
 from assistant.generate import ask_model
 from assistant.llm import first_line, model_label
-from assistant.models import Answer, AnswerSentence, Citation, Focus
+from assistant.models import Answer, Citation, Focus
 from assistant.prompting import render
 from assistant.support import marked
 

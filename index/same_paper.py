@@ -21,6 +21,7 @@ from index.store import Store
 
 RECORD = TypeAdapter(Record)
 _KEYS = ("pmid", "pmcid", "doi")  # in the order a match is trusted
+_BATCH = 1000  # identifiers per Chroma query
 _FILLED = ("title", "journal", "year", "month", "volume", "issue", "pages", "doi", "pmid", "pmcid", "url")
 
 
@@ -83,14 +84,17 @@ class SamePaper:
     def _join(self, paper: Paper, match: Known, file: str, held: dict[str, str]) -> Paper:
         """The paper under the known one's id; the fuller of the two (the first on a tie) stays indexed."""
         renamed = paper.model_copy(update={"source_id": match.source_id})
-        if match.file != file and fullness(paper) > match.full:
+        if match.file == file:  # a new version of the same file, or a paper twice in it: the claim decides
+            return renamed
+        if fullness(paper) > match.full:
             held[match.source_id] = file  # this file takes the source over
             self.superseded.append((match.source_id, match.file))
             self.revised.pop(match.source_id, None)
             return merged(renamed, match.record)
-        self.revised[match.source_id] = merged(self.revised.get(match.source_id, match.record), paper)
-        if match.file != file:
-            held[match.source_id] = match.file
+        before = self.revised.get(match.source_id, match.record)
+        if (after := merged(before, paper)) != before:  # a second copy of the same record changes nothing
+            self.revised[match.source_id] = after
+        held[match.source_id] = match.file
         return renamed
 
     def _link(self, figure: Figure, found: dict[tuple[str, str], Known]) -> Figure:
@@ -141,8 +145,9 @@ class SamePaper:
         for sid, record in self.revised.items():
             for cid, meta in self._chunks({"source_id": sid}):
                 updates[cid] = {**meta, **record_metadata(record)}
-        if self.papers_by_pmcid:
-            figures = {"$and": [{"kind": "figure"}, {"pmcid": {"$in": sorted(self.papers_by_pmcid)}}]}
+        pmcids = sorted(self.papers_by_pmcid)
+        for start in range(0, len(pmcids), _BATCH):
+            figures = {"$and": [{"kind": "figure"}, {"pmcid": {"$in": pmcids[start : start + _BATCH]}}]}
             for cid, meta in self._chunks(figures):
                 figure = RECORD.validate_json(meta["record"])
                 if isinstance(figure, Figure) and not figure.paper_id:

@@ -166,3 +166,18 @@ def test_bibtex_and_ris_exports_carry_the_retraction(home, run_cli):
     assert code == 0 and "note = {RETRACTED: Retraction in: Hepatol Res. 2021 Jun;51(6):700." in bib
     code, ris, _ = run_cli("--home", home, "ask", YAP_QUESTION, "--format", "ris")
     assert code == 0 and "N1  - RETRACTED: Retraction in: Hepatol Res. 2021" in ris
+
+
+def test_a_changed_file_replaces_its_papers_notices_rather_than_keeping_the_old_ones(tmp_path, encoder):
+    path = tmp_path / "export.nbib"
+    text = (FORMATS / "retracted.nbib").read_text()
+    path.write_text(text)
+    store = Store(tmp_path / "home", encoder.name)
+    ingest([path], store, encoder)
+    assert store.record("31000001").flag == "retracted"
+    start = text.index("RIN - ")
+    path.write_text(text[:start] + text[text.index("EIN - "):])  # the retraction notice withdrawn (an export error)
+    path.write_text(path.read_text().replace("PT  - Retracted Publication\n", ""))
+    report = ingest([path], store, encoder)
+    assert report.outcomes[0].status == "replaced"
+    assert store.record("31000001").flag is None and [n.kind for n in store.record("31000001").notices] == ["erratum"]

@@ -39,9 +39,9 @@ def app_url(tmp_path_factory: pytest.TempPathFactory, encoder) -> Iterator[str]:
 
 
 def choose(page, label: str, value: str) -> None:
-    """Type a value into a filter dropdown and take it."""
-    page.get_by_label(label).fill(value)
-    page.get_by_label(label).press("Enter")
+    """Open a filter dropdown and click one of its options."""
+    page.get_by_label(label).click()
+    page.get_by_role("option", name=value, exact=True).click()
 
 
 def test_species_filter_keeps_only_that_species_and_the_card_shows_the_concern(page) -> None:
