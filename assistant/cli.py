@@ -13,7 +13,6 @@ from langchain_core.language_models import BaseChatModel
 
 from index.bm25 import SearchFilter
 from index.errors import LitassistError
-from index.ingest import Ingestor
 from index.store import Store
 
 from assistant.answer import answering, build_chain, chain_input
@@ -66,15 +65,11 @@ def cli(ctx: click.Context, home: Path | None, chroma_url: str | None, debug: bo
 def ingest(obj: Context, paths: tuple[Path, ...], as_json: bool) -> None:
     """Add files and folders (recursively) to the index."""
     comp = obj.components
-    limits = obj.settings.ingest
     if comp.store.recovered:
         click.echo(f"note: an earlier ingest was interrupted while writing {len(comp.store.recovered)} file(s); "
                    "their partial chunks were removed and they are ingested again", err=True)
     announce_model_export(comp)
-    ingestor = Ingestor(comp.store, comp.encoder, max_tokens=obj.settings.chunking.max_tokens,
-                        flush_chunks=limits.flush_chunks, max_file_bytes=int(limits.max_file_mb * 1024 * 1024),
-                        show_progress=sys.stderr.isatty(), on_outcome=print_outcome)
-    report = ingestor.run(paths)
+    report = comp.ingestor(show_progress=sys.stderr.isatty(), on_outcome=print_outcome).run(paths)
     if not report.ingestible:
         raise LitassistError(nothing_ingestible(paths, report))
     counts = report.counts()

@@ -11,6 +11,7 @@ from langchain_core.language_models import BaseChatModel
 from index.bm25 import SearchFilter
 from index.chroma_server import http_client
 from index.embedding import Encoder, make_encoder, model_slug, resolve_backend
+from index.ingest import Ingestor
 from index.store import Hnsw, Store, local_client
 
 from assistant.errors import SettingsError
@@ -51,6 +52,14 @@ class Components:
         hnsw = Hnsw(ef_construction=s.ef_construction, ef_search=s.ef_search, max_neighbors=s.max_neighbors)
         client = http_client(s.chroma_url) if s.chroma_url else None  # None: the embedded database under home
         return Store(self.settings.home, self.encoder.name, hnsw, client=client)
+
+    def ingestor(self, **options) -> Ingestor:
+        """An Ingestor into the store with the configured chunk budget, batching and file limit; `options` add to
+        them (show_progress, on_outcome, on_progress, force)."""
+        limits = self.settings.ingest
+        return Ingestor(self.store, self.encoder, max_tokens=self.settings.chunking.max_tokens,
+                        flush_chunks=limits.flush_chunks, write_chunks=limits.write_chunks,
+                        max_file_bytes=int(limits.max_file_mb * 1024 * 1024), **options)
 
     def retriever(self, where: SearchFilter | None = None, k: int | None = None) -> HybridRetriever:
         """A hybrid retriever over the store."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
+from tqdm.auto import tqdm
 
 from index.ingest_report import FileOutcome, IngestReport
 from index.loaders import SUPPORTED_EXTENSIONS
@@ -40,9 +42,10 @@ def plural(n: int, noun: str) -> str:
 
 
 def print_outcome(outcome: FileOutcome) -> None:
-    """One line per file, on stderr so --json output stays clean."""
+    """One line per file as it is done, on stderr so --json output stays clean."""
     counts = f"{plural(outcome.records, 'record')}, {plural(outcome.chunks, 'chunk')}"
     detail = counts if outcome.status in ("added", "replaced") else ""
     reason = f": {printable(outcome.reason)}" if outcome.reason else ""
-    click.echo(f"{_MARK[outcome.status]} {outcome.status:<9} {printable(outcome.file)}{reason}"
-               + (f" ({detail})" if detail else ""), err=True)
+    line = f"{_MARK[outcome.status]} {outcome.status:<9} {printable(outcome.file)}{reason}" + (
+        f" ({detail})" if detail else "")
+    tqdm.write(line, file=sys.stderr)  # printed above the progress bars, which tqdm then draws again

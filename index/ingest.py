@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from index.chunking import chunk_records
 from index.embedding import Encoder
 from index.errors import LoadError
-from index.ingest_parts import Pending, Stream
+from index.ingest_parts import Pending, Stream, groups
+from index.ingest_progress import IngestProgress, ProgressCounter
 from index.ingest_report import FileOutcome, IngestReport, Status
 from index.loaders import STREAMED_EXTENSIONS, FileParts, iter_files, unsupported
 from index.records import Chunk, Record
@@ -44,14 +44,16 @@ class Ingestor:
     encoder: Encoder
     max_tokens: int = 200
     flush_chunks: int = 512  # parsed chunks held before encoding: bounds memory on large corpora
+    write_chunks: int = 64  # encoded chunks handed to the writer at a time: files are written and told as they go
     max_file_bytes: int | None = None  # larger files fail unread (streamed .jsonl excepted); None: no limit
     show_progress: bool = False
     cache_vectors: bool = True  # keep encoded vectors in <home>/vector-cache, keyed by model and text
     on_outcome: Callable[[FileOutcome], None] | None = None
+    on_progress: Callable[[IngestProgress], None] | None = None  # files done, chunks embedded, after every change
     report: IngestReport = field(default_factory=IngestReport)
     _pending: list[Pending] = field(default_factory=list)
     _owners: dict[str, str] = field(default_factory=dict)  # source id -> file that holds it, this run
-    _bar: tqdm | None = None
+    _progress: ProgressCounter | None = None
     _stream: Stream | None = None  # the file being read
     _worker: ThreadPoolExecutor | None = None
     _in_flight: Future | None = None
@@ -62,13 +64,13 @@ class Ingestor:
     def run(self, paths: Iterable[Path]) -> IngestReport:
         """Ingest every file under the given paths and bring BM25 in step once at the end."""
         files = list(iter_files(Path(p) for p in paths))
-        self._bar = tqdm(total=0, unit="chunk", desc="Embedding", disable=not self.show_progress, leave=False)
+        self._progress = ProgressCounter(len(files), self.show_progress, self.on_progress)
         # A pipeline: this thread reads and chunks batch N+2 while one worker encodes N+1 and another writes N to
         # Chroma; the encoder's threads would otherwise sit idle through parsing and Chroma's writes.
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="litassist-ingest")
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="litassist-write")  # Chroma writes overlap encoding
         try:
-            for path in tqdm(files, unit="file", desc="Reading", disable=not self.show_progress, leave=False):
+            for path in files:
                 self._take(path)
             self._flush()
             self._wait()
@@ -79,9 +81,11 @@ class Ingestor:
             self._wait()
             self._worker.shutdown()
             self._writer.shutdown()
-            self._bar.close()
+            self._progress.close()
         if any(o.status in ("added", "replaced") for o in self.report.outcomes):
+            self._progress.stage("indexing")
             self.store.rebuild_bm25()
+        self._progress.stage("done")
         return self.report
 
     def _take(self, path: Path) -> None:
@@ -161,7 +165,7 @@ class Ingestor:
     def _queue(self, pending: Pending) -> Pending:
         """Add a part to the batch."""
         self._pending.append(pending)
-        self._bar.total += len(pending.chunks)
+        self._progress.chunks_read(len(pending.chunks))
         return pending
 
     def _flush_if_full(self) -> None:
@@ -173,6 +177,7 @@ class Ingestor:
         """Fail a file part-way: drop its queued parts and undo those already handed to the worker."""
         queued = [p for p in self._pending if p.stream is stream]
         self._pending = [p for p in self._pending if p.stream is not stream]
+        self._progress.chunks_read(-sum(len(p.chunks) for p in queued))
         if stream.parts > len(queued):
             self._wait()
             self.store.abandon(stream.key, stream.digest, stream.undo.batches() if stream.undo else ())
@@ -233,13 +238,17 @@ class Ingestor:
             written.result()
 
     def _encode(self, pending: list[Pending]) -> None:
-        """Encode what is not stored yet, then hand the batch to the writer once the batch before it is written."""
+        """Encode what is not stored yet, a group of parts at a time, handing each group to the writer once the group
+        before it is written: files are written, and told, while later ones are still being encoded."""
         seen: set[str] = set()
         for item in pending:  # the same chunk twice in one write would be rejected by Chroma
+            before = len(item.chunks)
             item.chunks = [c for c in item.chunks if not (c.id in seen or seen.add(c.id))]
-        vectors = self._vectors([c for item in pending for c in item.chunks])
-        self._wait_written()  # writes stay in order, one at a time
-        self._written = self._writer.submit(self._write, pending, vectors)
+            self._progress.chunks_read(len(item.chunks) - before)
+        for group in groups(pending, self.write_chunks):
+            vectors = self._vectors([c for item in group for c in item.chunks])
+            self._wait_written()  # writes stay in order, one at a time
+            self._written = self._writer.submit(self._write, group, vectors)
 
     def _write(self, pending: list[Pending], vectors: dict[str, np.ndarray]) -> None:
         """Write the pending parts in one batch; finish the files completed."""
@@ -265,8 +274,8 @@ class Ingestor:
         cached = cache.lookup([c.search_text for c in chunks if c.id not in known]) if cache else {}
         known.update({c.id: cached[c.search_text] for c in chunks if c.id not in known and c.search_text in cached})
         missing = [c for c in chunks if c.id not in known]
-        self._bar.update(len(chunks) - len(missing))
-        encoded = self.encoder.encode([c.search_text for c in missing], progress=self._bar.update)
+        self._progress.chunks_embedded(len(chunks) - len(missing))
+        encoded = self.encoder.encode([c.search_text for c in missing], progress=self._progress.chunks_embedded)
         known.update({c.id: v for c, v in zip(missing, encoded)})
         if cache:
             cache.add([c.search_text for c in missing], encoded)
@@ -278,6 +287,7 @@ class Ingestor:
         """Record an outcome and tell the caller (one at a time: the worker finishes files too)."""
         with self._lock:
             self.report.outcomes.append(outcome)
+            self._progress.file_done()
             if self.on_outcome:
                 self.on_outcome(outcome)
 

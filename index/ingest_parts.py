@@ -105,3 +105,17 @@ class Pending:
     chunks: list[Chunk]
     outcome: FileOutcome | None = None  # None: more parts of the file follow
     stream: Stream | None = None
+
+
+def groups(pending: list[Pending], size: int) -> Iterator[list[Pending]]:
+    """Consecutive parts cut into groups of at least `size` chunks (the last may hold fewer); a part is never split."""
+    group: list[Pending] = []
+    count = 0
+    for item in pending:
+        group.append(item)
+        count += len(item.chunks)
+        if count >= size:
+            yield group
+            group, count = [], 0
+    if group:
+        yield group

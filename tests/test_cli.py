@@ -1,6 +1,7 @@
 """The `litassist` command line, run through its real entry point."""
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -172,3 +173,30 @@ def test_filters_that_leave_nothing_or_a_reversed_range_are_said_plainly(home, r
     assert code == 1 and "No indexed source matches the filters (1900–1901)" in err
     code, _, err = run_cli("--home", home, "ask", "How does HER2 affect CXCR4?", "--year-min", "2020", "--year-max", "2001")
     assert code == 1 and "the year range 2020–2001 is reversed" in err
+
+
+def test_each_files_line_is_printed_once_it_is_written_not_after_every_file_is_embedded(tmp_path, run_cli,
+                                                                                      monkeypatch):
+    from index.embedding import SentenceTransformerEncoder
+
+    encode = SentenceTransformerEncoder.encode
+
+    def noting(self, texts, progress=None):  # the real encoder, saying on stderr what it is about to encode
+        if texts:
+            sys.stderr.write("[encoding: " + " | ".join(t.replace("\n", " ") for t in texts) + "]\n")
+        return encode(self, texts, progress=progress)
+
+    monkeypatch.setattr(SentenceTransformerEncoder, "encode", noting)
+    monkeypatch.setenv("LITASSIST_INGEST__WRITE_CHUNKS", "1")  # a write per file: their lines come one by one
+    papers = tmp_path / "papers"
+    papers.mkdir()
+    for n, topic in enumerate(["Alpaca", "Bison", "Caracal", "Dingo"]):
+        (papers / f"{n}_{topic.lower()}.txt").write_text(
+            f"# {topic} PLXNB3\n\n{topic} fibroblasts raise PLXNB3 when they migrate.\n", encoding="utf-8")
+    code, _, err = run_cli("--home", tmp_path / "home", "ingest", papers)
+    assert code == 0, err
+    lines = err.splitlines()
+    first_file = lines.index(f"+ added     {papers / '0_alpaca.txt'} (1 record, 1 chunk)")
+    last_encoded = next(i for i, line in enumerate(lines) if line.startswith("[encoding: ") and "Dingo" in line)
+    assert first_file < last_encoded, err  # the first file was reported before the last one was even encoded
+    assert sum(line.startswith("+ added") for line in lines) == 4
