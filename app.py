@@ -11,7 +11,7 @@ from pathlib import Path
 import assistant  # noqa: F401  (offline switches before gradio, chromadb and transformers load)
 import gradio as gr
 
-from index.ingest import Ingestor
+from index.ingest_progress import IngestProgress
 
 from assistant.answer import answering
 from assistant.cards import CSS, SOURCES_PLACEHOLDER, ChatState, chat_markdown, source_cards
@@ -20,6 +20,7 @@ from assistant.conversation import Conversation, ask, cited_ids, notes_markdown,
 from assistant.export import to_bibtex, to_ris
 from assistant.factory import Components
 from assistant.filters import FilterError, admits_nothing, describe, from_widgets, nothing_matches
+from assistant.ingest_stream import ingest_with_progress, progress_html
 from assistant.library import (FORMATS_NOTE, SOURCE_COLUMNS, describe_source, organism_choices, save_uploads,
                                settings_markdown, source_choices, source_rows, stored_records)
 from assistant.llm import model_label
@@ -132,14 +133,18 @@ def build_app(components: Components) -> gr.Blocks:
         off = gr.update(value=None, interactive=False)
         return [], SOURCES_PLACEHOLDER, "", off, off, None, off, gr.update(interactive=False)
 
-    def ingest_files(files: list[str] | None, progress=gr.Progress(track_tqdm=True)):
-        """Save uploads under the data home and ingest them with a progress bar."""
+    def ingest_files(files: list[str] | None):
+        """Save uploads under the data home and ingest them; the summary counts files and chunks as they go (the one
+        progress display), then gives the counts, with the per-file report below it."""
         if not files:
-            return [], "Choose files or a .zip first.", source_rows(store), gr.update()
+            yield [], "Choose files or a .zip first.", source_rows(store), gr.update()
+            return
         saved, refused = save_uploads(files, settings.home, settings.server.max_upload_mb)
-        with ingest_lock:
-            ingestor = Ingestor(store, components.encoder, max_tokens=settings.chunking.max_tokens, show_progress=True)
-            report = ingestor.run(saved)
+        for step in ingest_with_progress(components.ingestor(), saved, ingest_lock):
+            if isinstance(step, IngestProgress):
+                yield gr.update(), progress_html(step), gr.update(), gr.update()
+            else:
+                report = step
         rows = [[Path(o.file).name, o.status, o.records, o.chunks, o.reason or ""] for o in report.outcomes]
         for name, _, reason in (r.partition(": ") for r in refused):
             status = "skipped" if reason.startswith(("not a supported", "unsupported")) else "failed"
@@ -148,7 +153,7 @@ def build_app(components: Components) -> gr.Blocks:
         counts["skipped"] += sum(row[1] == "skipped" for row in rows[len(report.outcomes):])
         summary = f"{report.counts_line(counts)} · {store.count()} chunks indexed"
         table_rows = source_rows(store)  # once: after a write it is rebuilt from every chunk's metadata
-        return rows, summary, table_rows, gr.update(choices=source_choices(table_rows))
+        yield rows, html.escape(summary), table_rows, gr.update(choices=source_choices(table_rows))
 
     def list_sources() -> list[dict]:
         """API: every indexed source with its kind, title, file and chunk count."""
@@ -237,7 +242,7 @@ def build_app(components: Components) -> gr.Blocks:
             uploads = gr.File(file_count="multiple", label="Add files or a folder as .zip", elem_id="upload")
             gr.Markdown(f"<sub>Reads {FORMATS_NOTE}.</sub>", elem_id="formats")
             ingest_btn = gr.Button("Ingest", variant="primary", elem_id="ingest")
-            summary = gr.Markdown(elem_id="ingest-summary")
+            summary = gr.HTML(elem_id="ingest-summary")  # the ingest's progress, then its counts
             report = gr.Dataframe(headers=["file", "status", "records", "chunks", "reason"], label="Per-file report",
                                   interactive=False, elem_id="ingest-report")
             table = gr.Dataframe(table_rows, headers=SOURCE_COLUMNS, label="Indexed sources",
@@ -264,7 +269,9 @@ def build_app(components: Components) -> gr.Blocks:
         clear.click(clear_chat, None, chat_outputs, api_visibility="private")
         chatbot.clear(clear_chat, None, chat_outputs, api_visibility="private")
         copy.click(None, [notes], None, js=COPY_JS)
-        ingest_btn.click(ingest_files, [uploads], [report, summary, table, victim], api_name="ingest").then(
+        # Gradio would draw its own progress over every output: the summary shows the one display instead.
+        ingest_btn.click(ingest_files, [uploads], [report, summary, table, victim], api_name="ingest",
+                         show_progress="hidden").then(
             page_state, None, page_outputs, api_visibility="private")
         delete_btn.click(ask_to_delete, [victim], [deleted, confirm_row], api_visibility="private")
         cancel_btn.click(lambda: ("Nothing deleted.", gr.update(visible=False)), None, [deleted, confirm_row],

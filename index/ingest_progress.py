@@ -23,11 +23,12 @@ class IngestProgress:
     stage: Stage = "ingesting"
 
     def line(self) -> str:
-        """'2 of 5 files done · 40 of 93 chunks embedded'."""
+        """'2 of 5 files done · 40 of 93 chunks embedded' (no chunk count until a file has some to embed)."""
         files = f"{self.files_done} of {self.files_total} file{'' if self.files_total == 1 else 's'} done"
-        chunks = f"{self.chunks_embedded} of {self.chunks_total} chunk{'' if self.chunks_total == 1 else 's'} embedded"
-        tail = {"ingesting": "", "indexing": " · updating the keyword index …", "done": ""}[self.stage]
-        return f"{files} · {chunks}{tail}"
+        chunks = (f" · {self.chunks_embedded} of {self.chunks_total} chunk{'' if self.chunks_total == 1 else 's'} "
+                  "embedded" if self.chunks_total else "")
+        tail = " · updating the keyword index …" if self.stage == "indexing" else ""
+        return f"{files}{chunks}{tail}"
 
 
 class ProgressCounter:

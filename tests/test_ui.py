@@ -367,6 +367,75 @@ def test_the_library_lists_formats_reports_counts_and_deletes_by_title_after_ask
     assert page.locator("#sources-table").get_by_text(title).filter(visible=True).count() == 0
 
 
+# Installed before the page's own scripts: a copy of every message the server streams to the page, and, on every
+# change to the page once an ingest starts, how many progress displays it shows (Gradio's own, and the Library's).
+RECORD_PROGRESS = """
+window.__stream = [];
+window.__displays = [];
+const fetchFirst = window.fetch;
+window.fetch = async (...args) => {
+  const response = await fetchFirst(...args);
+  const url = String(args[0] && args[0].url ? args[0].url : args[0]);
+  if (url.includes('/queue/data') && response.body) {
+    const reader = response.clone().body.getReader();
+    const decoder = new TextDecoder();
+    (async () => { for (;;) { const {done, value} = await reader.read(); if (done) return;
+                              window.__stream.push(decoder.decode(value, {stream: true})); } })();
+  }
+  return response;
+};
+const shown = (selector) => [...document.querySelectorAll(selector)]
+  .filter(e => e.checkVisibility({opacityProperty: true, visibilityProperty: true})).length;
+new MutationObserver(() => window.__ingesting && window.__displays.push({
+  gradio: shown('.progress-text, .progress-level, .eta-bar'), which: [...document.querySelectorAll('.progress-text, .progress-level, .eta-bar')].filter(e => e.checkVisibility({opacityProperty: true, visibilityProperty: true})).map(e => e.className + '@' + (e.closest('.block') ? e.closest('.block').id + '/' + e.closest('.block').className.slice(0,40) : '-') + ':' + e.innerText).join(';'), library: shown('#ingest-summary .la-progress'),
+  text: [...document.querySelectorAll('#ingest-summary .la-progress-text')].map(e => e.innerText).join(' ')
+})).observe(document, {subtree: true, childList: true, characterData: true});
+"""
+PROGRESS = re.compile(r"Ingesting: (\d+) of (\d+) files? done · (\d+) of (\d+) chunks? embedded")
+
+
+def streamed_progress(page) -> list[tuple[int, ...]]:
+    """(files done, files, chunks embedded, chunks) of every progress message the server sent, in order."""
+    found = []
+    for line in "".join(page.evaluate("window.__stream")).splitlines():
+        if line.startswith("data:"):
+            message = json.dumps(json.loads(line[5:]), ensure_ascii=False)
+            found += [tuple(map(int, m)) for m in PROGRESS.findall(message)]
+    return found
+
+
+def test_an_ingest_shows_one_progress_display_that_counts_real_files_and_chunks(page, tmp_path: Path) -> None:
+    files = []
+    for n, animal in enumerate(["Pangolin", "Tapir", "Okapi"]):
+        doc = tmp_path / f"{animal.lower()}.jsonl"
+        doc.write_text("".join(json.dumps({"_id": f"ui-progress-{n}-{k}", "title": f"{animal} study {k}",
+                                           "text": f"{animal} hepatocytes lower ABCC9 after fasting ({k})."}) + "\n"
+                               for k in range(2)), encoding="utf-8")
+        files.append(doc)
+    page.add_init_script(RECORD_PROGRESS)
+    page.reload(wait_until="load")
+    page.get_by_role("tab", name="Library").click()
+    page.set_input_files("#upload input[type=file]", [str(f) for f in files])
+    for doc in files:
+        page.locator(f"#upload [data-testid=download-link][download='{doc.name}']").wait_for()
+    page.evaluate("window.__ingesting = true")
+    page.locator("#ingest").click()
+    page.locator("#ingest-summary").get_by_text("3 added").wait_for()
+    page.wait_for_function("() => window.__stream.join('').includes('3 added')")  # the copy has caught up
+
+    report = page.locator("#ingest-report").inner_text()
+    chunks = sum(int(m) for m in re.findall(r"\.jsonl\s+added\s+2\s+(\d+)", report))
+    progress = streamed_progress(page)
+    assert progress, "no progress was sent while ingesting"
+    assert {files_total for _, files_total, _, _ in progress} == {3}  # the files uploaded, not "0/0"
+    assert progress[-1] == (3, 3, chunks, chunks) and chunks >= 6  # the last one: every file and chunk, counted
+    assert [p[0] for p in progress] == sorted(p[0] for p in progress)  # files done only ever go up
+    displays = page.evaluate("window.__displays")
+    assert max(d["gradio"] for d in displays) == 0  # no progress drawn over the report, table or delete box
+    assert max(d["library"] for d in displays) <= 1
+    assert not re.search(r"\b0 ?(/|of) ?0\b", " ".join(d["text"] for d in displays))  # never "0/0 chunks"
+
+
 def test_hostile_record_is_shown_as_text_not_run(page) -> None:
     ask(page, "What does ZEB1 do in EMT?")
     card = page.locator("#sources .la-figure", has_text="ZEB1").first
