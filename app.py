@@ -21,12 +21,14 @@ from assistant.export import to_bibtex, to_ris
 from assistant.factory import Components
 from assistant.filters import FilterError, admits_nothing, describe, from_widgets, nothing_matches
 from assistant.ingest_stream import ingest_with_progress, progress_html
-from assistant.library import (FORMATS_NOTE, SOURCE_COLUMNS, describe_source, organism_choices, save_uploads,
-                               settings_markdown, source_choices, source_rows, stored_records)
+from assistant.library import (FORMATS_NOTE, SOURCE_COLUMNS, organism_choices, save_uploads, settings_markdown,
+                               source_choices, source_rows, stored_records)
 from assistant.llm import model_label
 from assistant.settings import Settings
 from assistant.suggest import example_questions
 from assistant.support import marked
+from assistant.terminal import deleted_note
+from library_ui import deletion_box, stayed_deleted
 
 EMPTY = "**No documents yet** — add some in the **Library** tab."
 WELCOME = "Ask a question about your papers and pathway figures. Every sentence of the answer is cited."
@@ -145,13 +147,15 @@ def build_app(components: Components) -> gr.Blocks:
                 yield gr.update(), progress_html(step), gr.update(), gr.update()
             else:
                 report = step
-        rows = [[Path(o.file).name, o.status, o.records, o.chunks, o.reason or ""] for o in report.outcomes]
+        rows = [[Path(o.file).name, o.status, o.records, o.chunks,
+                 "; ".join(r for r in (o.reason, deleted_note(o.deleted)) if r)] for o in report.outcomes]
         for name, _, reason in (r.partition(": ") for r in refused):
             status = "skipped" if reason.startswith(("not a supported", "unsupported")) else "failed"
             rows.append([name, status, 0, 0, reason])
         counts = report.counts()
         counts["skipped"] += sum(row[1] == "skipped" for row in rows[len(report.outcomes):])
-        summary = f"{report.counts_line(counts)} · {store.count()} chunks indexed"
+        summary = (f"{report.counts_line(counts)} · {store.count()} chunks indexed"
+                   + stayed_deleted(report.stayed_deleted))
         table_rows = source_rows(store)  # once: after a write it is rebuilt from every chunk's metadata
         yield rows, html.escape(summary), table_rows, gr.update(choices=source_choices(table_rows))
 
@@ -176,25 +180,6 @@ def build_app(components: Components) -> gr.Blocks:
         return (gr.update(choices=organism_choices(sources)), gr.update(samples=[[q] for q in questions]),
                 gr.update(placeholder=f"e.g. {questions[0]}"), settings_markdown(components),
                 gr.update(placeholder=EMPTY if not sources else WELCOME))
-
-    def row_of(source_id: str | None) -> list | None:
-        """The source table row of an indexed source."""
-        return next((r for r in source_rows(store) if r[-1] == source_id), None) if source_id else None
-
-    def ask_to_delete(source_id: str | None):
-        """First step of a deletion: say what would go, and ask."""
-        row = row_of(source_id)
-        if row is None:
-            return "Pick a source to delete first (type part of its title).", gr.update(visible=False)
-        return f"Delete {html.escape(describe_source(row))} from the index?", gr.update(visible=True)
-
-    def delete(source_id: str | None):
-        """Remove one source from the index, and say which."""
-        row = row_of(source_id)
-        removed = store.delete_source(source_id) if row else 0
-        note = f"Deleted {html.escape(describe_source(row))}." if removed else "Nothing deleted."
-        table_rows = source_rows(store)
-        return note, table_rows, gr.update(choices=source_choices(table_rows), value=None), gr.update(visible=False)
 
     # The source list is built once for both widgets (saved with BM25; without it, reading every chunk's metadata
     # takes 9-17 s at 100k chunks).
@@ -248,14 +233,7 @@ def build_app(components: Components) -> gr.Blocks:
             table = gr.Dataframe(table_rows, headers=SOURCE_COLUMNS, label="Indexed sources",
                                  interactive=False, show_search="search", elem_id="sources-table", wrap=True,
                                  max_chars=80, column_widths=["8%", "40%", "7%", "15%", "7%", "23%"])
-            with gr.Row():
-                victim = gr.Dropdown(source_choices(table_rows), label="Source to delete (type part of its title)",
-                                     value=None, filterable=True, elem_id="victim")
-                delete_btn = gr.Button("Delete source…", variant="stop", elem_id="delete")
-            deleted = gr.Markdown(elem_id="deleted")
-            with gr.Row(visible=False) as confirm_row:
-                confirm_btn = gr.Button("Yes, delete it", variant="stop", elem_id="confirm-delete")
-                cancel_btn = gr.Button("Cancel", elem_id="cancel-delete")
+            box = deletion_box(components, ingest_lock, table, table_rows)
         with gr.Tab("Settings"):
             settings_view = gr.Markdown(settings_markdown(components), elem_id="settings")
 
@@ -270,14 +248,11 @@ def build_app(components: Components) -> gr.Blocks:
         chatbot.clear(clear_chat, None, chat_outputs, api_visibility="private")
         copy.click(None, [notes], None, js=COPY_JS)
         # Gradio would draw its own progress over every output: the summary shows the one display instead.
-        ingest_btn.click(ingest_files, [uploads], [report, summary, table, victim], api_name="ingest",
+        ingest_btn.click(ingest_files, [uploads], [report, summary, table, box.victim], api_name="ingest",
                          show_progress="hidden").then(
             page_state, None, page_outputs, api_visibility="private")
-        delete_btn.click(ask_to_delete, [victim], [deleted, confirm_row], api_visibility="private")
-        cancel_btn.click(lambda: ("Nothing deleted.", gr.update(visible=False)), None, [deleted, confirm_row],
-                         api_visibility="private")
-        confirm_btn.click(delete, [victim], [deleted, table, victim, confirm_row], api_name="delete_source").then(
-            page_state, None, page_outputs, api_visibility="private")
+        for change in box.changes:  # a deletion or restore: the page's state follows the index
+            change.then(page_state, None, page_outputs, api_visibility="private")
         gr.api(ask_json, api_name="ask")
         gr.api(list_sources, api_name="sources")
     return demo

@@ -1,4 +1,4 @@
-"""The `litassist` command line: ingest, ask, sources, serve, eval."""
+"""The `litassist` command line: ingest, ask, chat, serve, eval (sources and delete: assistant/cli_library.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from index.errors import LitassistError
 from index.store import Store
 
 from assistant.answer import answering, build_chain, chain_input
+from assistant.cli_library import delete, sources
 from assistant.citations import render_text, to_markdown
 from assistant.errors import EmptyIndexError
 from assistant.export import to_bibtex, to_ris
@@ -26,7 +27,7 @@ from assistant.library import stored_records
 from assistant.llm import TokenPrinter, first_line, model_label
 from assistant.models import Answer, Focus
 from assistant.settings import Settings
-from assistant.terminal import announce_model_export, nothing_ingestible, print_outcome
+from assistant.terminal import announce_model_export, nothing_ingestible, print_outcome, stayed_deleted_line
 
 EXIT_USAGE, EXIT_PARTIAL = 2, 3
 FORMATS = ["text", "markdown", "bibtex", "ris"]
@@ -61,15 +62,17 @@ def cli(ctx: click.Context, home: Path | None, chroma_url: str | None, debug: bo
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--force", is_flag=True,
+              help="Read every file again, even unchanged ones (deleted sources stay deleted).")
 @click.pass_obj
-def ingest(obj: Context, paths: tuple[Path, ...], as_json: bool) -> None:
+def ingest(obj: Context, paths: tuple[Path, ...], as_json: bool, force: bool) -> None:
     """Add files and folders (recursively) to the index."""
     comp = obj.components
     if comp.store.recovered:
         click.echo(f"note: an earlier ingest was interrupted while writing {len(comp.store.recovered)} file(s); "
                    "their partial chunks were removed and they are ingested again", err=True)
     announce_model_export(comp)
-    report = comp.ingestor(show_progress=sys.stderr.isatty(), on_outcome=print_outcome).run(paths)
+    report = comp.ingestor(show_progress=sys.stderr.isatty(), on_outcome=print_outcome, force=force).run(paths)
     if not report.ingestible:
         raise LitassistError(nothing_ingestible(paths, report))
     counts = report.counts()
@@ -79,6 +82,8 @@ def ingest(obj: Context, paths: tuple[Path, ...], as_json: bool) -> None:
     click.echo(report.counts_line(counts)
                + (f"; {partial} went in with entries skipped" if partial else "")
                + f"; {report.embedded} chunks embedded, {report.reused} reused", err=True)
+    if line := stayed_deleted_line(report.stayed_deleted):
+        click.echo(line, err=True)
     if report.problems:  # a failed file, or a file that went in with some entries skipped
         sys.exit(EXIT_PARTIAL)
 
@@ -193,26 +198,6 @@ def echo_export(result: Answer, fmt: str, store: Store) -> None:
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-@click.pass_obj
-def sources(obj: Context, as_json: bool) -> None:
-    """What is indexed: counts by kind and one line per source."""
-    items = obj.components.store.sources()
-    by_kind = {"paper": 0, "figure": 0}
-    for item in items:
-        by_kind[item["kind"]] += 1
-    summary = {"sources": len(items), "chunks": sum(i["chunks"] for i in items), "by_kind": by_kind,
-               "items": [{k: i[k] for k in ("source_id", "kind", "title", "file", "chunks")} for i in items]}
-    if as_json:
-        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
-        return
-    click.echo(f"{summary['sources']} sources ({by_kind['paper']} papers, {by_kind['figure']} figures), "
-               f"{summary['chunks']} chunks in {obj.settings.home}")
-    for item in items:
-        click.echo(f"  {item['kind']:<6} {item['chunks']:>4}  {item['source_id']}  {item['title'][:70]}  [{item['file']}]")
-
-
-@cli.command()
 @click.option("--host", default=None, help="Interface to bind (default 127.0.0.1; env LITASSIST_SERVER__HOST).")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default 7860).")
 @click.option("--auth", default=None, metavar="USER:PASSWORD", help="Require a login (env LITASSIST_SERVER__AUTH).")
@@ -276,6 +261,10 @@ def eval_command(obj: Context, dataset: tuple[Path, ...], split: str, mode: str,
         return
     result = evaluate(list(dataset), split, mode, settings, offcorpus, questions)
     click.echo(json.dumps(result, indent=2) if as_json else render(result))
+
+
+cli.add_command(sources)
+cli.add_command(delete)
 
 
 def main() -> None:

@@ -28,3 +28,9 @@ class PartialLoadError(LoadError):
     def __init__(self, path: object, reason: str, records: list) -> None:
         super().__init__(path, reason)
         self.records = records
+
+
+def describe(exc: BaseException) -> str:
+    """'TypeName: first line of the message' for an unexpected error."""
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__

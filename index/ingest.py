@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import stat
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -13,18 +12,18 @@ from pathlib import Path
 
 import numpy as np
 
+from index import tombstones
 from index.chunking import chunk_records
 from index.embedding import Encoder
-from index.errors import LoadError
-from index.ingest_parts import Pending, Stream, groups
+from index.errors import LoadError, describe
+from index.fingerprint import forced, same_content
+from index.ingest_parts import Pending, Stream, groups, refusal
 from index.ingest_progress import IngestProgress, ProgressCounter
 from index.ingest_report import FileOutcome, IngestReport, Status
-from index.loaders import STREAMED_EXTENSIONS, FileParts, iter_files, unsupported
+from index.loaders import FileParts, iter_files, unsupported
 from index.records import Chunk, Record
 from index.store import Entry, Store
 from index.vector_cache import VectorCache
-
-MB = 1024 * 1024
 
 
 def file_hash(path: Path) -> str:
@@ -48,6 +47,7 @@ class Ingestor:
     max_file_bytes: int | None = None  # larger files fail unread (streamed .jsonl excepted); None: no limit
     show_progress: bool = False
     cache_vectors: bool = True  # keep encoded vectors in <home>/vector-cache, keyed by model and text
+    force: bool = False  # re-read files even when unchanged (deleted sources still stay deleted)
     on_outcome: Callable[[FileOutcome], None] | None = None
     on_progress: Callable[[IngestProgress], None] | None = None  # files done, chunks embedded, after every change
     report: IngestReport = field(default_factory=IngestReport)
@@ -60,10 +60,15 @@ class Ingestor:
     _writer: ThreadPoolExecutor | None = None
     _written: Future | None = None  # the last batch handed to the writer (set by the encoding worker)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _deleted: dict[str, tombstones.DeletedSource] = field(default_factory=dict)  # by source id, read once per run
+    _deleted_files: dict[str, list[tombstones.DeletedSource]] = field(default_factory=dict)  # by file
 
     def run(self, paths: Iterable[Path]) -> IngestReport:
         """Ingest every file under the given paths and bring BM25 in step once at the end."""
         files = list(iter_files(Path(p) for p in paths))
+        self._deleted = tombstones.kept_out(self.store.collection.metadata)
+        for source in self._deleted.values():
+            self._deleted_files.setdefault(source.file, []).append(source)
         self._progress = ProgressCounter(len(files), self.show_progress, self.on_progress)
         # A pipeline: this thread reads and chunks batch N+2 while one worker encodes N+1 and another writes N to
         # Chroma; the encoder's threads would otherwise sit idle through parsing and Chroma's writes.
@@ -93,19 +98,29 @@ class Ingestor:
         if skip := unsupported(path):
             return self._finish(FileOutcome(file=str(path), status="skipped", reason=skip))
         key = str(path.resolve()) if path.exists() else str(path)
-        refusal = self._refusal(path)
-        if refusal:
-            return self._fail(path, refusal)
+        refused = refusal(path, self.max_file_bytes)
+        if refused:
+            return self._fail(path, refused)
         try:  # the chunk budget is part of the fingerprint: after a change every file is chunked afresh
             digest = f"{file_hash(path)}:{self.max_tokens}"
         except OSError as exc:
             return self._fail(path, exc.strerror or str(exc))
         previous = self.store.file_hash(key)
-        if previous == digest:
-            return self._finish(FileOutcome(file=str(path), status="unchanged"))
-        self._stream = Stream(key, digest, replacing=previous is not None)
+        if self._unchanged(key, previous, digest):
+            deleted = [s.source_id for s in self._deleted_files.get(key, [])]
+            return self._finish(FileOutcome(file=str(path), status="unchanged", deleted=deleted))
+        self._stream = Stream(key, forced(digest) if self.force else digest, replacing=previous is not None)
         self._read(path, self._stream)
         self._stream = None  # left set when an error escapes: `_rescue` undoes what the file wrote
+
+    def _unchanged(self, key: str, previous: str | None, digest: str) -> bool:
+        """The file is as indexed: as its chunks say, or, when every source in it was deleted, as they said."""
+        if self.force:
+            return False
+        if previous is not None:
+            return same_content(previous, digest)
+        gone = self._deleted_files.get(key, [])
+        return bool(gone) and all(same_content(source.file_hash, digest) for source in gone)
 
     def _read(self, path: Path, stream: Stream) -> None:
         """Claim, chunk and queue each part of the file; a failure in any part fails the whole file."""
@@ -131,7 +146,7 @@ class Ingestor:
     def _take_part(self, stream: Stream, records: list[Record]) -> str | None:
         """Claim and chunk one part and queue it for writing; why the file fails, if it does."""
         held = {**self.store.owners([r.source_id for r in records]), **self._owners}
-        kept = stream.claim(records, held)
+        kept = stream.claim(records, held, self._deleted)
         self._owners.update((r.source_id, stream.key) for r in kept)
         try:
             chunks = chunk_records(kept, self.max_tokens, self.encoder.count_tokens)
@@ -146,16 +161,18 @@ class Ingestor:
     def _complete(self, path: Path, stream: Stream, loaded: str | None) -> None:
         """The file is read: its last queued part carries the outcome (an empty part if all are written)."""
         reason = stream.reason(loaded)
-        if not stream.records:
+        if not stream.records and stream.deleted and not stream.replacing:  # only deleted sources: nothing to do
+            return self._finish(FileOutcome(file=str(path), status="unchanged", reason=reason, deleted=stream.deleted))
+        if not stream.records and not stream.deleted:
             return self._fail(path, reason or "no documents found in file")
-        if not stream.chunks:
+        if stream.records and not stream.chunks:
             return self._fail(path, "no text to index")
         if stream.replacing:  # ids this file's new version dropped are free for files later in this run
             dropped = {meta["source_id"] for _, _, meta in self.store.scan(where={"file": stream.key})}
             self._owners.update((source_id, "") for source_id in dropped - stream.seen)
         status: Status = "replaced" if stream.replacing else "added"
         outcome = FileOutcome(file=str(path), status=status, reason=reason, records=stream.records,
-                              chunks=stream.chunks)
+                              chunks=stream.chunks, deleted=stream.deleted)
         last = self._pending[-1] if self._pending and self._pending[-1].stream is stream else None
         if last is None:
             stream.parts += 1
@@ -194,19 +211,6 @@ class Ingestor:
         with contextlib.suppress(Exception):
             self.store.abandon(stream.key, stream.digest, stream.undo.batches() if stream.undo else ())
         stream.close()
-
-    def _refusal(self, path: Path) -> str | None:
-        """Why a file is not even opened: missing, not a regular file (reading a FIFO blocks forever), too large."""
-        try:
-            info = path.stat()
-        except OSError as exc:
-            return exc.strerror or str(exc)
-        if not stat.S_ISREG(info.st_mode):
-            return "not a regular file (a pipe, socket or device)"
-        limit = self.max_file_bytes
-        if limit and info.st_size > limit and path.suffix.lower() not in STREAMED_EXTENSIONS:
-            return f"too large: {info.st_size / MB:.1f} MB, over the {limit / MB:g} MB limit per file"
-        return None
 
     def _fail(self, path: Path, reason: str) -> None:
         """A file that did not go in, and why."""
@@ -290,12 +294,6 @@ class Ingestor:
             self._progress.file_done()
             if self.on_outcome:
                 self.on_outcome(outcome)
-
-
-def describe(exc: BaseException) -> str:
-    """'TypeName: first line of the message' for an unexpected error."""
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 def ingest(paths: Iterable[Path], store: Store, encoder: Encoder, **options) -> IngestReport:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from pydantic import TypeAdapter
 
-from index import journal, prefilter, source_table
+from index import journal, prefilter, source_table, tombstones
 from index.bm25 import Bm25Index, ChunkFacts, SearchFilter
 from index.entries import Entry, chunk_metadata
 from index.errors import StoreError
@@ -91,6 +91,7 @@ class Store:
             self.collection.modify(configuration={"hnsw": {"ef_search": hnsw.ef_search}})  # the one that can change
         self.bm25_dir = self.home / "bm25" / self.name
         self.recovered = self.recover()  # files an interrupted write left half done: removed, to be ingested again
+        tombstones.settle(self)  # a deletion or restore cut short: finished, or undone
         self.bm25 = self._open_bm25()
 
     # --- consistency -------------------------------------------------------------------------
@@ -140,6 +141,13 @@ class Store:
             self.collection.delete(where={"file": {"$in": files[start : start + _PAGE]}})
         self._end_write(files)
         return files
+
+    def update_metadata(self, change: Callable[[dict[str, Any]], dict[str, Any]], new_generation: bool = False) -> None:
+        """Rewrite the collection's metadata in one write; a new generation when chunks are about to change."""
+        meta = change(dict(self.collection.metadata or {}))
+        if new_generation:
+            meta["generation"] = uuid.uuid4().hex
+        self.collection.modify(metadata=meta)
 
     # --- reads ---------------------------------------------------------------------------------
     def count(self) -> int:
@@ -251,15 +259,6 @@ class Store:
         for rows in overwritten:
             self._upsert(*rows)
         self._end_write([file])
-
-    def delete_source(self, source_id: str) -> int:
-        """Remove every chunk of one source; returns how many went."""
-        got = self.collection.get(where={"source_id": source_id}, include=[])
-        if got["ids"]:
-            self._begin_write()
-            self.collection.delete(ids=got["ids"])
-            self.rebuild_bm25()
-        return len(got["ids"])
 
     def sources(self) -> list[dict[str, Any]]:
         """One row per indexed source: id, kind, title, file and chunk count (saved by the last BM25 rebuild)."""

@@ -367,6 +367,46 @@ def test_the_library_lists_formats_reports_counts_and_deletes_by_title_after_ask
     assert page.locator("#sources-table").get_by_text(title).filter(visible=True).count() == 0
 
 
+def test_a_deleted_source_is_listed_stays_deleted_when_its_file_comes_again_and_undo_brings_it_back(page, tmp_path):
+    kept, dropped = "Aardvark kidneys lower SLC5A9 at night", "Aardvark kidneys raise SLC5A9 after rain"
+    doc = tmp_path / "aardvark.jsonl"
+    doc.write_text("".join(json.dumps({"_id": sid, "title": title, "text": f"{title}, in a field study."}) + "\n"
+                           for sid, title in (("ui-aard-1", kept), ("ui-aard-2", dropped))), encoding="utf-8")
+
+    def ingest_upload(expect: str) -> None:
+        page.set_input_files("#upload input[type=file]", str(doc))
+        page.locator(f"#upload [data-testid=download-link][download='{doc.name}']").wait_for()
+        page.locator("#ingest").click()
+        page.locator("#ingest-summary").get_by_text(expect).wait_for()
+
+    def shown(title: str):
+        """The title in the sources table, searched for (the table draws only the rows in view)."""
+        table = page.locator("#sources-table")
+        table.get_by_placeholder("Search...").fill("Aardvark")
+        table.get_by_text(kept).filter(visible=True).first.wait_for()  # the search has been applied
+        return table.get_by_text(title).filter(visible=True)
+
+    page.get_by_role("tab", name="Library").click()
+    ingest_upload("1 added")
+    page.locator("#victim input").fill("Aardvark kidneys raise")
+    page.get_by_role("option", name=f"{dropped} — paper").click()
+    page.locator("#delete").click()
+    page.locator("#confirm-delete").click()
+    page.locator("#deleted").get_by_text(f"Deleted “{dropped}” (paper, 1 chunk).").wait_for()
+    page.locator("#deleted-sources").get_by_text(f"“{dropped}” (paper)").wait_for()  # listed as deleted
+
+    page.locator("#upload button[aria-label='Clear']").first.click()
+    ingest_upload("1 deleted source stays deleted")  # the same file again: unchanged, and the source stays out
+    report = page.locator("#ingest-report").inner_text()
+    assert re.search(r"aardvark\.jsonl\s+unchanged", report) and "stays deleted: ui-aard-2" in report, report
+    assert shown(dropped).count() == 0
+
+    page.locator("#undo-delete").click()
+    page.locator("#deleted").get_by_text(f"Restored “{dropped}” (paper, 1 chunk).").wait_for()
+    shown(dropped).first.wait_for()
+    assert dropped not in page.locator("#deleted-sources").inner_text()
+
+
 # Installed before the page's own scripts: a copy of every message the server streams to the page, and, on every
 # change to the page once an ingest starts, how many progress displays it shows (Gradio's own, and the Library's).
 RECORD_PROGRESS = """
@@ -387,7 +427,7 @@ window.fetch = async (...args) => {
 const shown = (selector) => [...document.querySelectorAll(selector)]
   .filter(e => e.checkVisibility({opacityProperty: true, visibilityProperty: true})).length;
 new MutationObserver(() => window.__ingesting && window.__displays.push({
-  gradio: shown('.progress-text, .progress-level, .eta-bar'), which: [...document.querySelectorAll('.progress-text, .progress-level, .eta-bar')].filter(e => e.checkVisibility({opacityProperty: true, visibilityProperty: true})).map(e => e.className + '@' + (e.closest('.block') ? e.closest('.block').id + '/' + e.closest('.block').className.slice(0,40) : '-') + ':' + e.innerText).join(';'), library: shown('#ingest-summary .la-progress'),
+  gradio: shown('.progress-text, .progress-level, .eta-bar'), library: shown('#ingest-summary .la-progress'),
   text: [...document.querySelectorAll('#ingest-summary .la-progress-text')].map(e => e.innerText).join(' ')
 })).observe(document, {subtree: true, childList: true, characterData: true});
 """
