@@ -31,7 +31,7 @@ class IngestSettings(BaseModel):
 
     max_file_mb: float = Field(32, gt=0, description="Files larger than this fail with 'too large' instead of being read (BEIR .jsonl, streamed line by line, is exempt)")
     flush_chunks: int = Field(512, ge=1, description="Chunks parsed before they are encoded and written: bounds memory; a crash loses at most this batch, which the next run redoes")
-    write_chunks: int = Field(64, ge=1, description="Chunks encoded before they are written and their files reported: smaller shows each file's line sooner, larger writes less often")
+    write_chunks: int = Field(128, ge=1, description="Chunks encoded before they are written and their files reported: smaller shows each file's line sooner, larger writes less often")
 
 
 class StoreSettings(BaseModel):

@@ -43,7 +43,7 @@ class Ingestor:
     encoder: Encoder
     max_tokens: int = 200
     flush_chunks: int = 512  # parsed chunks held before encoding: bounds memory on large corpora
-    write_chunks: int = 64  # encoded chunks handed to the writer at a time: files are written and told as they go
+    write_chunks: int = 128  # encoded chunks handed to the writer at a time: files are written and told as they go
     max_file_bytes: int | None = None  # larger files fail unread (streamed .jsonl excepted); None: no limit
     show_progress: bool = False
     cache_vectors: bool = True  # keep encoded vectors in <home>/vector-cache, keyed by model and text
