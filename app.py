@@ -56,8 +56,8 @@ def build_app(components: Components) -> gr.Blocks:
     ingest_lock = threading.Lock()  # one ingest at a time; chats keep reading meanwhile
 
     def sync() -> None:
-        """Chroma server mode: take in what other machines wrote since the last question."""
-        if settings.store.chroma_url and not ingest_lock.locked():  # our own ingest rebuilds BM25 when it ends
+        """Take in what other processes or machines wrote since the last question (a CLI ingest, another server)."""
+        if not ingest_lock.locked():  # our own ingest rebuilds BM25 when it ends
             store.refresh()
 
     known = lambda word: components.known_name()(word)  # noqa: E731  (the synonym table loads on first use)

@@ -72,12 +72,22 @@ def local_client(home: Path) -> Any:
     return chromadb.PersistentClient(path=str(Path(home) / "chroma"), settings=settings)
 
 
+def reopened_local_client(home: Path, stale: Any) -> Any:
+    """A client that sees what other processes wrote: Chroma keeps one system per path, and its vector index stays
+    cached in memory, so the path gets a new system (questions still running finish on the old one)."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient._identifier_to_system.pop(stale._identifier, None)
+    return local_client(home)
+
+
 class Store:
     """A Chroma collection per embedding model, with a BM25 index beside it."""
 
     def __init__(self, home: Path, model_name: str, hnsw: Hnsw | None = None, client: Any = None) -> None:
         self.home = Path(home)
         self.name = f"chunks-{model_name}"
+        self.local = client is None  # the embedded database, as opposed to a Chroma server
         try:
             self.client = client or local_client(self.home)
         except Exception as exc:  # chromadb raises several types for a bad or locked folder
@@ -87,11 +97,21 @@ class Store:
             self.name, embedding_function=None,
             configuration={"hnsw": {"space": "cosine", **hnsw.__dict__}},
         )
+        self._refuse_foreign()
         if (self.collection.configuration or {}).get("hnsw", {}).get("ef_search") not in (None, hnsw.ef_search):
             self.collection.modify(configuration={"hnsw": {"ef_search": hnsw.ef_search}})  # the one that can change
         self.bm25_dir = self.home / "bm25" / self.name
         self.recovered = self.recover()  # files an interrupted write left half done: removed, to be ingested again
         self.bm25 = self._open_bm25()
+
+    def _refuse_foreign(self) -> None:
+        """Another program's collection that happens to share our name is left alone, never changed or read as ours."""
+        sample = self.collection.get(limit=1, include=["metadatas"])
+        meta = (sample["metadatas"] or [{}])[0] or {}
+        if sample["ids"] and not {"source_id", "kind", "file"} <= meta.keys():
+            raise StoreError(f"the Chroma collection '{self.name}' in {self.home / 'chroma'} was not made by "
+                             "litassist (its entries carry no source_id, kind or file); litassist leaves it alone: "
+                             "use another --home or Chroma server")
 
     # --- consistency -------------------------------------------------------------------------
     @property
@@ -284,5 +304,8 @@ class Store:
             self.collection = self.client.get_collection(self.name, embedding_function=None)
             if self.bm25.generation == self.generation and len(self.bm25.ids) == self.count():
                 return False
+            if self.local:  # another process wrote here (`litassist ingest` beside `serve`)
+                self.client = reopened_local_client(self.home, self.client)
+                self.collection = self.client.get_collection(self.name, embedding_function=None)
             self.rebuild_bm25()
             return True

@@ -215,6 +215,22 @@ def test_downloads_arrive_and_stay_private_with_the_home_outside_cwd_and_temp(se
     assert not [p for p in (served.temp / "gradio").rglob("*") if p.is_file()]  # not in Gradio's shared cache
 
 
+def test_a_command_line_ingest_beside_the_server_is_seen_by_its_next_question(served: Served, tmp_path) -> None:
+    note = tmp_path / "quokka.md"
+    note.write_text("# Quokka keratinocytes and PLXNB3\n\nQuokka keratinocytes raise PLXNB3 under ultraviolet stress.\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LITASSIST_")}
+    env.update(LITASSIST_EMBEDDING__BACKEND="torch", PYTHONPATH=str(ROOT))
+    ingest = subprocess.run([sys.executable, "-c", "from assistant.cli import main; main()", "--home", str(served.home),
+                             "ingest", str(note)], env=env, capture_output=True, text=True, timeout=300)
+    assert ingest.returncode == 0, ingest.stderr
+    with logged_in(served) as c:
+        asked = c.post(served.url + "/gradio_api/call/ask",
+                       json={"data": ["What do quokka keratinocytes raise under ultraviolet stress?", "both", "", 0, 0,
+                                      []]})
+        result = c.get(served.url + f"/gradio_api/call/ask/{asked.json()['event_id']}").text
+    assert "PLXNB3" in result and "Quokka keratinocytes and PLXNB3" in result, result  # quoted and cited
+
+
 def test_wrong_passwords_make_the_client_wait(served: Served) -> None:
     with client() as c:
         statuses = [c.post(served.url + "/login", data={"username": USER, "password": f"guess{i}"}).status_code
