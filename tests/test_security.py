@@ -6,6 +6,7 @@ blocks and records every socket connection or name lookup that is not for this m
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import os
 import shutil
@@ -142,7 +143,8 @@ def test_the_server_refuses_uploads_over_the_limit(shared_demo):
 
 
 def test_uploads_stay_under_the_data_home_and_unsafe_members_are_skipped(tmp_path):
-    from assistant.library import save_uploads
+    from assistant.settings import ServerSettings
+    from assistant.uploads import limits_of, save_uploads
 
     incoming, home = tmp_path / "incoming", tmp_path / "home"
     incoming.mkdir()
@@ -158,12 +160,14 @@ def test_uploads_stay_under_the_data_home_and_unsafe_members_are_skipped(tmp_pat
         zf.writestr("inner/script.sh", "echo hi\n")
     (incoming / "broken.zip").write_bytes(b"not a zip")
 
-    saved, refused = save_uploads([str(p) for p in sorted(incoming.iterdir())], home, max_mb=1)
+    batch = save_uploads([str(p) for p in sorted(incoming.iterdir())], home, limits_of(ServerSettings(max_upload_mb=1)))
 
     uploads = (home / "uploads").resolve()
-    assert sorted(p.relative_to(uploads).as_posix() for p in saved) == ["good.md", "papers/inner/paper.md"]
-    assert all(p.resolve().is_relative_to(uploads) for p in saved)
-    assert sorted(refused) == ["broken.zip: not a readable zip file",
+    folder = {name: hashlib.sha256((incoming / name).read_bytes()).hexdigest()[:16] for name in ("good.md", "papers.zip")}
+    assert sorted(p.relative_to(uploads).as_posix() for p in batch.files) == sorted(
+        [f"{folder['good.md']}/good.md", f"{folder['papers.zip']}/papers/inner/paper.md"])  # folders named by content
+    assert all(p.resolve().is_relative_to(uploads) for p in batch.files)
+    assert sorted(batch.refused) == ["broken.zip: not a readable zip file",
                                "huge.txt: larger than the 1 MB upload limit",
                                "script.sh (in papers.zip): not a supported format (.sh)",  # named, not silent
                                "tool.exe: unsupported file type '.exe'"]
