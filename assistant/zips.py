@@ -100,7 +100,8 @@ def extract_zip(archive: Path, target: Path, limits: UploadLimits, refused: list
         return []
     with zipfile.ZipFile(archive) as zf:
         if len(zf.infolist()) > limits.members:  # the end record undercounted: the list itself decides
-            refused.append(f"{shown}: holds {len(zf.infolist()):,} entries, over the limit of {limits.members:,} per zip")
+            refused.append(f"{shown}: holds {len(zf.infolist()):,} entries, over the limit of {limits.members:,} "
+                           "per zip")
             return []
         members = list(planned(zf, shown, limits, refused))
         unpacked = sum(info.file_size for info, _ in members)
