@@ -2,35 +2,29 @@
 
 from __future__ import annotations
 
-import atexit
-import os
-import shutil
-import tempfile
+import sys
 import threading
-import time
 from collections.abc import Callable
-from pathlib import Path
 
 import assistant  # noqa: F401  (offline switches before gradio, chromadb and transformers load)
 import gradio as gr
 from starlette.middleware import Middleware
 
-from index.ingest import Ingestor
-
 from assistant.answer import answering
 from assistant.cards import CSS, SOURCES_PLACEHOLDER, ChatState, chat_markdown, source_cards
 from assistant.citations import body_text, md_literal, to_markdown
-from assistant.conversation import Conversation, ask, cited_ids, notes_markdown, replay
-from assistant.export import to_bibtex, to_ris
+from assistant.conversation import Conversation, ask, replay
+from assistant.errors import QuestionTooLongError
 from assistant.factory import Components
 from assistant.filters import FilterError, admits_nothing, describe, from_widgets, nothing_matches
 from assistant.guard import Guard
-from assistant.library import (FORMATS_NOTE, SOURCE_COLUMNS, describe_source, organism_choices, save_uploads,
-                               settings_markdown, source_choices, source_rows, stored_records)
+from assistant.library import (FORMATS_NOTE, SOURCE_COLUMNS, conversation_downloads, describe_source,
+                               organism_choices, private_dir, settings_markdown, source_choices, source_rows)
 from assistant.llm import model_label
 from assistant.settings import Settings, load_settings
 from assistant.suggest import example_questions
 from assistant.support import marked
+from assistant.upload_jobs import delete_source, ingest_uploads, resume
 
 EMPTY = "**No documents yet** — add some in the **Library** tab."
 WELCOME = "Ask a question about your papers and pathway figures. Every sentence of the answer is cited."
@@ -44,14 +38,20 @@ COPY_JS = """(text) => {
   navigator.clipboard.writeText(text).then(() => say('Copied ✓'), () => say('Copy failed: select the text instead'));
 }"""
 # System fonts only: the default theme would fetch web fonts, and the product makes no outside requests.
-EXPORTS_KEPT_S = 3600  # downloads stay fetchable this long after their answer
-_PRIVATE: Path | None = None
 THEME = gr.themes.Soft(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 
 
-def build_app(components: Components) -> gr.Blocks:
-    """The whole page: Chat, Library and Settings tabs."""
+def log(line: str) -> None:
+    """A line for the server's log (its standard error)."""
+    print(line, file=sys.stderr, flush=True)
+
+
+def build_app(components: Components, say: Callable[[str], None] = log) -> gr.Blocks:
+    """The whole page: Chat, Library and Settings tabs; first finishes what a server killed mid-ingest left (`say`
+    logs it)."""
     settings, store = components.settings, components.store
+    resumed = resume(components, say)
+    limit = settings.answer.max_question_chars
     llm = components.chat_model()  # None unless LITASSIST_LLM is set: then every answer goes through it
     ingest_lock = threading.Lock()  # one ingest at a time; chats keep reading meanwhile
 
@@ -73,18 +73,26 @@ def build_app(components: Components) -> gr.Blocks:
         """API: one question (with the conversation's earlier questions, if any) -> `litassist ask --json` plus
         search_query and turn."""
         sync()
-        conversation = replay(list(history or []), known, settings.conversation.max_turns)
-        turn = ask(conversation, question, answer_fn(kind, organism, year_min, year_max), known, rewrite)
-        return turn.to_json()
+        try:
+            conversation = replay(list(history or []), known, settings.conversation.max_turns, limit)
+            return ask(conversation, question, answer_fn(kind, organism, year_min, year_max), known, rewrite).to_json()
+        except QuestionTooLongError as exc:
+            raise gr.Error(str(exc)) from None
 
     def chat(message: str, history: list, state: ChatState | None, kind: str, organism: str, year_min: float,
              year_max: float):
         """Answer in the chat, streamed sentence by sentence; every answer keeps its own cards."""
-        state = state or ChatState(Conversation(max_turns=settings.conversation.max_turns))
+        state = state or ChatState(Conversation(settings.conversation.max_turns, limit))
         if not message.strip():  # nothing asked: the chat, its sources and downloads stay as they are
             yield history, *unchanged(state)
             return
-        history = history + [{"role": "user", "content": md_literal(message)}]
+        shown = message if len(message) <= limit else f"{message[:200]} … ({len(message):,} characters)"
+        history = history + [{"role": "user", "content": md_literal(shown)}]
+        if len(message.strip()) > limit:  # refused before any work: a pasted document would stall every chat
+            refusal = str(QuestionTooLongError(len(message.strip()), limit))
+            yield history + [{"role": "assistant", "content": md_literal(refusal[:1].upper() + refusal[1:])}], \
+                *unchanged(state)
+            return
         if store.count() == 0:
             reply = {"role": "assistant", "content": EMPTY}
             yield history + [reply], *unchanged(state)
@@ -110,29 +118,13 @@ def build_app(components: Components) -> gr.Blocks:
         reply = with_note(chat_markdown(result, turn.turn, searched, model_label(llm) if llm else None), result.note)
         if not where.empty:
             reply += f"\n\n<sub>Filters: {md_literal(describe(where))}</sub>"
-        bib, ris, notes_file = export_files(state.conversation)
+        bib, ris, notes_file = conversation_downloads(state.conversation.turns, store, exports)
         yield (history + [{"role": "assistant", "content": reply}], state.html(), to_markdown(result), offered(bib),
                offered(ris), state, offered(notes_file), gr.update(interactive=not result.abstained))
 
     def unchanged(state: ChatState) -> tuple:
         """Chat outputs other than the chat itself, left as they are."""
         return gr.update(), gr.update(), gr.update(), gr.update(), state, gr.update(), gr.update()
-
-    def export_files(conversation: Conversation) -> tuple[str | None, str | None, str | None]:
-        """The conversation as Markdown notes, and BibTeX and RIS of everything it cited, for the downloads."""
-        turns = conversation.turns
-        if not turns:
-            return None, None, None
-        folder = fresh_export_folder(exports)
-        notes = folder / "litassist-conversation.md"
-        notes.write_text(notes_markdown(turns), encoding="utf-8")
-        records, _ = stored_records(cited_ids(turns), store)
-        if not records:
-            return None, None, str(notes)
-        bib, ris = folder / "litassist-citations.bib", folder / "litassist-citations.ris"
-        bib.write_text(to_bibtex(records), encoding="utf-8")
-        ris.write_text(to_ris(records), encoding="utf-8")
-        return str(bib), str(ris), str(notes)
 
     def clear_chat():
         """Empty the chat, its sources, notes and downloads together."""
@@ -143,19 +135,11 @@ def build_app(components: Components) -> gr.Blocks:
         """Save uploads under the data home and ingest them with a progress bar."""
         if not files:
             return [], "Choose files or a .zip first.", source_rows(store), gr.update()
-        saved, refused = save_uploads(files, settings.home, settings.server.max_upload_mb)
-        with ingest_lock:
-            ingestor = Ingestor(store, components.encoder, max_tokens=settings.chunking.max_tokens, show_progress=True)
-            report = ingestor.run(saved)
-        rows = [[Path(o.file).name, o.status, o.records, o.chunks, o.reason or ""] for o in report.outcomes]
-        for name, _, reason in (r.partition(": ") for r in refused):
-            status = "skipped" if reason.startswith(("not a supported", "unsupported")) else "failed"
-            rows.append([name, status, 0, 0, reason])
-        counts = report.counts()
-        counts["skipped"] += sum(row[1] == "skipped" for row in rows[len(report.outcomes):])
-        summary = f"{report.counts_line(counts)} · {store.count()} chunks indexed"
+        with ingest_lock:  # every ingest setting applies, as in the CLI; one writer at a time (the write lock)
+            result = ingest_uploads(components, files, show_progress=True)
+        summary = f"{result.counts_line()} · {store.count()} chunks indexed"
         table_rows = source_rows(store)  # once: after a write it is rebuilt from every chunk's metadata
-        return rows, summary, table_rows, gr.update(choices=source_choices(table_rows))
+        return result.rows(settings.home), summary, table_rows, gr.update(choices=source_choices(table_rows))
 
     def list_sources() -> list[dict]:
         """API: every indexed source with its kind, title, file and chunk count."""
@@ -193,7 +177,7 @@ def build_app(components: Components) -> gr.Blocks:
     def delete(source_id: str | None):
         """Remove one source from the index, and say which."""
         row = row_of(source_id)
-        removed = store.delete_source(source_id) if row else 0
+        removed = delete_source(components, source_id) if row else 0  # its upload goes once no source needs it
         note = f"Deleted {md_literal(describe_source(row))}." if removed else "Nothing deleted."
         table_rows = source_rows(store)
         return note, table_rows, gr.update(choices=source_choices(table_rows), value=None), gr.update(visible=False)
@@ -241,6 +225,7 @@ def build_app(components: Components) -> gr.Blocks:
                     gr.Markdown("### Sources")
                     cards = gr.HTML(SOURCES_PLACEHOLDER, elem_id="sources")
         with gr.Tab("Library"):
+            gr.Markdown(f"⚠ {md_literal(resumed or '')}", visible=resumed is not None, elem_id="recovery-note")
             uploads = gr.File(file_count="multiple", label="Add files or a folder as .zip", elem_id="upload")
             gr.Markdown(f"<sub>Reads {FORMATS_NOTE}.</sub>", elem_id="formats")
             ingest_btn = gr.Button("Ingest", variant="primary", elem_id="ingest")
@@ -283,27 +268,6 @@ def build_app(components: Components) -> gr.Blocks:
     return demo
 
 
-def private_dir() -> Path:
-    """This process's folder for Gradio's file cache and the downloads: readable by this user only (0700), removed
-    at exit. Made once, before any Blocks exists, since Gradio reads GRADIO_TEMP_DIR when a Blocks is built."""
-    global _PRIVATE
-    if _PRIVATE is None:
-        _PRIVATE = Path(tempfile.mkdtemp(prefix="litassist-"))
-        atexit.register(shutil.rmtree, _PRIVATE, ignore_errors=True)
-        os.environ.setdefault("GRADIO_TEMP_DIR", str(_PRIVATE / "gradio"))
-    return _PRIVATE
-
-
-def fresh_export_folder(exports: Path) -> Path:
-    """A new folder for one answer's downloads; those of answers over an hour old are removed."""
-    exports.mkdir(mode=0o700, exist_ok=True)
-    cutoff = time.time() - EXPORTS_KEPT_S
-    for old in exports.iterdir():
-        if old.stat().st_mtime < cutoff:
-            shutil.rmtree(old, ignore_errors=True)
-    return Path(tempfile.mkdtemp(dir=exports))
-
-
 def offered(path: str | None):
     """A download button offering a file, or inactive when there is none."""
     return gr.update(value=path, interactive=path is not None)
@@ -320,7 +284,7 @@ def serve(settings: Settings | None = None, block: bool = True,
     settings = settings or load_settings()
     server = settings.server
     auth = tuple(server.auth.split(":", 1)) if server.auth else None
-    demo = build_app(Components(settings))
+    demo = build_app(Components(settings), say=announce or log)
     demo.queue(default_concurrency_limit=server.concurrency).launch(
         server_name=server.host, server_port=server.port, auth=auth, theme=THEME, css=CSS,
         max_file_size=f"{server.max_upload_mb}mb", show_error=True, footer_links=[], prevent_thread_lock=True,

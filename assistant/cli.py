@@ -6,7 +6,6 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -15,12 +14,11 @@ from langchain_core.language_models import BaseChatModel
 
 from index.bm25 import SearchFilter
 from index.errors import LitassistError
-from index.ingest import Ingestor
 from index.store import Store
 
 from assistant.answer import answering, build_chain, chain_input
 from assistant.citations import render_text, to_markdown
-from assistant.errors import EmptyIndexError
+from assistant.errors import EmptyIndexError, check_question
 from assistant.export import to_bibtex, to_ris
 from assistant.factory import Components
 from assistant.conversation import Answerer, Conversation
@@ -28,7 +26,7 @@ from assistant.filters import admits_nothing, make_filter, nothing_matches
 from assistant.library import stored_records
 from assistant.llm import TokenPrinter, first_line, model_label
 from assistant.models import Answer, Focus
-from assistant.settings import ServerSettings, Settings, load_settings, settings_problem
+from assistant.settings import ServerSettings, load_settings, settings_problem
 from assistant.terminal import announce_model_export, nothing_ingestible, print_outcome, say
 
 EXIT_USAGE, EXIT_PARTIAL = 2, 3
@@ -68,15 +66,11 @@ def cli(ctx: click.Context, home: Path | None, chroma_url: str | None, debug: bo
 def ingest(obj: Context, paths: tuple[Path, ...], as_json: bool) -> None:
     """Add files and folders (recursively) to the index."""
     comp = obj.components
-    limits = obj.settings.ingest
     if comp.store.recovered:
         say(f"note: an earlier ingest was interrupted while writing {len(comp.store.recovered)} file(s); "
                    "their partial chunks were removed and they are ingested again", err=True)
     announce_model_export(comp)
-    ingestor = Ingestor(comp.store, comp.encoder, max_tokens=obj.settings.chunking.max_tokens,
-                        flush_chunks=limits.flush_chunks, max_file_bytes=int(limits.max_file_mb * 1024 * 1024),
-                        show_progress=sys.stderr.isatty(), on_outcome=print_outcome)
-    report = ingestor.run(paths)
+    report = comp.ingestor(show_progress=sys.stderr.isatty(), on_outcome=print_outcome).run(paths)
     if not report.ingestible:
         raise LitassistError(nothing_ingestible(paths, report))
     counts = report.counts()
@@ -134,6 +128,7 @@ def ask(obj: Context, question: str, as_json: bool, fmt: str, k: int | None, kin
     """Answer a question with numbered citations."""
     if not question.strip():
         raise click.UsageError("the question is empty")
+    check_question(question.strip(), obj.settings.answer.max_question_chars)
     if as_json and fmt != "text":
         raise click.UsageError(f"--json and --format {fmt} cannot be combined")
     llm = obj.components.chat_model(llm_spec)  # built before retrieval, so a bad spec fails fast
@@ -163,7 +158,9 @@ def chat(obj: Context, as_json: bool, k: int | None, kind: str | None, organism:
     llm = comp.chat_model(llm_spec)
     answer = answerer(obj, k, kind, organism, year_min, year_max, llm, stream=not as_json)
     rewrite = llm if obj.settings.conversation.llm_rewrite else None
-    session = ChatSession(Conversation(max_turns=obj.settings.conversation.max_turns), answer, comp.store,
+    conversation = Conversation(max_turns=obj.settings.conversation.max_turns,
+                                max_question_chars=obj.settings.answer.max_question_chars)
+    session = ChatSession(conversation, answer, comp.store,
                           out=click.echo if as_json else say, err=lambda text: say(text, err=True),
                           known=comp.known_name(), llm=rewrite)
     if as_json:

@@ -70,6 +70,7 @@ class RetrievalSettings(Section):
 class AnswerSettings(Section):
     """The extractive answerer, and the citation check applied to a chat model's sentences."""
 
+    max_question_chars: int = Field(2000, ge=1, description="Longest question accepted (CLI, chat and API), in characters; a longer one is refused with a message before any work")
     min_similarity: float = Field(0.35, description="Below this question–sentence similarity a sentence is not quoted (the answer abstains when none is left)")
     no_entity_min_similarity: float = Field(0.40, description="The same floor for questions that name no gene, protein or other entity (only wording links them to a sentence)")
     max_sentences: int = Field(4, ge=1, le=10, description="Most sentences quoted in one answer")
@@ -92,7 +93,9 @@ class ServerSettings(Section):
     host: str = Field("127.0.0.1", description="Interface to bind; 0.0.0.0 exposes the UI to your network")
     port: int = Field(7860, ge=1, le=65535, description="Port to serve on")
     auth: str | None = Field(None, description="'user:password' to require a login (for shared demos)")
-    max_upload_mb: int = Field(50, ge=1, description="Largest file accepted by the Library upload")
+    max_upload_mb: int = Field(50, ge=1, description="Largest file accepted by the Library upload (and largest member of an uploaded .zip)")
+    max_unpacked_mb: int = Field(500, ge=1, description="Most an uploaded .zip may unpack to, all members together; a zip over it is refused before anything is unpacked")
+    max_zip_members: int = Field(10_000, ge=1, description="Most entries (files and folders) an uploaded .zip may hold; a zip over it is refused before anything is unpacked")
     concurrency: int = Field(4, ge=1, description="Chat answers computed at once (Gradio queue concurrency limit); more requests wait in the queue")
 
     @field_validator("auth")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import stat
 import threading
 from collections.abc import Callable, Iterable
@@ -17,6 +16,7 @@ from tqdm.auto import tqdm
 from index.chunking import chunk_records
 from index.embedding import Encoder
 from index.errors import LoadError
+from index.file_state import changed_since, file_hash, state_of
 from index.ingest_parts import Pending, Stream
 from index.ingest_report import FileOutcome, IngestReport, Status
 from index.loaders import STREAMED_EXTENSIONS, FileParts, iter_files, unsupported
@@ -25,15 +25,6 @@ from index.store import Entry, Store
 from index.vector_cache import VectorCache
 
 MB = 1024 * 1024
-
-
-def file_hash(path: Path) -> str:
-    """SHA-256 of the file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -60,7 +51,14 @@ class Ingestor:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self, paths: Iterable[Path]) -> IngestReport:
-        """Ingest every file under the given paths and bring BM25 in step once at the end."""
+        """Ingest every file under the given paths and bring BM25 in step once at the end; one writer at a time:
+        waits for the data home's write lock, then first undoes what a writer that died before left half done."""
+        with self.store.lock:
+            self.store.recover()
+            return self._run(paths)
+
+    def _run(self, paths: Iterable[Path]) -> IngestReport:
+        """Ingest, holding the write lock."""
         files = list(iter_files(Path(p) for p in paths))
         self._bar = tqdm(total=0, unit="chunk", desc="Embedding", disable=not self.show_progress, leave=False)
         # A pipeline: this thread reads and chunks batch N+2 while one worker encodes N+1 and another writes N to
@@ -92,6 +90,7 @@ class Ingestor:
         refusal = self._refusal(path)
         if refusal:
             return self._fail(path, refusal)
+        before = state_of(path)  # taken before hashing: the hash must describe the bytes that are then read
         try:  # the chunk budget is part of the fingerprint: after a change every file is chunked afresh
             digest = f"{file_hash(path)}:{self.max_tokens}"
         except OSError as exc:
@@ -99,7 +98,7 @@ class Ingestor:
         previous = self.store.file_hash(key)
         if previous == digest:
             return self._finish(FileOutcome(file=str(path), status="unchanged"))
-        self._stream = Stream(key, digest, replacing=previous is not None)
+        self._stream = Stream(key, digest, replacing=previous is not None, state=before)
         self._read(path, self._stream)
         self._stream = None  # left set when an error escapes: `_rescue` undoes what the file wrote
 
@@ -141,6 +140,8 @@ class Ingestor:
 
     def _complete(self, path: Path, stream: Stream, loaded: str | None) -> None:
         """The file is read: its last queued part carries the outcome (an empty part if all are written)."""
+        if changed := changed_since(path, stream.state):  # else a truncated read would pass for the whole file
+            return self._abandon(path, stream, changed)
         reason = stream.reason(loaded)
         if not stream.records:
             return self._fail(path, reason or "no documents found in file")

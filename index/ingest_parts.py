@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
+from index.file_state import FileState
 from index.ingest_report import FileOutcome
 from index.records import Chunk, Record
 from index.skips import Skips
@@ -63,6 +64,7 @@ class Stream:
     chunks: int = 0
     parts: int = 0  # parts queued for writing
     undo: UndoLog | None = None
+    state: FileState | None = None  # the file as it was hashed: reading it must end with it unchanged
 
     def __post_init__(self) -> None:
         if self.replacing:  # only a replaced file has an old version to put back

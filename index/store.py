@@ -10,17 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import TypeAdapter
 
 from index import journal, prefilter, source_table
-from index.bm25 import Bm25Index, ChunkFacts, SearchFilter
-from index.entries import Entry, chunk_metadata
+from index.bm25 import Bm25Index, SearchFilter
+from index.entries import RECORD, Entry, chunk_metadata, facts_of, passage_of
 from index.errors import StoreError
-from index.records import Chunk, Passage, Record
+from index.records import Passage, Record
+from index.write_lock import WriteLock
 
 __all__ = ["Entry", "Hnsw", "Store", "chunk_metadata", "local_client", "passage_of", "where_clause"]
 
-RECORD = TypeAdapter(Record)
 _PAGE = 1000  # rows per Chroma read when scanning the whole collection
 _REFRESH_LOCK = threading.Lock()
 
@@ -48,18 +47,6 @@ def where_clause(where: SearchFilter | None) -> dict[str, Any] | None:
     if where.year_max is not None:
         terms.append({"year": {"$lte": where.year_max}})
     return terms[0] if len(terms) == 1 else {"$and": terms}
-
-
-def facts_of(meta: dict[str, Any]) -> ChunkFacts:
-    """Filter fields from Chroma metadata."""
-    return ChunkFacts(kind=meta["kind"], year=meta.get("year"), organisms=list(meta.get("organisms") or []))
-
-
-def passage_of(chunk_id: str, text: str, meta: dict[str, Any], score: float) -> Passage:
-    """Rebuild a typed Passage from what Chroma returns."""
-    chunk = Chunk(id=chunk_id, source_id=meta["source_id"], kind=meta["kind"], position=meta["position"],
-                  text=text, context=meta.get("context", ""), page=meta.get("page"))
-    return Passage(chunk=chunk, record=RECORD.validate_json(meta["record"]), score=score)
 
 
 def local_client(home: Path) -> Any:
@@ -101,7 +88,9 @@ class Store:
         if (self.collection.configuration or {}).get("hnsw", {}).get("ef_search") not in (None, hnsw.ef_search):
             self.collection.modify(configuration={"hnsw": {"ef_search": hnsw.ef_search}})  # the one that can change
         self.bm25_dir = self.home / "bm25" / self.name
-        self.recovered = self.recover()  # files an interrupted write left half done: removed, to be ingested again
+        self.lock = WriteLock(self.home)  # one writer at a time on this data home, in any process
+        self.recovered: list[str] = []  # files an interrupted write left half done: removed, to be ingested again
+        self.lock.if_free(self.recover, list)  # a busy lock: its live holder recovered when it took it
         self.bm25 = self._open_bm25()
 
     def _refuse_foreign(self) -> None:
@@ -124,23 +113,37 @@ class Store:
         saved = Bm25Index.load(self.bm25_dir)
         if saved is not None and saved.generation == self.generation and len(saved.ids) == self.count():
             return saved
-        return self.rebuild_bm25()
+        return self._rebuild_saving_if_free()
 
     def rebuild_bm25(self) -> Bm25Index:
-        """Rebuild BM25 from Chroma's documents and persist it."""
+        """Rebuild BM25 from Chroma's documents and persist it (waiting for the write lock)."""
+        with self.lock:
+            return self._rebuild(save=True)
+
+    def _rebuild_saving_if_free(self) -> Bm25Index:
+        """Rebuild BM25, saved only if no writer is busy: a reader must not wait for a long ingest (which saves
+        its own when it ends)."""
+        return self.lock.if_free(lambda: self._rebuild(save=True), lambda: self._rebuild(save=False))
+
+    def _rebuild(self, save: bool) -> Bm25Index:
+        """BM25 built afresh from Chroma's documents, and saved with the source table when `save`."""
         ids, texts, facts, summary, files = [], [], [], {}, {}
+        generation = self.generation  # read first: a write after it makes the saved index stale, never wrong
         for cid, doc, meta in self.scan(include_documents=True):
             ids.append(cid)
             texts.append(f"{meta.get('context', '')}\n{doc}")
             facts.append(facts_of(meta))
             source_table.tally(summary, meta, files)
-        self.bm25 = Bm25Index.build(ids, texts, facts, self.generation)
-        self.bm25.save(self.bm25_dir)
-        source_table.save(self.bm25_dir, self.generation, summary, files)
+        self.bm25 = Bm25Index.build(ids, texts, facts, generation)
+        if save:
+            self.bm25.save(self.bm25_dir)
+            source_table.save(self.bm25_dir, generation, summary, files)
         return self.bm25
 
     def _begin_write(self, files: Sequence[str] = ()) -> None:
         """Mark Chroma as changed, and journal the files about to be written, before touching any chunk."""
+        if not self.lock.held:  # a bug, not a user error: two writers at once lose each other's work
+            raise StoreError("internal error: a write to the index without its write lock")
         meta = dict(self.collection.metadata or {})
         meta["generation"] = uuid.uuid4().hex
         self.collection.modify(metadata=journal.with_files(meta, list(files)) if files else meta)
@@ -150,15 +153,18 @@ class Store:
         self.collection.modify(metadata=journal.without_files(dict(self.collection.metadata or {}), list(files)))
 
     def recover(self) -> list[str]:
-        """Remove the chunks of files whose write was cut short (kill -9, crash) so they ingest afresh; returns them."""
-        entry = journal.read(self.collection.metadata)
-        if not entry or not journal.writer_gone(entry):
-            return []
-        files = entry["files"]
-        self._begin_write(files)  # a new generation: BM25 is rebuilt from what remains
-        for start in range(0, len(files), _PAGE):
-            self.collection.delete(where={"file": {"$in": files[start : start + _PAGE]}})
-        self._end_write(files)
+        """Remove the chunks of files whose write was cut short (kill -9, crash) so they ingest afresh; returns them
+        (and adds them to `recovered`). Every writer calls this once it holds the write lock."""
+        with self.lock:
+            entry = journal.read(self.collection.metadata)
+            if not entry or not journal.writer_gone(entry):
+                return []
+            files = entry["files"]
+            self._begin_write(files)  # a new generation: BM25 is rebuilt from what remains
+            for start in range(0, len(files), _PAGE):
+                self.collection.delete(where={"file": {"$in": files[start : start + _PAGE]}})
+            self._end_write(files)
+        self.recovered += [f for f in files if f not in self.recovered]
         return files
 
     # --- reads ---------------------------------------------------------------------------------
@@ -274,11 +280,12 @@ class Store:
 
     def delete_source(self, source_id: str) -> int:
         """Remove every chunk of one source; returns how many went."""
-        got = self.collection.get(where={"source_id": source_id}, include=[])
-        if got["ids"]:
-            self._begin_write()
-            self.collection.delete(ids=got["ids"])
-            self.rebuild_bm25()
+        with self.lock:
+            got = self.collection.get(where={"source_id": source_id}, include=[])
+            if got["ids"]:
+                self._begin_write()
+                self.collection.delete(ids=got["ids"])
+                self.rebuild_bm25()
         return len(got["ids"])
 
     def sources(self) -> list[dict[str, Any]]:
@@ -307,5 +314,5 @@ class Store:
             if self.local:  # another process wrote here (`litassist ingest` beside `serve`)
                 self.client = reopened_local_client(self.home, self.client)
                 self.collection = self.client.get_collection(self.name, embedding_function=None)
-            self.rebuild_bm25()
+            self._rebuild_saving_if_free()
             return True
