@@ -25,7 +25,7 @@ class EmbeddingSettings(Section):
     device: str = Field("auto", description="'auto' (CUDA when available), 'cpu' or 'cuda'")
     batch_size: int = Field(32, ge=1, description="Chunks encoded per batch")
     backend: Literal["auto", "torch", "onnx", "onnx-int8"] = Field("auto", description="'auto': torch on a GPU, else onnx-int8 (an index built with fp32 vectors stays on onnx); 'torch' (sentence-transformers), 'onnx' (the same fp32 vectors via ONNX Runtime, no torch at run time), 'onnx-int8' (int8 weights: ~3x faster on CPU, nDCG within 0.4 point, its own index)")
-    export_dir: Path = Field(default_factory=lambda: Path(user_cache_dir("litassist")) / "models", description="Where the onnx backends keep the model they export from the local weights on first use (shared by every data home)")
+    export_dir: Path = Field(default_factory=lambda: Path(user_cache_dir("litassist")) / "models", json_schema_extra={"shown_default": "per-user cache dir (`~/.cache/litassist/models` on Linux)"}, description="Where the onnx backends keep the model they export from the local weights on first use (shared by every data home)")
 
 
 class ChunkingSettings(Section):
@@ -113,7 +113,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LITASSIST_", env_nested_delimiter="__", extra="ignore",
                                       allow_inf_nan=False)
 
-    home: Path = Field(default_factory=lambda: Path(user_data_dir("litassist")), description="Where the index lives")
+    home: Path = Field(default_factory=lambda: Path(user_data_dir("litassist")), json_schema_extra={"shown_default": "per-user data dir (`~/.local/share/litassist` on Linux)"}, description="Where the index lives (`--home` overrides)")
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings, description="Encoder settings")
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings, description="Chunking settings")
     ingest: IngestSettings = Field(default_factory=IngestSettings, description="Ingest limits and batching")
