@@ -3,31 +3,33 @@
 from __future__ import annotations
 
 import html
-import tempfile
+import os
+import sys
 import threading
 from collections.abc import Callable
-from pathlib import Path
 
-import assistant  # noqa: F401  (offline switches before gradio, chromadb and transformers load)
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # set before gradio loads: it reads it once, at import
 import gradio as gr
+from starlette.middleware import Middleware
 
 from index.ingest_progress import IngestProgress
 
 from assistant.answer import answering
 from assistant.cards import CSS, SOURCES_PLACEHOLDER, ChatState, chat_markdown, source_cards
-from assistant.citations import body_text, to_markdown
-from assistant.conversation import Conversation, ask, cited_ids, notes_markdown, replay
-from assistant.export import to_bibtex, to_ris
+from assistant.citations import body_text, md_literal, to_markdown
+from assistant.conversation import Conversation, ask, replay
+from assistant.errors import QuestionTooLongError
 from assistant.factory import Components
 from assistant.filters import FilterError, admits_nothing, describe, from_widgets, nothing_matches
+from assistant.guard import Guard
 from assistant.ingest_stream import ingest_with_progress, progress_html
-from assistant.library import (FORMATS_NOTE, SOURCE_COLUMNS, organism_choices, save_uploads, settings_markdown,
-                               source_choices, source_rows, stored_records)
+from assistant.library import (FORMATS_NOTE, SOURCE_COLUMNS, conversation_downloads, organism_choices, private_dir,
+                               settings_markdown, source_choices, source_rows)
 from assistant.llm import model_label
-from assistant.settings import Settings
+from assistant.settings import Settings, load_settings
 from assistant.suggest import example_questions
 from assistant.support import marked
-from assistant.terminal import deleted_note
+from assistant.upload_jobs import ingest_uploads, resume
 from library_ui import deletion_box, stayed_deleted
 
 EMPTY = "**No documents yet** — add some in the **Library** tab."
@@ -45,20 +47,28 @@ COPY_JS = """(text) => {
 THEME = gr.themes.Soft(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 
 
-def build_app(components: Components) -> gr.Blocks:
-    """The whole page: Chat, Library and Settings tabs."""
+def log(line: str) -> None:
+    """A line for the server's log (its standard error)."""
+    print(line, file=sys.stderr, flush=True)
+
+
+def build_app(components: Components, say: Callable[[str], None] = log) -> gr.Blocks:
+    """The whole page: Chat, Library and Settings tabs; first finishes what a server killed mid-ingest left (`say`
+    logs it)."""
     settings, store = components.settings, components.store
+    resumed = resume(components, say)
+    limit = settings.answer.max_question_chars
     llm = components.chat_model()  # None unless LITASSIST_LLM is set: then every answer goes through it
     ingest_lock = threading.Lock()  # one ingest at a time; chats keep reading meanwhile
 
     def sync() -> None:
-        """Chroma server mode: take in what other machines wrote since the last question."""
-        if settings.store.chroma_url and not ingest_lock.locked():  # our own ingest rebuilds BM25 when it ends
+        """Take in what other processes or machines wrote since the last question (a CLI ingest, another server)."""
+        if not ingest_lock.locked():  # our own ingest rebuilds BM25 when it ends
             store.refresh()
 
     known = lambda word: components.known_name()(word)  # noqa: E731  (the synonym table loads on first use)
     rewrite = llm if settings.conversation.llm_rewrite else None
-    exports = Path(tempfile.mkdtemp(prefix="litassist-exports-"))  # private (0700); Gradio serves from temp
+    exports = private_dir() / "exports"
 
     def answer_fn(kind: str, organism: str | None, year_min: float | None, year_max: float | None):
         """question -> Answer with the page's filters."""
@@ -69,18 +79,26 @@ def build_app(components: Components) -> gr.Blocks:
         """API: one question (with the conversation's earlier questions, if any) -> `litassist ask --json` plus
         search_query and turn."""
         sync()
-        conversation = replay(list(history or []), known, settings.conversation.max_turns)
-        turn = ask(conversation, question, answer_fn(kind, organism, year_min, year_max), known, rewrite)
-        return turn.to_json()
+        try:
+            conversation = replay(list(history or []), known, settings.conversation.max_turns, limit)
+            return ask(conversation, question, answer_fn(kind, organism, year_min, year_max), known, rewrite).to_json()
+        except QuestionTooLongError as exc:
+            raise gr.Error(str(exc)) from None
 
     def chat(message: str, history: list, state: ChatState | None, kind: str, organism: str, year_min: float,
              year_max: float):
         """Answer in the chat, streamed sentence by sentence; every answer keeps its own cards."""
-        state = state or ChatState(Conversation(max_turns=settings.conversation.max_turns))
+        state = state or ChatState(Conversation(settings.conversation.max_turns, limit))
         if not message.strip():  # nothing asked: the chat, its sources and downloads stay as they are
             yield history, *unchanged(state)
             return
-        history = history + [{"role": "user", "content": html.escape(message, quote=False)}]
+        shown = message if len(message) <= limit else f"{message[:200]} … ({len(message):,} characters)"
+        history = history + [{"role": "user", "content": md_literal(shown)}]
+        if len(message.strip()) > limit:  # refused before any work: a pasted document would stall every chat
+            refusal = str(QuestionTooLongError(len(message.strip()), limit))
+            yield history + [{"role": "assistant", "content": md_literal(refusal[:1].upper() + refusal[1:])}], \
+                *unchanged(state)
+            return
         if store.count() == 0:
             reply = {"role": "assistant", "content": EMPTY}
             yield history + [reply], *unchanged(state)
@@ -92,7 +110,7 @@ def build_app(components: Components) -> gr.Blocks:
             yield history + [{"role": "assistant", "content": f"The filters cannot be used: {exc}."}], *unchanged(state)
             return
         if admits_nothing(store, where):
-            yield history + [{"role": "assistant", "content": html.escape(nothing_matches(where))}], *unchanged(state)
+            yield history + [{"role": "assistant", "content": md_literal(nothing_matches(where))}], *unchanged(state)
             return
         turn = ask(state.conversation, message, answer_fn(kind, organism, year_min, year_max), known, rewrite)
         result = turn.answer
@@ -105,30 +123,14 @@ def build_app(components: Components) -> gr.Blocks:
         searched = turn.search_query if turn.shows_query else None
         reply = with_note(chat_markdown(result, turn.turn, searched, model_label(llm) if llm else None), result.note)
         if not where.empty:
-            reply += f"\n\n<sub>Filters: {html.escape(describe(where), quote=False)}</sub>"
-        bib, ris, notes_file = export_files(state.conversation)
+            reply += f"\n\n<sub>Filters: {md_literal(describe(where))}</sub>"
+        bib, ris, notes_file = conversation_downloads(state.conversation.turns, store, exports)
         yield (history + [{"role": "assistant", "content": reply}], state.html(), to_markdown(result), offered(bib),
                offered(ris), state, offered(notes_file), gr.update(interactive=not result.abstained))
 
     def unchanged(state: ChatState) -> tuple:
         """Chat outputs other than the chat itself, left as they are."""
         return gr.update(), gr.update(), gr.update(), gr.update(), state, gr.update(), gr.update()
-
-    def export_files(conversation: Conversation) -> tuple[str | None, str | None, str | None]:
-        """The conversation as Markdown notes, and BibTeX and RIS of everything it cited, for the downloads."""
-        turns = conversation.turns
-        if not turns:
-            return None, None, None
-        folder = Path(tempfile.mkdtemp(dir=exports))
-        notes = folder / "litassist-conversation.md"
-        notes.write_text(notes_markdown(turns), encoding="utf-8")
-        records, _ = stored_records(cited_ids(turns), store)
-        if not records:
-            return None, None, str(notes)
-        bib, ris = folder / "litassist-citations.bib", folder / "litassist-citations.ris"
-        bib.write_text(to_bibtex(records), encoding="utf-8")
-        ris.write_text(to_ris(records), encoding="utf-8")
-        return str(bib), str(ris), str(notes)
 
     def clear_chat():
         """Empty the chat, its sources, notes and downloads together."""
@@ -141,23 +143,17 @@ def build_app(components: Components) -> gr.Blocks:
         if not files:
             yield [], "Choose files or a .zip first.", source_rows(store), gr.update()
             return
-        saved, refused = save_uploads(files, settings.home, settings.server.max_upload_mb)
-        for step in ingest_with_progress(components.ingestor(), saved, ingest_lock):
+        # Every ingest setting applies, as in the CLI; one writer at a time (the write lock).
+        for step in ingest_with_progress(lambda tell: ingest_uploads(components, files, on_progress=tell), ingest_lock):
             if isinstance(step, IngestProgress):
                 yield gr.update(), progress_html(step), gr.update(), gr.update()
             else:
-                report = step
-        rows = [[Path(o.file).name, o.status, o.records, o.chunks,
-                 "; ".join(r for r in (o.reason, deleted_note(o.deleted)) if r)] for o in report.outcomes]
-        for name, _, reason in (r.partition(": ") for r in refused):
-            status = "skipped" if reason.startswith(("not a supported", "unsupported")) else "failed"
-            rows.append([name, status, 0, 0, reason])
-        counts = report.counts()
-        counts["skipped"] += sum(row[1] == "skipped" for row in rows[len(report.outcomes):])
-        summary = (f"{report.counts_line(counts)} · {store.count()} chunks indexed"
-                   + stayed_deleted(report.stayed_deleted))
+                result = step
+        summary = (f"{result.counts_line()} · {store.count()} chunks indexed"
+                   + stayed_deleted(result.report.stayed_deleted))
         table_rows = source_rows(store)  # once: after a write it is rebuilt from every chunk's metadata
-        yield rows, html.escape(summary), table_rows, gr.update(choices=source_choices(table_rows))
+        yield (result.rows(settings.home), html.escape(summary), table_rows,
+               gr.update(choices=source_choices(table_rows)))
 
     def list_sources() -> list[dict]:
         """API: every indexed source with its kind, title, file and chunk count."""
@@ -224,6 +220,7 @@ def build_app(components: Components) -> gr.Blocks:
                     gr.Markdown("### Sources")
                     cards = gr.HTML(SOURCES_PLACEHOLDER, elem_id="sources")
         with gr.Tab("Library"):
+            gr.Markdown(f"⚠ {md_literal(resumed or '')}", visible=resumed is not None, elem_id="recovery-note")
             uploads = gr.File(file_count="multiple", label="Add files or a folder as .zip", elem_id="upload")
             gr.Markdown(f"<sub>Reads {FORMATS_NOTE}.</sub>", elem_id="formats")
             ingest_btn = gr.Button("Ingest", variant="primary", elem_id="ingest")
@@ -249,8 +246,7 @@ def build_app(components: Components) -> gr.Blocks:
         copy.click(None, [notes], None, js=COPY_JS)
         # Gradio would draw its own progress over every output: the summary shows the one display instead.
         ingest_btn.click(ingest_files, [uploads], [report, summary, table, box.victim], api_name="ingest",
-                         show_progress="hidden").then(
-            page_state, None, page_outputs, api_visibility="private")
+                         show_progress="hidden").then(page_state, None, page_outputs, api_visibility="private")
         for change in box.changes:  # a deletion or restore: the page's state follows the index
             change.then(page_state, None, page_outputs, api_visibility="private")
         gr.api(ask_json, api_name="ask")
@@ -265,19 +261,20 @@ def offered(path: str | None):
 
 def with_note(text: str, note: str | None) -> str:
     """The chat bubble with the answer's note under it (the LLM failed, or sentences were unsupported)."""
-    return f"{text}\n\n<sub>⚠ {html.escape(note, quote=False)}</sub>" if note else text
+    return f"{text}\n\n<sub>⚠ {md_literal(note)}</sub>" if note else text
 
 
 def serve(settings: Settings | None = None, block: bool = True,
           announce: Callable[[str], None] | None = None) -> gr.Blocks:
     """Serve the UI on the configured host and port (127.0.0.1:7860 by default); `announce` gets its URL."""
-    settings = settings or Settings()
+    settings = settings or load_settings()
     server = settings.server
     auth = tuple(server.auth.split(":", 1)) if server.auth else None
-    demo = build_app(Components(settings))
+    demo = build_app(Components(settings), say=announce or log)
     demo.queue(default_concurrency_limit=server.concurrency).launch(
         server_name=server.host, server_port=server.port, auth=auth, theme=THEME, css=CSS,
         max_file_size=f"{server.max_upload_mb}mb", show_error=True, footer_links=[], prevent_thread_lock=True,
+        app_kwargs={"middleware": [Middleware(Guard)]},  # same origin only, Lax cookies, login back-off, no URLs
         quiet=True)  # Gradio's own start-up lines (share links) mean nothing here
     if announce is not None:
         announce(f"http://{server.host}:{server.port}")

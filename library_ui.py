@@ -3,18 +3,20 @@ deleted source (deleted sources stay out of re-ingests until restored)."""
 
 from __future__ import annotations
 
-import html
 import threading
 from dataclasses import dataclass
 
 import gradio as gr
 
-from index.deletion import UnknownSourceError, delete_sources, deleted_sources, restore_sources
+from index.deletion import UnknownSourceError, deleted_sources
 from index.tombstones import DeletedSource
 
+from assistant.citations import md_literal
 from assistant.factory import Components
 from assistant.library import describe_source, source_choices, source_rows
 from assistant.terminal import plural
+from assistant.upload_jobs import delete_source, restore_source
+from assistant.uploads import shown
 
 LISTED = 8  # deleted sources named in the list under the box; past this many, only a count
 
@@ -37,7 +39,7 @@ def deleted_markdown(gone: list[DeletedSource]) -> str:
     """The deleted sources in a line: they stay out of re-ingests until restored."""
     if not gone:
         return "No deleted sources."
-    names = ", ".join(html.escape(s.label()) for s in gone[:LISTED]) + (
+    names = ", ".join(md_literal(s.label()) for s in gone[:LISTED]) + (
         f" and {len(gone) - LISTED} more" if len(gone) > LISTED else "")
     return (f"**{plural(len(gone), 'deleted source')}**, kept out when their files are ingested again "
             f"(restore one to bring it back): {names}")
@@ -65,7 +67,7 @@ def deletion_box(components: Components, lock: threading.Lock, table: gr.Datafra
         row = row_of(source_id)
         if row is None:
             return "Pick a source to delete first (type part of its title).", gr.update(visible=False)
-        return f"Delete {html.escape(describe_source(row))} from the index?", gr.update(visible=True)
+        return f"Delete {md_literal(describe_source(row))} from the index?", gr.update(visible=True)
 
     def changed(note: str, undo_visible: bool, last: str | None):
         """The box after a deletion or restore: the note, the tables and pickers re-read, the undo button."""
@@ -80,13 +82,11 @@ def deletion_box(components: Components, lock: threading.Lock, table: gr.Datafra
         if row is None:
             return changed("Nothing deleted.", False, None)
         try:
-            with lock:
-                delete_sources(store, [row[-1]])
+            with lock:  # the upload a deleted source came from is kept: Undo reads it again
+                delete_source(components, row[-1])
         except UnknownSourceError as exc:  # deleted meanwhile, from another tab or the command line
-            return changed(f"Nothing deleted: {html.escape(str(exc))}", False, None)
-        note = (f"Deleted {html.escape(describe_source(row))}. It stays deleted when its file is ingested again; "
-                "**Undo** brings it back.")
-        return changed(note, True, row[-1])
+            return changed(f"Nothing deleted: {md_literal(str(exc))}", False, None)
+        return changed(f"Deleted {md_literal(describe_source(row))}.", True, row[-1])
 
     def restore(source_id: str | None):
         """Bring a deleted source back from its file, or say why it cannot come back."""
@@ -94,13 +94,13 @@ def deletion_box(components: Components, lock: threading.Lock, table: gr.Datafra
             return changed("Pick a deleted source to restore first.", False, None)
         try:
             with lock:
-                results = restore_sources(store, components.ingestor, [source_id])
+                result = restore_source(components, source_id)
         except UnknownSourceError as exc:
-            return changed(f"Nothing restored: {html.escape(str(exc))}", False, None)
-        result = results[0]
+            return changed(f"Nothing restored: {md_literal(str(exc))}", False, None)
         if result.ok:
-            return changed(f"Restored {html.escape(result.source.label(plural(result.chunks, 'chunk')))}.", False, None)
-        return changed(f"Could not restore {html.escape(result.source.label())}: {html.escape(result.reason or '')}.",
+            return changed(f"Restored {md_literal(result.source.label(plural(result.chunks, 'chunk')))}.", False, None)
+        why = shown(result.reason or "", components.settings.home)  # no path of this machine on the page
+        return changed(f"Could not restore {md_literal(result.source.label())}: {md_literal(why)}.",
                        False, None)
 
     gone = deleted_sources(store)
@@ -112,12 +112,13 @@ def deletion_box(components: Components, lock: threading.Lock, table: gr.Datafra
     with gr.Row(visible=False) as confirm_row:
         confirm_btn = gr.Button("Yes, delete it", variant="stop", elem_id="confirm-delete")
         cancel_btn = gr.Button("Cancel", elem_id="cancel-delete")
-    undo_btn = gr.Button("Undo", visible=False, elem_id="undo-delete", size="sm")
+    undo_btn = gr.Button("Undo: restore it", visible=False, elem_id="undo-delete", size="sm")
     last_deleted = gr.State(None)
     listing = gr.Markdown(deleted_markdown(gone), elem_id="deleted-sources")
     with gr.Row():
+        # A typed id is accepted too (the API's /restore_source): one that names no deleted source is said so.
         pick = gr.Dropdown(deleted_choices(gone), label="Deleted source to restore", value=None, filterable=True,
-                           elem_id="restore-pick")
+                           allow_custom_value=True, elem_id="restore-pick")
         restore_btn = gr.Button("Restore", elem_id="restore")
 
     outputs = [note, table, victim, confirm_row, undo_btn, last_deleted, listing, pick]

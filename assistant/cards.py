@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from index.records import Figure, Paper, Record
 
-from assistant.citations import authors_line, journal_line, paper_url
+from assistant.citations import authors_line, journal_line, md_literal, md_markers, paper_url
 from assistant.conversation import SEARCHED_FOR, Conversation, Turn
 from assistant.extractive import QUESTION_WORDS, mentions, question_terms
 from assistant.models import Answer, Citation
@@ -148,15 +148,14 @@ def written_by(model: str) -> str:
 
 
 def chat_markdown(answer: Answer, turn: int = 1, searched_for: str | None = None, model: str | None = None) -> str:
-    """The answer for the chat bubble: escaped text, markers linked to this turn's cards, short reference list."""
-    body = html.escape(answer.answer, quote=False)
-    query = (f"\n\n<sub class=\"la-searched\">{SEARCHED_FOR}: {html.escape(searched_for, quote=False)}</sub>"
+    """The answer for the chat bubble: document text shown literally, markers linked to this turn's cards."""
+    query = (f"\n\n<sub class=\"la-searched\">{SEARCHED_FOR}: {md_literal(searched_for)}</sub>"
              if searched_for else "")
     if answer.abstained:
-        return body + query
-    body = re.sub(r"\[(\d+)\]", lambda m: f"[[{m.group(1)}]](#{anchor(turn, int(m.group(1)))})", body)
-    refs = "\n".join(f"{c.n}. {html.escape(c.title, quote=False)} *({c.kind})*" for c in answer.citations)
-    how = written_by(html.escape(model or "a language model", quote=False)) if answer.mode == "llm" else QUOTED
+        return md_literal(answer.answer) + query
+    body = md_markers(answer.answer, lambda n: f"#{anchor(turn, n)}")
+    refs = "\n".join(f"{c.n}. {md_literal(c.title)} *({c.kind})*" for c in answer.citations)
+    how = written_by(md_literal(model or "a language model")) if answer.mode == "llm" else QUOTED
     return f"{body}\n\n{refs}{query}\n\n<sub>{how}</sub>"
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import re
+from typing import Callable
 from urllib.parse import quote
 
 from index.records import Figure, Paper, Passage, Record
@@ -12,7 +14,19 @@ from assistant.models import Answer, AnswerSentence, Citation
 MAX_AUTHORS = 3  # "A, B, C, et al." as most journals abbreviate
 # Characters Markdown would read as formatting; '<' only where it could open an HTML tag.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]]|<(?=[A-Za-z/!?]))")
+# C0 controls but tab and newline, DEL, C1 controls (CSI, OSC as single code points) and the bidi overrides: a record's
+# title could otherwise clear a terminal, forge a link (OSC 8), write the clipboard (OSC 52) or reorder a line.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _MD_MARKER = re.compile(r"\\\[(\d+)\\\]")
+# For views that render Markdown and HTML (the chat bubble): every punctuation mark that can start markup, including
+# the '$' of LaTeX, and the ':' or '.' after a scheme or 'www', which would otherwise be auto-linked.
+_MD_LIVE = re.compile(r"([\\`*_\[\]()!#|~$]|(?<=\bhttps)(?=:)|(?<=\bhttp)(?=:)|(?<=\bftp)(?=:)|(?<=\bwww)(?=\.))",
+                      re.IGNORECASE)
+
+
+def without_controls(text: str) -> str:
+    """Text with its control characters removed, line breaks and tabs kept: safe for terminals and exported files."""
+    return _CONTROL.sub("", text)
 
 
 def journal_line(paper: Paper) -> str:
@@ -133,6 +147,16 @@ def render_text(answer: Answer) -> str:
 def md_escape(text: str) -> str:
     """Text that Markdown shows as written."""
     return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def md_literal(text: str) -> str:
+    """Document text for a view that renders Markdown and HTML: shown as written, with no live link or image."""
+    return _MD_LIVE.sub(lambda m: "\\" + (m.group(1) or ""), html.escape(text, quote=False))
+
+
+def md_markers(text: str, link: Callable[[int], str]) -> str:
+    """md_literal text whose [n] markers become links to link(n)."""
+    return _MD_MARKER.sub(lambda m: f"[[{m.group(1)}]]({link(int(m.group(1)))})", md_literal(text))
 
 
 def markdown_reference(citation: Citation) -> str:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 from langchain_core.language_models import BaseChatModel
 
 from index.bm25 import SearchFilter
@@ -18,7 +19,7 @@ from index.store import Store
 from assistant.answer import answering, build_chain, chain_input
 from assistant.cli_library import delete, sources
 from assistant.citations import render_text, to_markdown
-from assistant.errors import EmptyIndexError
+from assistant.errors import EmptyIndexError, check_question
 from assistant.export import to_bibtex, to_ris
 from assistant.factory import Components
 from assistant.conversation import Answerer, Conversation
@@ -26,8 +27,9 @@ from assistant.filters import admits_nothing, make_filter, nothing_matches
 from assistant.library import stored_records
 from assistant.llm import TokenPrinter, first_line, model_label
 from assistant.models import Answer, Focus
-from assistant.settings import Settings
-from assistant.terminal import announce_model_export, nothing_ingestible, print_outcome, stayed_deleted_line
+from assistant.settings import ServerSettings, load_settings, settings_problem
+from assistant.terminal import (announce_model_export, nothing_ingestible, print_outcome, say,
+                                stayed_deleted_line)
 
 EXIT_USAGE, EXIT_PARTIAL = 2, 3
 FORMATS = ["text", "markdown", "bibtex", "ris"]
@@ -37,7 +39,7 @@ class Context:
     """What every command needs: settings and lazily built components."""
 
     def __init__(self, home: Path | None, debug: bool, chroma_url: str | None = None) -> None:
-        settings = Settings(**({"home": home} if home else {}))
+        settings = load_settings(**({"home": home} if home else {}))
         if chroma_url:  # the option beats LITASSIST_STORE__CHROMA_URL; the other store settings stay as set
             store = settings.store.model_copy(update={"chroma_url": chroma_url})
             settings = settings.model_copy(update={"store": store})
@@ -69,7 +71,7 @@ def ingest(obj: Context, paths: tuple[Path, ...], as_json: bool, force: bool) ->
     """Add files and folders (recursively) to the index."""
     comp = obj.components
     if comp.store.recovered:
-        click.echo(f"note: an earlier ingest was interrupted while writing {len(comp.store.recovered)} file(s); "
+        say(f"note: an earlier ingest was interrupted while writing {len(comp.store.recovered)} file(s); "
                    "their partial chunks were removed and they are ingested again", err=True)
     announce_model_export(comp)
     report = comp.ingestor(show_progress=sys.stderr.isatty(), on_outcome=print_outcome, force=force).run(paths)
@@ -79,11 +81,11 @@ def ingest(obj: Context, paths: tuple[Path, ...], as_json: bool, force: bool) ->
     if as_json:
         click.echo(json.dumps({**report.model_dump(), "counts": counts}, indent=2))
     partial = len(report.problems) - counts["failed"]
-    click.echo(report.counts_line(counts)
+    say(report.counts_line(counts)
                + (f"; {partial} went in with entries skipped" if partial else "")
                + f"; {report.embedded} chunks embedded, {report.reused} reused", err=True)
     if line := stayed_deleted_line(report.stayed_deleted):
-        click.echo(line, err=True)
+        say(line, err=True)
     if report.problems:  # a failed file, or a file that went in with some entries skipped
         sys.exit(EXIT_PARTIAL)
 
@@ -132,18 +134,19 @@ def ask(obj: Context, question: str, as_json: bool, fmt: str, k: int | None, kin
     """Answer a question with numbered citations."""
     if not question.strip():
         raise click.UsageError("the question is empty")
+    check_question(question.strip(), obj.settings.answer.max_question_chars)
     if as_json and fmt != "text":
         raise click.UsageError(f"--json and --format {fmt} cannot be combined")
     llm = obj.components.chat_model(llm_spec)  # built before retrieval, so a bad spec fails fast
     result = answerer(obj, k, kind, organism, year_min, year_max, llm, stream=not as_json)(question)
     if result.note:
-        click.echo(f"note: {result.note}", err=True)
+        say(f"note: {result.note}", err=True)
     if as_json:
         click.echo(result.model_dump_json(indent=2))
     elif fmt in ("bibtex", "ris"):
         echo_export(result, fmt, obj.components.store)
     else:
-        click.echo(to_markdown(result) if fmt == "markdown" else render_text(result))
+        say(to_markdown(result) if fmt == "markdown" else render_text(result))
 
 
 @cli.command()
@@ -161,40 +164,42 @@ def chat(obj: Context, as_json: bool, k: int | None, kind: str | None, organism:
     llm = comp.chat_model(llm_spec)
     answer = answerer(obj, k, kind, organism, year_min, year_max, llm, stream=not as_json)
     rewrite = llm if obj.settings.conversation.llm_rewrite else None
-    session = ChatSession(Conversation(max_turns=obj.settings.conversation.max_turns), answer, comp.store,
-                          out=click.echo, err=lambda text: click.echo(text, err=True),
+    conversation = Conversation(max_turns=obj.settings.conversation.max_turns,
+                                max_question_chars=obj.settings.answer.max_question_chars)
+    session = ChatSession(conversation, answer, comp.store,
+                          out=click.echo if as_json else say, err=lambda text: say(text, err=True),
                           known=comp.known_name(), llm=rewrite)
     if as_json:
         run_json(session, sys.stdin)
         return
     interactive = sys.stdin.isatty()
     if interactive:
-        click.echo(f"litassist chat over {comp.store.count()} chunks in {obj.settings.home}\n{HELP}", err=True)
+        say(f"litassist chat over {comp.store.count()} chunks in {obj.settings.home}\n{HELP}", err=True)
     read = prompt_reader(obj.settings.home / "chat_history") if interactive else (lambda: next(sys.stdin, None))
-    run_interactive(session, read, on_error=lambda exc: click.echo(f"error: {first_line(exc)}", err=True))
+    run_interactive(session, read, on_error=lambda exc: say(f"error: {first_line(exc)}", err=True))
 
 
 def answer_with_llm(question: str, comp: Components, where: SearchFilter, k: int | None, llm: BaseChatModel,
                     stream: bool, focus: Focus | None = None) -> Answer:
     """Answer with the chat model; its tokens go to stderr as they arrive, so stdout holds only the checked answer."""
     chain = build_chain(comp.retriever(where, k), comp.settings.answer, llm)
-    echo = TokenPrinter(lambda token: click.echo(token, nl=False, err=True))
+    echo = TokenPrinter(lambda token: say(token, nl=False, err=True))
     result = chain.invoke(chain_input(question, focus), config={"callbacks": [echo]} if stream else {})
     if echo.tokens:
-        click.echo(err=True)  # end the streamed draft's line
-    click.echo(f"answered by: {result.mode}" + (f" ({model_label(llm)})" if result.mode == "llm" else ""), err=True)
+        say(err=True)  # end the streamed draft's line
+    say(f"answered by: {result.mode}" + (f" ({model_label(llm)})" if result.mode == "llm" else ""), err=True)
     return result
 
 
 def echo_export(result: Answer, fmt: str, store: Store) -> None:
     """The cited sources as BibTeX or RIS on stdout; an abstention prints only a note on stderr."""
     if result.abstained or not result.citations:
-        click.echo(f"no sources cited, so no {fmt} to export: {result.answer}", err=True)
+        say(f"no sources cited, so no {fmt} to export: {result.answer}", err=True)
         return
     records, missing = stored_records([c.source_id for c in result.citations], store)
     for sid in missing:  # removed from the index while the answer was being made
-        click.echo(f"warning: {sid} is no longer indexed; left out", err=True)
-    click.echo((to_bibtex if fmt == "bibtex" else to_ris)(records).rstrip("\n"))
+        say(f"warning: {sid} is no longer indexed; left out", err=True)
+    say((to_bibtex if fmt == "bibtex" else to_ris)(records).rstrip("\n"))
 
 
 @cli.command()
@@ -207,16 +212,22 @@ def serve(obj: Context, host: str | None, port: int | None, auth: str | None) ->
     if auth is not None and ":" not in auth:
         raise click.BadParameter("expected USER:PASSWORD", param_hint="--auth")
     changes = {k: v for k, v in {"host": host, "port": port, "auth": auth}.items() if v is not None}
-    settings = obj.settings.model_copy(update={"server": obj.settings.server.model_copy(update=changes)})
+    try:  # validated like the environment's values, so `--auth ":"` is refused as LITASSIST_SERVER__AUTH is
+        server = ServerSettings.model_validate({**obj.settings.server.model_dump(), **changes})
+    except ValidationError as exc:
+        raise LitassistError(settings_problem(exc, options=True)) from exc
+    settings = obj.settings.model_copy(update={"server": server})
     server = settings.server
     if port_busy(server.host, server.port):
         raise LitassistError(f"port {server.port} is busy (another program, or another litassist, is using it): "
                              f"choose another, e.g. litassist serve --port {server.port + 1} "
                              f"(make run PORT={server.port + 1})")
-    click.echo("Starting litassist: loading the index and the embedding model …", err=True)
+    say("Starting litassist: loading the index and the embedding model …", err=True)
     from app import serve as serve_app  # gradio loads only for this command
 
-    serve_app(settings, announce=lambda url: click.echo(f"litassist is ready at {url}", err=True))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a plain `kill` still removes the private cache
+
+    serve_app(settings, announce=lambda url: say(f"litassist is ready at {url}", err=True))
 
 
 def port_busy(host: str, port: int) -> bool:
@@ -279,17 +290,17 @@ def main() -> None:
         exc.show()
         sys.exit(EXIT_USAGE)
     except click.Abort:
-        click.echo("aborted", err=True)
+        say("aborted", err=True)
         sys.exit(1)
     except LitassistError as exc:
         if debug:
             raise
-        click.echo(f"error: {exc}", err=True)
+        say(f"error: {exc}", err=True)
         sys.exit(1)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except Exception as exc:  # never a traceback for users; --debug shows it
         if debug:
             raise
-        click.echo(f"error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
+        say(f"error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
         sys.exit(1)

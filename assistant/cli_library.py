@@ -10,7 +10,7 @@ import click
 
 from index.deletion import delete_sources, deleted_sources, restore_sources
 
-from assistant.terminal import plural, printable
+from assistant.terminal import plural, say
 
 if TYPE_CHECKING:
     from assistant.cli import Context
@@ -35,14 +35,14 @@ def sources(obj: Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
         return
-    click.echo(f"{summary['sources']} sources ({by_kind['paper']} papers, {by_kind['figure']} figures), "
+    say(f"{summary['sources']} sources ({by_kind['paper']} papers, {by_kind['figure']} figures), "
                f"{summary['chunks']} chunks in {obj.settings.home}")
     for item in items:
-        click.echo(f"  {item['kind']:<6} {item['chunks']:>4}  {item['source_id']}  {item['title'][:70]}  [{item['file']}]")
+        say(f"  {item['kind']:<6} {item['chunks']:>4}  {item['source_id']}  {item['title'][:70]}  [{item['file']}]")
     if gone:
-        click.echo(f"{plural(len(gone), 'deleted source')} (kept out of re-ingests; `{RESTORE_HINT}` brings one back):")
+        say(f"{plural(len(gone), 'deleted source')} (kept out of re-ingests; `{RESTORE_HINT}` brings one back):")
     for source in gone:
-        click.echo(f"  {source.kind:<6} {'-':>4}  {source.source_id}  {source.title[:70]}  [{source.file}]")
+        say(f"  {source.kind:<6} {'-':>4}  {source.source_id}  {source.title[:70]}  [{source.file}]")
 
 
 @click.command()
@@ -58,15 +58,12 @@ def delete(obj: Context, source_ids: tuple[str, ...], restore: bool) -> None:
         for result in results:
             source = result.source
             if result.ok:
-                click.echo(f"restored {source.source_id} {printable(source.label(plural(result.chunks, 'chunk')))} "
-                           f"from {printable(source.file)}")
+                say(f"restored {source.source_id} {source.label(plural(result.chunks, 'chunk'))} from {source.file}")
             else:
-                click.echo(f"not restored: {source.source_id} {printable(source.label())}: "
-                           f"{printable(result.reason or '')}", err=True)
+                say(f"not restored: {source.source_id} {source.label()}: {result.reason}", err=True)
         if not all(r.ok for r in results):
             sys.exit(1)
         return
     for gone in delete_sources(comp.store, list(source_ids)):
-        click.echo(f"deleted {gone.source.source_id} {printable(gone.source.label(plural(gone.chunks, 'chunk')))} "
-                   f"from {printable(gone.source.file)}")
-    click.echo(f"they stay deleted when their files are ingested again; `{RESTORE_HINT}` brings one back", err=True)
+        say(f"deleted {gone.source.source_id} {gone.source.label(plural(gone.chunks, 'chunk'))} from {gone.source.file}")
+    say(f"they stay deleted when their files are ingested again; `{RESTORE_HINT}` brings one back", err=True)

@@ -20,7 +20,7 @@ from bibtexparser.model import Entry, Field
 
 from index.records import Figure, Paper, Record
 
-from assistant.citations import figure_title, paper_url
+from assistant.citations import figure_title, paper_url, without_controls
 
 _TEX = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "%": r"\%", "&": r"\&", "#": r"\#",
         "$": r"\$", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
@@ -59,7 +59,7 @@ def figure_note(figure: Figure) -> str | None:
 def to_bibtex(records: list[Record]) -> str:
     """The records as a BibTeX file, one entry each, in the given order."""
     entries = [bib_entry(record, key) for record, key in zip(records, cite_keys(records))]
-    return bibtexparser.write_string(Library(entries))
+    return without_controls(bibtexparser.write_string(Library(entries)))
 
 
 def bib_entry(record: Record, key: str) -> Entry:
@@ -177,7 +177,7 @@ class _RisWriter(rispy.RisWriter):
 def to_ris(records: list[Record]) -> str:
     """The records as a RIS file, one reference each, in the given order."""
     entries = [figure_ris(r) if isinstance(r, Figure) else paper_ris(r) for r in records]
-    return rispy.dumps([ris_clean(e) for e in entries], implementation=_RisWriter)
+    return without_controls(rispy.dumps([ris_clean(e) for e in entries], implementation=_RisWriter))
 
 
 def paper_ris(paper: Paper) -> dict:

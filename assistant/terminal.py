@@ -12,12 +12,24 @@ from tqdm.auto import tqdm
 from index.ingest_report import FileOutcome, IngestReport
 from index.loaders import SUPPORTED_EXTENSIONS
 
+from assistant.citations import without_controls
+
 _MARK = {"added": "+", "replaced": "~", "unchanged": "=", "failed": "!", "skipped": "-"}
 
 
 def printable(text: str) -> str:
     """Control characters escaped, so a file name or a reason quoting file content cannot forge lines or colours."""
     return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
+def shown(text: str) -> str:
+    """Text safe to print on a terminal: control characters removed, line breaks and tabs kept."""
+    return without_controls(text)
+
+
+def say(text: str = "", err: bool = False, nl: bool = True) -> None:
+    """Print human-facing text (answers, sources, notes, errors) with its control characters removed."""
+    click.echo(shown(text), err=err, nl=nl)
 
 
 def nothing_ingestible(paths: tuple[Path, ...], report: IngestReport) -> str:

@@ -53,8 +53,15 @@ def _refuse(problems: list[str], listed: str) -> None:
 
 
 def delete_sources(store: Store, source_ids: list[str]) -> list[Deleted]:
-    """Delete these sources, or none of them when an id is not indexed; they stay deleted on re-ingest."""
-    ids = list(dict.fromkeys(source_ids))
+    """Delete these sources, or none of them when an id is not indexed; they stay deleted on re-ingest. One writer at
+    a time: waits for the data home's write lock, then first settles what a writer that died left half done."""
+    with store.lock:
+        store.recover()
+        return _delete(store, list(dict.fromkeys(source_ids)))
+
+
+def _delete(store: Store, ids: list[str]) -> list[Deleted]:
+    """Delete, holding the write lock."""
     rows = {row["source_id"]: row for row in store.sources()}
     gone = tombstones.read(store.collection.metadata)
     _refuse([f"{sid} is already deleted (litassist delete --restore {sid} brings it back)" if sid in gone
@@ -74,8 +81,14 @@ def delete_sources(store: Store, source_ids: list[str]) -> list[Deleted]:
 
 def restore_sources(store: Store, make_ingestor: Callable[..., Ingestor], source_ids: list[str]) -> list[Restored]:
     """Bring deleted sources back by re-reading their files (each file once, forced); a source whose file is gone,
-    unreadable or no longer holds it stays deleted, with the reason."""
-    ids = list(dict.fromkeys(source_ids))
+    unreadable or no longer holds it stays deleted, with the reason. Holds the write lock, as `delete_sources`."""
+    with store.lock:
+        store.recover()
+        return _restore(store, make_ingestor, list(dict.fromkeys(source_ids)))
+
+
+def _restore(store: Store, make_ingestor: Callable[..., Ingestor], ids: list[str]) -> list[Restored]:
+    """Restore, holding the write lock."""
     gone = tombstones.read(store.collection.metadata)
     indexed = store.owners([sid for sid in ids if sid not in gone])
     _refuse([f"{sid} is indexed, not deleted" if sid in indexed else f"no deleted source has the id '{sid}'"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -16,23 +15,15 @@ from index import tombstones
 from index.chunking import chunk_records
 from index.embedding import Encoder
 from index.errors import LoadError, describe
+from index.file_state import changed_since, file_hash, state_of
 from index.fingerprint import forced, same_content
-from index.ingest_parts import Pending, Stream, groups, refusal
+from index.ingest_parts import MB, Pending, Stream, groups, refusal  # noqa: F401  (MB: for callers)
 from index.ingest_progress import IngestProgress, ProgressCounter
 from index.ingest_report import FileOutcome, IngestReport, Status
 from index.loaders import FileParts, iter_files, unsupported
 from index.records import Chunk, Record
 from index.store import Entry, Store
 from index.vector_cache import VectorCache
-
-
-def file_hash(path: Path) -> str:
-    """SHA-256 of the file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -64,7 +55,14 @@ class Ingestor:
     _deleted_files: dict[str, list[tombstones.DeletedSource]] = field(default_factory=dict)  # by file
 
     def run(self, paths: Iterable[Path]) -> IngestReport:
-        """Ingest every file under the given paths and bring BM25 in step once at the end."""
+        """Ingest every file under the given paths and bring BM25 in step once at the end; one writer at a time:
+        waits for the data home's write lock, then first undoes what a writer that died before left half done."""
+        with self.store.lock:
+            self.store.recover()
+            return self._run(paths)
+
+    def _run(self, paths: Iterable[Path]) -> IngestReport:
+        """Ingest, holding the write lock."""
         files = list(iter_files(Path(p) for p in paths))
         self._deleted = tombstones.kept_out(self.store.collection.metadata)
         for source in self._deleted.values():
@@ -101,6 +99,7 @@ class Ingestor:
         refused = refusal(path, self.max_file_bytes)
         if refused:
             return self._fail(path, refused)
+        before = state_of(path)  # taken before hashing: the hash must describe the bytes that are then read
         try:  # the chunk budget is part of the fingerprint: after a change every file is chunked afresh
             digest = f"{file_hash(path)}:{self.max_tokens}"
         except OSError as exc:
@@ -109,7 +108,8 @@ class Ingestor:
         if self._unchanged(key, previous, digest):
             deleted = [s.source_id for s in self._deleted_files.get(key, [])]
             return self._finish(FileOutcome(file=str(path), status="unchanged", deleted=deleted))
-        self._stream = Stream(key, forced(digest) if self.force else digest, replacing=previous is not None)
+        self._stream = Stream(key, forced(digest) if self.force else digest, replacing=previous is not None,
+                              state=before)
         self._read(path, self._stream)
         self._stream = None  # left set when an error escapes: `_rescue` undoes what the file wrote
 
@@ -160,6 +160,8 @@ class Ingestor:
 
     def _complete(self, path: Path, stream: Stream, loaded: str | None) -> None:
         """The file is read: its last queued part carries the outcome (an empty part if all are written)."""
+        if changed := changed_since(path, stream.state):  # else a truncated read would pass for the whole file
+            return self._abandon(path, stream, changed)
         reason = stream.reason(loaded)
         if not stream.records and stream.deleted and not stream.replacing:  # only deleted sources: nothing to do
             return self._finish(FileOutcome(file=str(path), status="unchanged", reason=reason, deleted=stream.deleted))

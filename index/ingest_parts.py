@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from index.file_state import FileState
 from index.ingest_report import FileOutcome
 from index.loaders import STREAMED_EXTENSIONS
 from index.records import Chunk, Record
@@ -69,6 +70,7 @@ class Stream:
     parts: int = 0  # parts queued for writing
     deleted: list[str] = field(default_factory=list)  # ids in the file whose sources were deleted: they stay so
     undo: UndoLog | None = None
+    state: FileState | None = None  # the file as it was hashed: reading it must end with it unchanged
 
     def __post_init__(self) -> None:
         if self.replacing:  # only a replaced file has an old version to put back

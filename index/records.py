@@ -5,11 +5,28 @@ from __future__ import annotations
 import re
 from typing import Literal, Union
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 Kind = Literal["paper", "figure"]
 
 PMC_BASE = "https://www.ncbi.nlm.nih.gov"
+# Identifiers end up in links, BibTeX and RIS: a value with whitespace, braces, quotes or backslashes could break out
+# of its field there (a forged BibTeX entry, a 'javascript:' link), so a malformed one is dropped, never written.
+_DOI = re.compile(r"^10\.[^\s{}\\\"<>]+$")
+_PMID = re.compile(r"^\d{1,9}$")
+_PMCID = re.compile(r"^PMC\d{1,9}$")
+_WEB_URL = re.compile(r"^https?://[^\s{}\\\"<>]+$", re.IGNORECASE)
+
+
+def valid_or_none(value: object, pattern: re.Pattern[str]) -> str | None:
+    """The value, stripped, if it has the identifier's form; otherwise None."""
+    text = str(value).strip() if value is not None else ""
+    return text if pattern.match(text) else None
+
+
+def web_url(url: str | None) -> str | None:
+    """Only http(s) links survive: a 'javascript:' or 'file:' URL from a record must never become a link."""
+    return valid_or_none(url, _WEB_URL)
 
 
 class Paper(BaseModel):
@@ -32,6 +49,12 @@ class Paper(BaseModel):
     abstract: str = ""
     body: list[str] = Field(default_factory=list, description="Full text, one string per PDF page")
     file: str | None = Field(default=None, description="The file the record was loaded from")
+
+    @field_validator("doi", "pmid", "pmcid", "url", mode="before")
+    @classmethod
+    def _identifier(cls, value: object, info) -> str | None:
+        """A malformed identifier is dropped (see _DOI)."""
+        return well_formed(info.field_name, value)
 
     @property
     def organisms(self) -> list[str]:
@@ -63,6 +86,12 @@ class Figure(BaseModel):
     journal: str | None = None
     file: str | None = None
 
+    @field_validator("doi", "pmcid", mode="before")
+    @classmethod
+    def _identifier(cls, value: object, info) -> str | None:
+        """A malformed identifier is dropped (see _DOI)."""
+        return well_formed(info.field_name, value)
+
     @property
     def title(self) -> str | None:
         """The figure's title, for code that treats papers and figures alike."""
@@ -70,9 +99,9 @@ class Figure(BaseModel):
 
     @property
     def url(self) -> str | None:
-        """The PMC figure page built from figlink."""
+        """The PMC figure page built from figlink; None when figlink is not a web address."""
         if self.figlink:
-            return PMC_BASE + self.figlink if self.figlink.startswith("/") else self.figlink
+            return web_url(PMC_BASE + self.figlink if self.figlink.startswith("/") else self.figlink)
         if self.pmcid and self.number:
             return f"{PMC_BASE}/pmc/articles/{self.pmcid}/figure/{self.number}/"
         return None
@@ -87,6 +116,16 @@ class Figure(BaseModel):
 
 
 Record = Union[Paper, Figure]
+
+_FORMS = {"doi": _DOI, "pmid": _PMID, "pmcid": _PMCID, "url": _WEB_URL}
+
+
+def well_formed(field: str, value: object) -> str | None:
+    """A record's identifier if it has its field's form; None (absent) otherwise."""
+    if field == "pmcid" and value is not None:  # 'pmc123' and a bare '123' are the same PMC id
+        text = str(value).strip().upper()
+        value = f"PMC{text}" if text.isdigit() else text
+    return None if value in (None, "") else valid_or_none(value, _FORMS[field])
 
 
 class Chunk(BaseModel):

@@ -1,23 +1,28 @@
 """Deleted sources, remembered in the collection's metadata (beside the write journal) so that they stay deleted.
 
 A deletion remembers its sources and marks them as being removed in one metadata write; their chunks go after that,
-and the mark last. A restore marks its sources as being restored, re-reads their file (which then keeps them in),
-and forgets those that came back, clearing the mark, in one write. A store opened while a mark is still there (the
-process was killed) settles it: chunks of sources being removed are removed; sources being restored are forgotten
-if their chunks were written, else they stay deleted. A re-ingest skips remembered sources, changed file or not.
+and the mark last. A restore marks its sources as being restored (naming its process), re-reads their file (which
+then keeps them in), and forgets those that came back, clearing the mark, in one write. Every writer, once it holds
+the write lock, settles a mark left by a killed process (Store.recover): chunks of sources being removed are removed;
+sources being restored are forgotten if their chunks were written, else they stay deleted. A re-ingest skips
+remembered sources, changed file or not. All of it happens under the data home's write lock (index/write_lock.py).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from index import journal
+
 KEY = "deleted"  # JSON {source id: DeletedSource fields}
 DELETING = "deleting"  # JSON [source id, ...]: chunks still being removed
-RESTORING = "restoring"  # JSON [source id, ...]: their file is being read again to bring them back
+RESTORING = "restoring"  # JSON {"ids": [source id, ...], "host", "pid", "start"}: their file is being read again
 
 
 class DeletedSource(BaseModel):
@@ -44,20 +49,38 @@ def read(metadata: dict[str, Any] | None) -> dict[str, DeletedSource]:
         return {}
 
 
+def _mark(metadata: dict[str, Any] | None, key: str) -> dict[str, Any]:
+    """A mark as {"ids": [...], and for RESTORING its writer}; {} when there is none (or it is unreadable)."""
+    try:
+        value = json.loads((metadata or {}).get(key) or "{}")
+    except ValueError:
+        return {}
+    mark = {"ids": value} if isinstance(value, list) else value if isinstance(value, dict) else {}
+    ids = mark.get("ids")
+    return {**mark, "ids": [i for i in ids if isinstance(i, str)]} if isinstance(ids, list) else {}
+
+
 def marked(metadata: dict[str, Any] | None, key: str = DELETING) -> list[str]:
     """Sources under a mark: DELETING (chunks not all removed yet) or RESTORING (file being read again)."""
-    try:
-        ids = json.loads((metadata or {}).get(key) or "[]")
-    except ValueError:
-        return []
-    return [i for i in ids if isinstance(i, str)] if isinstance(ids, list) else []
+    return _mark(metadata, key).get("ids", [])
 
 
 def _marking(metadata: dict[str, Any], key: str, add: Sequence[str] = (), drop: Sequence[str] = ()) -> dict[str, Any]:
-    """Metadata whose mark lists these ids too (add) or no longer (drop); no key when none is left."""
+    """Metadata whose mark lists these ids too (add) or no longer (drop); no key when none is left. A restore's mark
+    names this process: only a dead one's is settled."""
     ids = [i for i in dict.fromkeys([*marked(metadata, key), *add]) if i not in set(drop)]
     rest = {k: v for k, v in metadata.items() if k != key}
-    return {**rest, key: json.dumps(ids)} if ids else rest
+    if not ids:
+        return rest
+    return {**rest, key: json.dumps({**journal.writer(), "ids": ids} if key == RESTORING else ids)}
+
+
+def _restorer_gone(metadata: dict[str, Any] | None) -> bool:
+    """Whether the restore that marked its sources was cut short: its process, on this machine, has ended."""
+    mark = _mark(metadata, RESTORING)
+    if mark.get("host") != socket.gethostname() or mark.get("pid") == os.getpid():
+        return False  # this process's own restore is under way; another machine's cannot be checked
+    return journal.writer_gone(mark)
 
 
 def _with_map(metadata: dict[str, Any], sources: dict[str, DeletedSource]) -> dict[str, Any]:
@@ -100,7 +123,8 @@ def kept_out(metadata: dict[str, Any] | None) -> dict[str, DeletedSource]:
 def settle(store: Any) -> None:
     """Finish what a killed deletion or restore left marked (see above); `store` is an index.store.Store."""
     metadata = store.collection.metadata
-    removing, returning = marked(metadata, DELETING), marked(metadata, RESTORING)
+    removing = marked(metadata, DELETING)
+    returning = marked(metadata, RESTORING) if _restorer_gone(metadata) else []
     if removing:
         store.update_metadata(lambda meta: meta, new_generation=True)
         for start in range(0, len(removing), 1000):

@@ -140,15 +140,16 @@ def test_files_of_other_formats_are_named_and_a_folder_of_only_those_is_an_error
 def test_a_zip_upload_names_the_members_it_cannot_read(tmp_path):
     import zipfile
 
-    from assistant.library import save_uploads
+    from assistant.settings import ServerSettings
+    from assistant.uploads import limits_of, save_uploads
 
     archive = tmp_path / "library.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         zf.write(SAMPLE_RIS, "refs/sample.ris")
         zf.writestr("notes.docx", b"PK")
-    saved, refused = save_uploads([str(archive)], tmp_path / "home", max_mb=5)
-    assert [p.name for p in saved] == ["sample.ris"]
-    assert refused == ["notes.docx (in library.zip): not a supported format (.docx)"]
+    batch = save_uploads([str(archive)], tmp_path / "home", limits_of(ServerSettings(max_upload_mb=5)))
+    assert [p.name for p in batch.files] == ["sample.ris"]
+    assert batch.refused == ["notes.docx (in library.zip): not a supported format (.docx)"]
 
 
 def test_the_first_ingest_says_it_prepares_the_model_and_no_library_logs_leak(tmp_path):

@@ -27,6 +27,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "corpus"
 XSS_FIGURE = Path(__file__).parent / "data" / "ui" / "xss_figure.md"
+MARKDOWN_PAPER = Path(__file__).parent / "data" / "ui" / "markdown_paper.md"  # Markdown links and images in its text
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-sync"]
@@ -52,7 +53,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory, encoder) -> Iterator[str]:
     from assistant.settings import ServerSettings, Settings
 
     home = tmp_path_factory.mktemp("ui_home")
-    report = ingest([EXAMPLES, XSS_FIGURE], Store(home, encoder.name), encoder)
+    report = ingest([EXAMPLES, XSS_FIGURE, MARKDOWN_PAPER], Store(home, encoder.name), encoder)
     assert not report.failed, report.failed
     del report
     gc.collect()  # free ingest's progress bars now: Gradio's tqdm patch cannot close bars made before it
@@ -489,6 +490,22 @@ def test_hostile_record_is_shown_as_text_not_run(page) -> None:
         assert page.locator(f"{where} img[src='x'], {where} script, {where} b[onmouseover]").count() == 0
     assert page.locator("#sources a[href^='javascript']").count() == 0  # the javascript: figlink is no link
     assert "<img" in page.locator("#chat").inner_text()  # the reference list shows the title as text too
+
+
+def test_markdown_in_documents_shows_as_written_and_fetches_nothing(page) -> None:
+    """An image or link written in a document's text stays text in the chat: reading the answer fetches nothing."""
+    requested: list[str] = []
+    page.on("request", lambda req: requested.append(req.url))
+    ask(page, "What does SALL4 do in the axolotl limb blastema?")
+    chat = page.locator("#chat")
+    chat.get_by_text("tracker.example/pixel.png").first.wait_for()
+    page.wait_for_timeout(500)  # time for an <img> to be requested, were one ever made
+    text = chat.inner_text()
+    assert "![pixel](https://tracker.example/pixel.png)" in text, text  # the verbatim quote, markup and all
+    assert "![title pixel](https://tracker.example/title.png)" in text  # the reference list's title too
+    assert chat.locator("img[src*='tracker'], a[href*='tracker'], a[href^='javascript']").count() == 0
+    assert not [url for url in requested if "tracker.example" in url], requested
+    assert page.evaluate("window.__xss") is None
 
 
 def test_page_makes_no_request_off_this_machine(browser, app_url: str) -> None:
