@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections.abc import Callable
 
-import assistant  # noqa: F401  (offline switches before gradio, chromadb and transformers load)
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # set before gradio loads: it reads it once, at import
 import gradio as gr
 from starlette.middleware import Middleware
 
