@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from index.chunking import chunk_records
 from index.embedding import Encoder
-from index.errors import LoadError
+from index.errors import LoadError, first_line
 from index.file_state import changed_since, file_hash, state_of
 from index.ingest_parts import Pending, Stream
 from index.ingest_report import FileOutcome, IngestReport, Status
@@ -114,7 +114,7 @@ class Ingestor:
             except LoadError as exc:
                 return self._abandon(path, stream, exc.reason)
             except Exception as exc:  # noqa: BLE001  (a parser's own bug must cost one file, not the whole run)
-                return self._abandon(path, stream, f"cannot be read ({describe(exc)})")
+                return self._abandon(path, stream, f"cannot be read ({first_line(exc)})")
             if part is None:
                 self._complete(path, stream, parts.reason)
                 return self._flush_if_full()
@@ -131,7 +131,7 @@ class Ingestor:
         try:
             chunks = chunk_records(kept, self.max_tokens, self.encoder.count_tokens)
         except Exception as exc:  # noqa: BLE001  (text no tokenizer accepts must cost one file, not the run)
-            return f"cannot be split into chunks ({describe(exc)})"
+            return f"cannot be split into chunks ({first_line(exc)})"
         if chunks:
             stream.chunks += len(chunks)
             stream.parts += 1
@@ -281,12 +281,6 @@ class Ingestor:
             self.report.outcomes.append(outcome)
             if self.on_outcome:
                 self.on_outcome(outcome)
-
-
-def describe(exc: BaseException) -> str:
-    """'TypeName: first line of the message' for an unexpected error."""
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 def ingest(paths: Iterable[Path], store: Store, encoder: Encoder, **options) -> IngestReport:
