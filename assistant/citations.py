@@ -18,10 +18,11 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]]|<(?=[A-Za-z/!?]))")
 # title could otherwise clear a terminal, forge a link (OSC 8), write the clipboard (OSC 52) or reorder a line.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _MD_MARKER = re.compile(r"\\\[(\d+)\\\]")
-# For views that render Markdown and HTML (the chat bubble): every punctuation mark that can start markup, including
-# the '$' of LaTeX, and the ':' or '.' after a scheme or 'www', which would otherwise be auto-linked.
-_MD_LIVE = re.compile(r"([\\`*_\[\]()!#|~$]|(?<=\bhttps)(?=:)|(?<=\bhttp)(?=:)|(?<=\bftp)(?=:)|(?<=\bwww)(?=\.))",
-                      re.IGNORECASE)
+# For views that render Markdown and HTML (the chat bubble): the marks that can start markup — brackets (links,
+# images: '(' and '!' are inert without them), emphasis, code, strike-through, the '$' of LaTeX, a '#' opening a
+# line — and the ':' or '.' after a scheme or 'www', which would otherwise be auto-linked.
+_MD_LIVE = re.compile(r"([\\`*_\[\]~$]|^#|(?<=\bhttps)(?=:)|(?<=\bhttp)(?=:)|(?<=\bftp)(?=:)|(?<=\bwww)(?=\.))",
+                      re.IGNORECASE | re.MULTILINE)
 
 
 def without_controls(text: str) -> str:

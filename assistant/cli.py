@@ -38,14 +38,13 @@ FORMATS = ["text", "markdown", "bibtex", "ris"]
 class Context:
     """What every command needs: settings and lazily built components."""
 
-    def __init__(self, home: Path | None, debug: bool, chroma_url: str | None = None) -> None:
+    def __init__(self, home: Path | None, chroma_url: str | None = None) -> None:
         settings = load_settings(**({"home": home} if home else {}))
         if chroma_url:  # the option beats LITASSIST_STORE__CHROMA_URL; the other store settings stay as set
             store = settings.store.model_copy(update={"chroma_url": chroma_url})
             settings = settings.model_copy(update={"store": store})
         self.settings = settings
         self.components = Components(self.settings)
-        self.debug = debug
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -58,7 +57,7 @@ class Context:
 @click.pass_context
 def cli(ctx: click.Context, home: Path | None, chroma_url: str | None, debug: bool) -> None:
     """litassist: cited answers from your papers and pathway figures, offline."""
-    ctx.obj = Context(home, debug, chroma_url)
+    ctx.obj = Context(home, chroma_url)  # --debug is read by main(), before any command runs
 
 
 @cli.command()

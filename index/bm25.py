@@ -19,9 +19,10 @@ _META = "litassist.json"
 _REMEMBERED = 16  # filters whose mask and admitted ids an index keeps (the UI repeats the same few)
 
 
-def tokenize(texts: list[str]) -> list[list[str]]:
-    """English stop words removed, Snowball-stemmed; gene names like HER2 survive as tokens."""
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False)
+def tokenize(texts: list[str], as_ids: bool = False) -> Any:
+    """English stop words removed, Snowball-stemmed; gene names like HER2 survive as tokens. Queries and the index
+    go through this one function, since they must be tokenized alike (`as_ids`: bm25s's form for indexing)."""
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, return_ids=as_ids, show_progress=False)
 
 
 @dataclass
@@ -77,8 +78,7 @@ class Bm25Index:
         model = None
         if ids:
             model = bm25s.BM25()
-            model.index(bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, show_progress=False),
-                        show_progress=False)
+            model.index(tokenize(texts, as_ids=True), show_progress=False)
         return cls(ids, facts, model, generation)
 
     def save(self, folder: Path) -> None:

@@ -30,7 +30,11 @@ class PartialLoadError(LoadError):
         self.records = records
 
 
-def describe(exc: BaseException) -> str:
-    """'TypeName: first line of the message' for an unexpected error."""
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+def first_line(exc: BaseException, named: bool = True, limit: int | None = None) -> str:
+    """One line for an error a library raised: 'TypeName: first line of its message' (or the message alone when
+    not `named`), cut to `limit` characters; the type name when the message is empty."""
+    lines = str(exc).strip().splitlines()
+    message = lines[0][:limit] if lines else ""
+    if not message:
+        return type(exc).__name__
+    return f"{type(exc).__name__}: {message}" if named else message

@@ -14,7 +14,7 @@ import numpy as np
 from index import tombstones
 from index.chunking import chunk_records
 from index.embedding import Encoder
-from index.errors import LoadError, describe
+from index.errors import LoadError, first_line
 from index.file_state import changed_since, file_hash, state_of
 from index.fingerprint import forced, same_content
 from index.ingest_parts import MB, Pending, Stream, groups, refusal  # noqa: F401  (MB: for callers)
@@ -134,7 +134,7 @@ class Ingestor:
             except LoadError as exc:
                 return self._abandon(path, stream, exc.reason)
             except Exception as exc:  # noqa: BLE001  (a parser's own bug must cost one file, not the whole run)
-                return self._abandon(path, stream, f"cannot be read ({describe(exc)})")
+                return self._abandon(path, stream, f"cannot be read ({first_line(exc)})")
             if part is None:
                 self._complete(path, stream, parts.reason)
                 return self._flush_if_full()
@@ -151,7 +151,7 @@ class Ingestor:
         try:
             chunks = chunk_records(kept, self.max_tokens, self.encoder.count_tokens)
         except Exception as exc:  # noqa: BLE001  (text no tokenizer accepts must cost one file, not the run)
-            return f"cannot be split into chunks ({describe(exc)})"
+            return f"cannot be split into chunks ({first_line(exc)})"
         if chunks:
             stream.chunks += len(chunks)
             stream.parts += 1

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from index import journal, prefilter, source_table, tombstones
+from index import offline  # noqa: F401  (before any library that could reach the network)
 from index.bm25 import Bm25Index, SearchFilter
 from index.entries import RECORD, Entry, chunk_metadata, facts_of, passage_of
 from index.errors import StoreError

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 import assistant  # noqa: F401  (offline switches before gradio loads)
-from tests.conftest import DATA, served, upload
+from tests.conftest import DATA, free_port, served, upload
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTION = "How does HER2 affect CXCR4?"
@@ -73,12 +73,6 @@ sys.addaudithook(hook)
 record(f"watching pid {os.getpid()}")
 '''
 
-
-def free_port() -> int:
-    """A loopback port with nothing listening on it."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def lan_address() -> str | None:

@@ -25,8 +25,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import BROWSER_SKIP
-from tests.test_security import HOOK, START_TIMEOUT_S, free_port
+from tests.conftest import BROWSER_SKIP, free_port
+from tests.test_security import HOOK, START_TIMEOUT_S
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path(os.environ.get("LITASSIST_TEST_CHROMIUM", "/usr/bin/chromium"))

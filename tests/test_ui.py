@@ -10,14 +10,13 @@ import gc
 import json
 import os
 import re
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import assistant  # noqa: F401  (offline switches before gradio loads)
-from tests.conftest import BROWSER_SKIP
+from tests.conftest import BROWSER_SKIP, free_port
 
 CHROMIUM = Path(os.environ.get("LITASSIST_TEST_CHROMIUM", "/usr/bin/chromium"))  # another path: to test the skip
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{BROWSER_SKIP}: no chromium at {CHROMIUM}")
@@ -35,12 +34,6 @@ TIMEOUT_MS = 30_000  # one answer takes a second or two; the first one also load
 MISSION = "How does HER2 affect CXCR4?"
 UPLOAD_TITLE = "Quokka keratinocytes raise PLXNB3 under ultraviolet stress"
 
-
-def free_port() -> int:
-    """A loopback port nobody is listening on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
