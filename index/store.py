@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -17,7 +20,7 @@ from index.bm25 import Bm25Index, SearchFilter
 from index.entries import RECORD, Entry, chunk_metadata, facts_of, passage_of
 from index.errors import StoreError
 from index.records import Passage, Record
-from index.write_lock import WriteLock
+from index.write_lock import WriteLock, read_only
 
 __all__ = ["Entry", "Hnsw", "Store", "chunk_metadata", "local_client", "passage_of", "where_clause"]
 
@@ -60,6 +63,14 @@ def local_client(home: Path) -> Any:
     return chromadb.PersistentClient(path=str(Path(home) / "chroma"), settings=settings)
 
 
+def readable_copy(home: Path) -> Path:
+    """A private copy of a read-only data home's Chroma database, removed when this process exits."""
+    copy = Path(tempfile.mkdtemp(prefix="litassist-readonly-"))
+    atexit.register(shutil.rmtree, copy, ignore_errors=True)
+    shutil.copytree(home / "chroma", copy / "chroma")
+    return copy
+
+
 def reopened_local_client(home: Path, stale: Any) -> Any:
     """A client that sees what other processes wrote: Chroma keeps one system per path, and its vector index stays
     cached in memory, so the path gets a new system (questions still running finish on the old one)."""
@@ -76,8 +87,10 @@ class Store:
         self.home = Path(home)
         self.name = f"chunks-{model_name}"
         self.local = client is None  # the embedded database, as opposed to a Chroma server
+        # Chroma writes to its database even to open it: a read-only index is read from a private copy.
+        self.db_home = readable_copy(self.home) if self.local and read_only(self.home / "chroma") else self.home
         try:
-            self.client = client or local_client(self.home)
+            self.client = client or local_client(self.db_home)
         except Exception as exc:  # chromadb raises several types for a bad or locked folder
             raise StoreError(f"cannot open the index at {self.home / 'chroma'}: {exc}") from exc
         hnsw = hnsw or Hnsw()
@@ -315,7 +328,7 @@ class Store:
             if self.bm25.generation == self.generation and len(self.bm25.ids) == self.count():
                 return False
             if self.local:  # another process wrote here (`litassist ingest` beside `serve`)
-                self.client = reopened_local_client(self.home, self.client)
+                self.client = reopened_local_client(self.db_home, self.client)
                 self.collection = self.client.get_collection(self.name, embedding_function=None)
             self._rebuild_saving_if_free()
             return True

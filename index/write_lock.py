@@ -24,6 +24,11 @@ _GUARD = threading.Lock()
 _HOMES: dict[Path, _HomeLock] = {}  # one lock object per data home, so threads of one process exclude each other
 
 
+def read_only(folder: Path) -> bool:
+    """Whether a folder that exists cannot be written (a read-only mount, or permissions)."""
+    return folder.is_dir() and not os.access(folder, os.W_OK)
+
+
 class _HomeLock:
     """A thread lock (for this process) joined to an flock (for other processes) on one lock file."""
 
@@ -55,6 +60,9 @@ class _HomeLock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
+            if read_only(self.path.parent):
+                raise StoreError(f"the data home {self.path.parent} is read-only: litassist can answer from it but "
+                                 "not change it") from exc
             raise StoreError(f"cannot lock the index for writing ({self.path}): {exc.strerror or exc}") from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
@@ -97,8 +105,9 @@ class WriteLock:
         self._lock.release()
 
     def if_free(self, action: Callable[[], T], otherwise: Callable[[], T]) -> T:
-        """`action()` holding the lock if it is free right now, else `otherwise()` without waiting."""
-        if not self.acquire(blocking=False):
+        """`action()` holding the lock if it is free right now, else `otherwise()` without waiting (a read-only data
+        home is never free: nothing can be written there)."""
+        if read_only(self._lock.path.parent) or not self.acquire(blocking=False):
             return otherwise()
         try:
             return action()
