@@ -14,14 +14,14 @@ import gradio as gr
 from index.ingest import Ingestor
 
 from assistant.answer import answering
-from assistant.cards import CSS, SOURCES_PLACEHOLDER, ChatState, chat_markdown, source_cards
+from assistant.cards import CSS, SOURCES_PLACEHOLDER, ChatState, ServedFiles, chat_markdown, source_cards
 from assistant.citations import body_text, to_markdown
 from assistant.conversation import Conversation, ask, cited_ids, notes_markdown, replay
 from assistant.export import to_bibtex, to_ris
 from assistant.factory import Components
 from assistant.filters import FilterError, admits_nothing, describe, from_widgets, nothing_matches
 from assistant.library import (FORMATS_NOTE, SOURCE_COLUMNS, describe_source, organism_choices, save_uploads,
-                               settings_markdown, source_choices, source_rows, stored_records)
+                               settings_markdown, source_choices, source_rows, stored_records, upload_dir)
 from assistant.llm import model_label
 from assistant.settings import Settings
 from assistant.suggest import example_questions
@@ -94,7 +94,8 @@ def build_app(components: Components) -> gr.Blocks:
         turn = ask(state.conversation, message, answer_fn(kind, organism, year_min, year_max), known, rewrite)
         result = turn.answer
         records = {c.source_id: store.record(c.source_id) for c in result.citations}
-        state.add(turn, source_cards(result, records, turn.turn, turn.search_query))
+        pdfs = ServedFiles(upload_dir(settings.home), demo.allowed_paths)  # an uploaded PDF opens from its card
+        state.add(turn, source_cards(result, records, turn.turn, turn.search_query, pdfs))
         for n in range(1, len(result.sentences)):
             partial = result.model_copy(update={"answer": body_text([marked(s) for s in result.sentences[:n]]) + " …", "citations": []})
             yield (history + [{"role": "assistant", "content": chat_markdown(partial, turn.turn)}], state.html(),

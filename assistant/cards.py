@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
 
 from index.records import Figure, Paper, Record
 
-from assistant.citations import authors_line, journal_line, paper_url
+from assistant.citations import authors_line, journal_line, page_label, paper_url
 from assistant.conversation import SEARCHED_FOR, Conversation, Turn
 from assistant.extractive import QUESTION_WORDS, mentions, question_terms
 from assistant.models import Answer, Citation
@@ -30,6 +33,55 @@ def link(url: str | None, label: str) -> str:
     if not url:
         return ""
     return f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer">{html.escape(label)}</a>'
+
+
+FileLinker = Callable[[str], "str | None"]  # a stored file path -> the URL the UI serves it at, or None
+
+
+def served_pdf(path: str, folder: Path) -> Path | None:
+    """The PDF at `path` when it lies inside `folder` (the uploads the UI may serve), else None: nothing outside it,
+    and no other format (an uploaded XML file served from the page's origin could run script)."""
+    file = Path(path).resolve()
+    inside = file.is_relative_to(folder.resolve()) and file.suffix.lower() == ".pdf" and file.is_file()
+    return file if inside else None
+
+
+def file_url(file: Path) -> str:
+    """Gradio's URL (relative to the page) for a file it is allowed to serve."""
+    return f"gradio_api/file={quote(str(file))}"
+
+
+@dataclass
+class ServedFiles:
+    """Uploaded PDFs as links: each file is added to Gradio's allowed paths when a card first links it."""
+
+    folder: Path
+    allowed: list[str]  # the app's allowed_paths, which Gradio's file route reads on every request
+
+    def __call__(self, path: str) -> str | None:
+        """The URL of an uploaded PDF, or None for any other file."""
+        file = served_pdf(path, self.folder)
+        if file is None:
+            return None
+        if str(file) not in self.allowed:
+            self.allowed.append(str(file))
+        return file_url(file)
+
+
+def file_anchor(href: str, label: str) -> str:
+    """A link to a file the UI serves (built by us, so not filtered like a record's own URL)."""
+    return (f'<a class="la-file" href="{html.escape(href, quote=True)}" target="_blank" rel="noopener noreferrer">'
+            f'{html.escape(label)}</a>')
+
+
+def pdf_lines(c: Citation, file_link: FileLinker | None) -> tuple[str, str]:
+    """A PDF citation's meta line ('p. 4 · paper.pdf') and its link, when the UI serves the file."""
+    if not c.pages:
+        return "", ""
+    name = Path(c.file).name if c.file else ""
+    href = file_link(c.file) if c.file and file_link else None
+    anchor = file_anchor(f"{href}#page={c.pages[0]}", f"Open PDF at {page_label(c.pages[:1])}") if href else ""
+    return meta_line(" · ".join(p for p in (page_label(c.pages), name) if p)), anchor
 
 
 def highlight_terms(question: str) -> list[str]:
@@ -59,18 +111,19 @@ def anchor(turn: int, n: int) -> str:
     return f"src-{turn}-{n}"
 
 
-def paper_card(c: Citation, paper: Paper, terms: list[str], turn: int = 1) -> str:
-    """A paper: title (or journal line), authors, journal and year, DOI/PMID links, the quote."""
+def paper_card(c: Citation, paper: Paper, terms: list[str], turn: int = 1, file_link: FileLinker | None = None) -> str:
+    """A paper: title (or journal line), authors, journal and year, a PDF's pages and file, DOI/PMID links, the quote."""
+    pages, pdf = pdf_lines(c, file_link)
     links = " ".join(filter(None, [
         link(f"https://doi.org/{paper.doi}" if paper.doi else None, f"DOI {paper.doi}"),
         link(f"https://pubmed.ncbi.nlm.nih.gov/{paper.pmid}/" if paper.pmid else None, f"PMID {paper.pmid}"),
-        link(paper_url(paper) if not (paper.doi or paper.pmid) else None, "Link"),
+        link(paper_url(paper) if not (paper.doi or paper.pmid) else None, "Link"), pdf,
     ]))
     return (
         f'<article class="la-card la-paper" id="{anchor(turn, c.n)}"><header><span class="la-badge">[{c.n}] Paper</span>'
         f'<span class="la-title">{html.escape(paper.title or journal_line(paper) or paper.source_id)}</span></header>'
         f'{meta_line(authors_line(paper.authors))}'
-        f'{meta_line(journal_line(paper))}'
+        f'{meta_line(journal_line(paper))}{pages}'
         f'<div class="la-links">{links}</div>'
         f'<blockquote class="la-quote">{highlight(c.quote, terms)}</blockquote></article>'
     )
@@ -114,8 +167,10 @@ def figure_card(c: Citation, fig: Figure, terms: list[str], turn: int = 1) -> st
     )
 
 
-def source_cards(answer: Answer, records: dict[str, Record | None], turn: int = 1, query: str | None = None) -> str:
-    """All cards for one answer, in citation order; a source deleted meanwhile gets a line saying so."""
+def source_cards(answer: Answer, records: dict[str, Record | None], turn: int = 1, query: str | None = None,
+                 file_link: FileLinker | None = None) -> str:
+    """All cards for one answer, in citation order; a source deleted meanwhile gets a line saying so; `file_link`
+    gives the URL of a PDF the UI serves."""
     if answer.abstained or not answer.citations:
         return '<div class="la-empty">No sources cited for this answer.</div>'
     terms = highlight_terms(query or answer.question)
@@ -129,7 +184,7 @@ def source_cards(answer: Answer, records: dict[str, Record | None], turn: int = 
         elif isinstance(record, Figure):
             cards.append(figure_card(c, record, terms, turn))
         else:
-            cards.append(paper_card(c, record, terms, turn))
+            cards.append(paper_card(c, record, terms, turn, file_link))
     return "".join(cards)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from assistant.citations import body_text, markdown_body, markdown_reference
+from assistant.citations import body_text, markdown_body, markdown_reference, with_pages
 from assistant.followup import Resolution, Topic, resolve, topic_of
 from assistant.generate import ask_model
 from assistant.llm import first_line, model_label
@@ -140,7 +140,8 @@ def merged_citations(turns: list[Turn]) -> list[Citation]:
             if c.source_id in merged:
                 kept = merged[c.source_id]
                 if c.quote and c.quote not in kept.quote:
-                    merged[c.source_id] = kept.model_copy(update={"quote": f"{kept.quote} {c.quote}".strip()})
+                    kept = kept.model_copy(update={"quote": f"{kept.quote} {c.quote}".strip()})
+                merged[c.source_id] = with_pages(kept, c.pages)
             else:
                 merged[c.source_id] = c.model_copy(update={"n": numbers[c.source_id]})
     return sorted(merged.values(), key=lambda c: c.n)

@@ -26,6 +26,10 @@ class Citation(BaseModel):
     pmcid: str | None = None
     figid: str | None = None
     quote: str = Field("", description="The sentence(s) quoted from this source, joined by spaces")
+    page: int | None = Field(None, description="First PDF page quoted from (1-based); None for other formats")
+    pages: list[int] = Field(default_factory=list, description="Every PDF page quoted from, in order")
+    year: int | None = None
+    file: str | None = Field(None, description="The PDF the paper was read from")
 
 
 class AnswerSentence(BaseModel):
@@ -34,6 +38,7 @@ class AnswerSentence(BaseModel):
     text: str
     citations: list[int]
     supported: bool = True
+    page: int | None = Field(None, description="PDF page the sentence is quoted from")
 
 
 class PassageOut(BaseModel):
