@@ -93,16 +93,17 @@ def build_app(components: Components) -> gr.Blocks:
             return
         turn = ask(state.conversation, message, answer_fn(kind, organism, year_min, year_max), known, rewrite)
         result = turn.answer
-        records = {c.source_id: store.record(c.source_id) for c in result.citations}
+        records = {c.source_id: store.record(c.source_id) for c in result.citations + result.closest}
         pdfs = ServedFiles(upload_dir(settings.home), demo.allowed_paths)  # an uploaded PDF opens from its card
         state.add(turn, source_cards(result, records, turn.turn, turn.search_query, pdfs))
         for n in range(1, len(result.sentences)):
-            partial = result.model_copy(update={"answer": body_text([marked(s) for s in result.sentences[:n]]) + " …", "citations": []})
+            partial = result.model_copy(update={"answer": body_text([marked(s) for s in result.sentences[:n]],
+                                                                    result.form) + " …", "citations": []})
             yield (history + [{"role": "assistant", "content": chat_markdown(partial, turn.turn)}], state.html(),
                    *unchanged(state)[1:])
         searched = turn.search_query if turn.shows_query else None
         reply = with_note(chat_markdown(result, turn.turn, searched, model_label(llm) if llm else None), result.note)
-        if not where.empty:
+        if not where.empty and not result.hint:  # an abstention's hint names the filters already
             reply += f"\n\n<sub>Filters: {html.escape(describe(where), quote=False)}</sub>"
         bib, ris, notes_file = export_files(state.conversation)
         yield (history + [{"role": "assistant", "content": reply}], state.html(), to_markdown(result), offered(bib),

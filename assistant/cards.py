@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from index.records import Figure, Paper, Record
 
-from assistant.citations import authors_line, journal_line, page_label, paper_url
+from assistant.citations import CLOSEST, authors_line, journal_line, page_label, paper_url
 from assistant.conversation import SEARCHED_FOR, Conversation, Turn
 from assistant.extractive import QUESTION_WORDS, mentions, question_terms
 from assistant.models import Answer, Citation
@@ -111,6 +111,16 @@ def anchor(turn: int, n: int) -> str:
     return f"src-{turn}-{n}"
 
 
+def card_open(c: Citation, kind: str, turn: int) -> str:
+    """A card's opening tag and badge: '[n] Paper' with the anchor its marker links to, or, for a closest source
+    shown under an abstention, 'Not an answer · Paper' with no number or anchor."""
+    if c.answers:
+        return (f'<article class="la-card la-{kind.lower()}" id="{anchor(turn, c.n)}"><header>'
+                f'<span class="la-badge">[{c.n}] {kind}</span>')
+    return (f'<article class="la-card la-{kind.lower()} la-closest"><header>'
+            f'<span class="la-badge">Not an answer · {kind}</span>')
+
+
 def paper_card(c: Citation, paper: Paper, terms: list[str], turn: int = 1, file_link: FileLinker | None = None) -> str:
     """A paper: title (or journal line), authors, journal and year, a PDF's pages and file, DOI/PMID links, the quote."""
     pages, pdf = pdf_lines(c, file_link)
@@ -120,7 +130,7 @@ def paper_card(c: Citation, paper: Paper, terms: list[str], turn: int = 1, file_
         link(paper_url(paper) if not (paper.doi or paper.pmid) else None, "Link"), pdf,
     ]))
     return (
-        f'<article class="la-card la-paper" id="{anchor(turn, c.n)}"><header><span class="la-badge">[{c.n}] Paper</span>'
+        f'{card_open(c, "Paper", turn)}'
         f'<span class="la-title">{html.escape(paper.title or journal_line(paper) or paper.source_id)}</span></header>'
         f'{meta_line(authors_line(paper.authors))}'
         f'{meta_line(journal_line(paper))}{pages}'
@@ -158,7 +168,7 @@ def figure_card(c: Citation, fig: Figure, terms: list[str], turn: int = 1) -> st
     caption = fig.caption if len(fig.caption) <= CAPTION_EXCERPT else fig.caption[:CAPTION_EXCERPT].rsplit(" ", 1)[0] + " …"
     paper = " · ".join(html.escape(p) for p in (fig.papertitle, fig.reftext) if p)
     return (
-        f'<article class="la-card la-figure" id="{anchor(turn, c.n)}"><header><span class="la-badge">[{c.n}] Figure</span>'
+        f'{card_open(c, "Figure", turn)}'
         f'<span class="la-title">Figure {html.escape(fig.label)} — {html.escape(fig.figtitle or fig.figid)}</span></header>'
         f'<div class="la-meta">{html.escape(", ".join(fig.organisms))}</div>{gene_chips(fig.genes, terms, c.quote)}'
         f'<p class="la-caption">{html.escape(caption)}</p><div class="la-meta">{paper}</div>'
@@ -170,13 +180,14 @@ def figure_card(c: Citation, fig: Figure, terms: list[str], turn: int = 1) -> st
 def source_cards(answer: Answer, records: dict[str, Record | None], turn: int = 1, query: str | None = None,
                  file_link: FileLinker | None = None) -> str:
     """All cards for one answer, in citation order; a source deleted meanwhile gets a line saying so; `file_link`
-    gives the URL of a PDF the UI serves."""
-    if answer.abstained or not answer.citations:
+    gives the URL of a PDF the UI serves. An abstention shows its closest sources, labelled as not answering."""
+    shown = answer.closest if answer.abstained else answer.citations
+    if not shown:
         return '<div class="la-empty">No sources cited for this answer.</div>'
     terms = highlight_terms(query or answer.question)
     terms += [n for names in answer.expansions.values() for n in names]  # HER2 also marks ERBB2
     cards = []
-    for c in answer.citations:
+    for c in shown:
         record = records.get(c.source_id)
         if record is None:
             cards.append(f'<article class="la-card" id="{anchor(turn, c.n)}"><header><span class="la-badge">[{c.n}]'
@@ -185,7 +196,8 @@ def source_cards(answer: Answer, records: dict[str, Record | None], turn: int = 
             cards.append(figure_card(c, record, terms, turn))
         else:
             cards.append(paper_card(c, record, terms, turn, file_link))
-    return "".join(cards)
+    head = f'<div class="la-closest-head">{html.escape(CLOSEST)}</div>' if answer.abstained else ""
+    return head + "".join(cards)
 
 
 def turn_cards(turn: int, question: str, cards: str) -> str:
@@ -207,8 +219,9 @@ def chat_markdown(answer: Answer, turn: int = 1, searched_for: str | None = None
     body = html.escape(answer.answer, quote=False)
     query = (f"\n\n<sub class=\"la-searched\">{SEARCHED_FOR}: {html.escape(searched_for, quote=False)}</sub>"
              if searched_for else "")
-    if answer.abstained:
-        return body + query
+    if answer.abstained:  # the hint says what was searched, with which synonyms and filters
+        return body + (f"\n\n<sub class=\"la-hint\">{html.escape(answer.hint, quote=False)}</sub>" if answer.hint
+                       else query)
     body = re.sub(r"\[(\d+)\]", lambda m: f"[[{m.group(1)}]](#{anchor(turn, int(m.group(1)))})", body)
     refs = "\n".join(f"{c.n}. {html.escape(c.title, quote=False)} *({c.kind})*" for c in answer.citations)
     how = written_by(html.escape(model or "a language model", quote=False)) if answer.mode == "llm" else QUOTED
@@ -252,5 +265,7 @@ CSS = """
 .la-caption { font-size: 0.9em; margin: 6px 0; }
 .la-turn { margin-bottom: 14px; } .la-turn-q { font-weight: 600; margin: 4px 0 8px; }
 .la-empty { color: var(--body-text-color-subdued); padding: 12px; }
+.la-closest-head { font-weight: 600; margin: 4px 0 8px; color: var(--body-text-color-subdued); }
+.la-closest { opacity: 0.8; border-style: dashed; }
 @media (max-width: 640px) { .la-card { padding: 8px; } }
 """

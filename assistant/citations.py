@@ -138,23 +138,41 @@ def number_sources(picks: list[tuple[str, Passage]]) -> tuple[list[AnswerSentenc
     return sentences, citations
 
 
-def body_text(sentences: list[AnswerSentence]) -> str:
-    """Sentences with their markers: 'HER2 enhances CXCR4 [1].' — the marker goes before the full stop."""
-    out = []
-    for sentence in sentences:
-        markers = "".join(f"[{n}]" for n in sentence.citations)
-        text = sentence.text.rstrip()
-        if not markers:  # an uncited sentence (LLM mode) is shown as written, never given a number
-            out.append(text)
-            continue
-        stop = text[-1] if text and text[-1] in ".!?" else ""
-        out.append(f"{text[:-1] if stop else text} {markers}{stop or '.'}")
-    return " ".join(out)
+def cited(sentence: AnswerSentence) -> str:
+    """'HER2 enhances CXCR4 [1].' — the marker goes before the full stop; an uncited sentence (LLM mode) is shown
+    as written, never given a number."""
+    markers = "".join(f"[{n}]" for n in sentence.citations)
+    text = sentence.text.rstrip()
+    if not markers:
+        return text
+    stop = text[-1] if text and text[-1] in ".!?" else ""
+    return f"{text[:-1] if stop else text} {markers}{stop or '.'}"
+
+
+def body_text(sentences: list[AnswerSentence], form: str = "sentences") -> str:
+    """Sentences with their markers, run on; a list answer puts each source's sentences on a line of its own
+    ('- … [1].')."""
+    if form != "list":
+        return " ".join(cited(s) for s in sentences)
+    lines: list[list[str]] = []
+    for previous, sentence in zip([None, *sentences], sentences):
+        if previous is None or previous.citations != sentence.citations:
+            lines.append([])
+        lines[-1].append(cited(sentence))
+    return "\n".join("- " + " ".join(line) for line in lines)
+
+
+CLOSEST = "Closest sources found — they do not answer this"  # over the sources an abstention shows
 
 
 def render_text(answer: Answer) -> str:
-    """The answer as a user reads it: body, blank line, numbered references marked paper/figure."""
-    if answer.abstained or not answer.citations:
+    """The answer as a user reads it: body, blank line, numbered references marked paper/figure; an abstention
+    adds its hint and the closest sources, under a line saying they do not answer the question."""
+    if answer.abstained:
+        near = "\n".join(f"- {c.reference} ({c.kind})\n  “{c.quote}”" for c in answer.closest)
+        parts = [answer.answer, answer.hint, f"{CLOSEST}:\n{near}" if near else None]
+        return "\n\n".join(p for p in parts if p)
+    if not answer.citations:
         return answer.answer
     refs = "\n".join(f"[{c.n}] {c.reference} ({c.kind})" for c in answer.citations)
     return f"{answer.answer}\n\n{refs}"

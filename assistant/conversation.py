@@ -154,7 +154,7 @@ def renumbered(answer: Answer, numbers: dict[str, int]) -> str:
     local = {c.n: numbers[c.source_id] for c in answer.citations}
     sentences = [AnswerSentence(text=s.text, citations=[local.get(n, n) for n in s.citations], supported=s.supported)
                  for s in answer.sentences]
-    return body_text([marked(s) for s in sentences])
+    return body_text([marked(s) for s in sentences], answer.form)
 
 
 def notes_markdown(turns: list[Turn]) -> str:

@@ -65,3 +65,12 @@ def test_ask_json_carries_the_page_and_file(pdf_home, run_cli):
     cite = json.loads(out)["citations"][0]
     assert cite["page"] == 4 and cite["pages"] == [4] and cite["file"] == str(pdf_home / PAPER.name)
     assert " p. 4. file://" in cite["reference"]
+
+
+def test_a_sentence_opening_with_the_gene_is_quoted_after_the_sentence_it_refers_to(retriever):
+    # "The gene may therefore link …" says nothing alone; the sentence before it names SMAD4.
+    result = answer("How is TGF-beta signalling linked to the WNT programme?", retriever)
+    said = [s.text for s in result.sentences]
+    gene = "The gene may therefore link TGF-beta signalling to the WNT programme."
+    assert gene in said and said[said.index(gene) - 1] == PAGE_FOUR, said
+    assert all(s.citations == [1] for s in result.sentences[:2])
