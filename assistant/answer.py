@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableLambda
@@ -12,7 +13,7 @@ from index.records import Passage
 
 from assistant.abstain import closest_sources, hint
 from assistant.citations import body_text, number_sources
-from assistant.discourse import asks_for_list
+from assistant.discourse import asks_for_list, listed_kind
 from assistant.extractive import Floors, select
 from assistant.models import CANNOT_ANSWER, Answer, Focus, PassageOut
 from assistant.retrieval import HybridRetriever, passages_from
@@ -55,10 +56,19 @@ def retrieve_step(retriever: HybridRetriever, list_depth: int = 0) -> Runnable:
     retrieves `list_depth` passages when that is more than the retriever's k."""
     def run(query: str | dict[str, Any]) -> dict[str, Any]:
         question, focus = (query, None) if isinstance(query, str) else (query["question"], query["focus"])
-        deeper = list_depth > retriever.k and asks_for_list(question)
-        found = (retriever.model_copy(update={"k": list_depth}) if deeper else retriever).invoke(question)
-        return {"question": question, "focus": focus, "passages": passages_from(found),
+        return {"question": question, "focus": focus, "passages": passages_from(for_list(question).invoke(question)),
                 "expansions": retriever.expansions(question), "depth": retriever.k}
+
+    def for_list(question: str) -> HybridRetriever:
+        """The retriever for a list question: deeper, and limited to the kind of source it asks for ('Which
+        figures …') unless a filter already sets the kind."""
+        if not list_depth or not asks_for_list(question):
+            return retriever
+        where = retriever.where or SearchFilter()
+        kind = listed_kind(question)
+        if kind and not where.kind:
+            where = replace(where, kind=kind)
+        return retriever.model_copy(update={"k": max(list_depth, retriever.k), "where": where})
 
     return RunnableLambda(run)
 

@@ -81,3 +81,17 @@ def asks_for_list(question: str) -> bool:
                 return True
         return False
     return False
+
+
+# The plural a list question names, when it names a kind of source: "Which figures …", "List the papers …".
+_KIND_NOUNS = {"figure": {"figures", "diagrams", "schematics", "illustrations"},
+               "paper": {"papers", "articles", "studies", "publications", "abstracts", "reports"}}
+
+
+def listed_kind(question: str) -> str | None:
+    """'figure' or 'paper' when a list question asks for that kind of source, else None."""
+    if not asks_for_list(question):
+        return None
+    words = set(_WORD.findall(question.lower())[:6])  # the head noun comes early: "which (of the) figures …"
+    found = [kind for kind, nouns in _KIND_NOUNS.items() if words & nouns]
+    return found[0] if len(found) == 1 else None

@@ -26,6 +26,7 @@ CASPASES = ("LPS initiates pyroptosis through the noncanonical route by activati
             "pathway to produce pro-IL-1β. Activated caspase-1 promotes the maturation and secretion of IL-1β and "
             "IL-18 and cleaves GSDMD. The released N-terminal domain of GSDMD perforates the plasma membrane.")
 CASPASE_1 = "Activated caspase-1 promotes the maturation and secretion of IL-1β and IL-18 and cleaves GSDMD."
+STAT3_PAPER = "STAT3 signalling in tumour-associated macrophages suppresses antitumour immunity in mice."
 HYPOXIA = ("These effects were strongest in breast cancer cells kept under hypoxia for three days. "
            "Oxygen tension in the incubators was logged every ten minutes by an optical sensor.")
 
@@ -47,7 +48,7 @@ def figure(folder: Path, n: int, caption: str) -> None:
 
 @pytest.fixture(scope="module")
 def retriever(tmp_path_factory: pytest.TempPathFactory, encoder) -> HybridRetriever:
-    """Eight figures (six on STAT3), a caspase paper and a paper that opens with 'These effects …'."""
+    """Eight figures (six on STAT3), a STAT3 paper, a caspase paper and a paper that opens with 'These effects …'."""
     from index.ingest import ingest
     from index.store import Store
 
@@ -57,6 +58,7 @@ def retriever(tmp_path_factory: pytest.TempPathFactory, encoder) -> HybridRetrie
     for n, caption in enumerate(STAT3_CAPTIONS + OTHER_CAPTIONS, start=1):
         figure(folder, n, caption)
     (folder / "caspases.md").write_text(f"# Inflammasome signalling in liver disease\n\n{CASPASES}\n", encoding="utf-8")
+    (folder / "stat3.md").write_text(f"# STAT3 in tumour immunity\n\n{STAT3_PAPER}\n", encoding="utf-8")
     (folder / "hypoxia.md").write_text(f"# Oxygen and breast tumour cells\n\n{HYPOXIA}\n", encoding="utf-8")
     store = Store(base / "home", encoder.name)
     report = ingest([folder], store, encoder)
@@ -72,7 +74,9 @@ def test_a_list_question_answers_with_one_cited_line_per_source(retriever):
     for n, line in enumerate(lines, start=1):
         assert line.startswith("- ") and line.endswith(f"[{n}].")
     assert all("STAT3" in c.quote for c in result.citations)
-    assert not any("WNT" in c.quote or "Hedgehog" in c.quote for c in result.citations)
+    assert {c.kind for c in result.citations} == {"figure"}  # "which figures": the STAT3 paper is not listed
+    papers = answer("Which papers describe STAT3 signalling?", retriever)
+    assert [c.quote for c in papers.citations] == [STAT3_PAPER] and papers.answer.startswith("- ")
 
 
 def test_a_relevant_sentence_is_not_cut_while_slots_are_free(retriever):
