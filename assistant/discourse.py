@@ -51,6 +51,7 @@ def dangling(sentence: str) -> bool:
 _AUX = {"is", "are", "was", "were", "do", "does", "did", "has", "have", "had", "can", "could", "may", "might",
         "will", "would", "should", "must"}
 _SKIP = {"of", "the", "these", "those", "all", "other"}  # "which of the figures …", "what other genes …"
+_SINGULAR_AUX = {"is", "was", "has", "does"}
 
 
 _SINGULAR = ("ss", "us", "is")  # analysis, process, virus: a singular noun that ends in s
@@ -71,14 +72,19 @@ def asks_for_list(question: str) -> bool:
         words = _WORD.findall(clause)
         if not words or words[0] not in ("which", "what"):
             continue
-        rest = [w for w in words[1:5] if w not in _SKIP]
+        start = next((i for i, w in enumerate(words[1:], start=1) if w not in _SKIP), len(words))
+        rest = words[start:start + 4]
         if words[0] == "what":  # 'what causes …' is one thing; 'what are the …', 'what genes are …' several
-            return rest[:1] in (["are"], ["were"]) or (len(rest) > 1 and plural(rest[0]) and rest[1] in _AUX)
-        for word in rest[:3]:
+            return words[1:2] in (["are"], ["were"]) or (len(rest) > 1 and plural(rest[0]) and rest[1] in _AUX)
+        for position, word in enumerate(rest[:3]):
             if word in _AUX or word.endswith(_SINGULAR):  # the verb, or a singular head noun, comes first
                 return False
             if plural(word):
-                return True
+                following = rest[position + 1] if position + 1 < len(rest) else ""
+                # "Which species is …": a singular verb. After a first noun, a word ending in s is as often the verb
+                # of a singular head ("Which company produces …", "Which transcription factor controls …") as a
+                # plural head ("Which cancer types are …"): only a plural auxiliary after it tells.
+                return following in _AUX - _SINGULAR_AUX if position else following not in _SINGULAR_AUX
         return False
     return False
 

@@ -113,7 +113,9 @@ def test_sentences_that_lean_on_an_earlier_one(sentence, leans):
 
 @pytest.mark.parametrize("question, is_list", [
     ("Which figures show STAT3 signalling?", True),
-    ("Which inflammasome sensors recruit caspase-1?", True),
+    ("Which cancer types are associated with TWIST1 mutations?", True),
+    ("Which company produces patisiran?", False),
+    ("Which transcription factor controls the Hes genes?", False),
     ("And in the noncanonical route, which caspases cut gasdermin D?", True),
     ("What are the targets of miR-7?", True),
     ("What genes are mutated in colorectal cancer?", True),
