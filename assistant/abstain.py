@@ -8,7 +8,7 @@ from index.bm25 import SearchFilter
 from index.chunking import split_sentences
 from index.records import Passage
 
-from assistant.citations import CLOSEST, citation_for
+from assistant.citations import citation_for
 from assistant.filters import describe
 from assistant.models import Citation
 
