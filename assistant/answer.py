@@ -10,6 +10,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from index.bm25 import SearchFilter
 from index.records import Passage
+from index.store import passage_of
 
 from assistant.abstain import closest_sources, hint
 from assistant.citations import body_text, number_sources
@@ -34,15 +35,26 @@ def abstain(question: str, passages: list[Passage], mode: str = "extractive", en
                   passages=passages_out(passages), closest=near)
 
 
+def chunk_reader(store: Any) -> Callable[[str, int], Passage | None]:
+    """(source id, position) -> that chunk as read from the index, or None."""
+    def read(source_id: str, position: int) -> Passage | None:
+        where = {"$and": [{"source_id": source_id}, {"position": position}]}
+        return next((passage_of(cid, text, meta, 0.0) for cid, text, meta in store.scan(True, where)), None)
+
+    return read
+
+
 def compose_extractive(question: str, passages: list[Passage], encoder: Any, settings: AnswerSettings,
                        synonyms: dict[str, list[str]] | None = None, focus: Focus | None = None,
-                       depth: int | None = None) -> Answer:
+                       depth: int | None = None, store: Any = None) -> Answer:
     """Quote the sentences that answer the question and cite each one (a synonym counts as a mention); a list
-    question gets one line per source. `depth`: the passages a plain question would have had (a list goes deeper)."""
+    question gets one line per source. `depth`: the passages a plain question would have had (a list goes deeper);
+    `store`: where to read the chunk before a retrieved one, when a sentence opening it needs the one before."""
     floors = Floors(settings.min_similarity, settings.no_entity_min_similarity, settings.missing_min_similarity)
     listing = asks_for_list(question)
     chosen = select(question, passages, encoder, floors, settings.max_sentences, settings.relative_cutoff, synonyms,
-                    focus, settings.list_max_sources if listing else 0, depth)
+                    focus, settings.list_max_sources if listing else 0, depth,
+                    chunk_reader(store) if store is not None else None)
     if not chosen:
         return abstain(question, passages, encoder=encoder, closest=settings.closest_sources)
     form = "list" if listing else "sentences"
@@ -90,7 +102,8 @@ def build_chain(retriever: HybridRetriever, settings: AnswerSettings, llm: Any =
             compose_with_llm(x["question"], x["passages"], llm, retriever.encoder, settings), x["expansions"],
             retriever.where))
     compose = RunnableLambda(lambda x: with_expansions(compose_extractive(
-        x["question"], x["passages"], retriever.encoder, settings, x["expansions"], x["focus"], x["depth"]),
+        x["question"], x["passages"], retriever.encoder, settings, x["expansions"], x["focus"], x["depth"],
+        retriever.store),
         x["expansions"], retriever.where))
     return retrieve_step(retriever, settings.list_passages) | compose
 

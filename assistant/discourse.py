@@ -20,12 +20,26 @@ _BACK_PHRASE = re.compile(r"^the (latter|former|same|two|three|four|above|aforem
 _VERBISH = ("is|are|was|were|has|have|had|may|might|can|could|would|should|will|must|also|then|thus|therefore|"
             "further|still|itself|themselves|alone|however|likewise|similarly|too")
 _BARE_DEFINITE = re.compile(rf"^the( [a-z][a-z-]*){{1,2}} ({_VERBISH})\b")
-# A short lead-in before the subject: "However,", "In mice,", "In patients with positive lymph nodes it was …".
-_LEAD_IN = re.compile(r"^(?:[A-Za-z][\w-]*(?: [\w-]+){0,6}, |(?:in|at|for|among|with|within|during|after|before|under|"
-                      r"on|upon|across|from|unlike|like) (?:[a-z][\w-]*(?: |$)){1,6}(?=(?:it|they|this|these) ))",
-                      re.IGNORECASE)
+# A short lead-in before the subject: a connective or an adverb ("However,", "Importantly,"), or a prepositional
+# phrase ("In mice,", "In patients with positive lymph nodes it was …"); not a subject ("Various molecules, such as").
+_PREPOSITION = r"(?:in|at|for|among|with|within|during|after|before|under|on|upon|across|from|unlike|like|by|despite)"
+_LEAD_IN = re.compile(r"^(?:(?:however|thus|therefore|moreover|furthermore|hence|consequently|accordingly|also|"
+                      r"finally|indeed|instead|nevertheless|nonetheless|overall|together|taken together|"
+                      r"in addition|in contrast|in conclusion|in summary|[a-z]+ly|"
+                      rf"{_PREPOSITION}(?: [\w-]+){{1,6}}), |{_PREPOSITION} (?:[a-z][\w-]*(?: |$)){{1,6}}"
+                      r"(?=(?:it|they|this|these) ))", re.IGNORECASE)
 _NAME = re.compile(r"\b(?=\S*\d|\S*[A-Z]\S*[A-Z])[\w-]+")  # a gene-like name: a digit, or two capitals (HER2, NF-kB)
 _WORD = re.compile(r"[a-z0-9][a-z0-9'-]*")
+
+
+_ONE_THING = {"it", "its", "this", "that", "the", "he", "she", "his", "her"}
+
+
+def names_one_thing(sentence: str) -> bool:
+    """The opening reference is to one thing ('It', 'Its', 'This compound', 'The drug'), which a title can name;
+    'These effects', 'They', 'Both' point back to earlier statements."""
+    words = _WORD.findall(sentence.lower())
+    return bool(words) and words[0] in _ONE_THING
 
 
 def dangling(sentence: str) -> bool:
@@ -40,7 +54,7 @@ def dangling(sentence: str) -> bool:
         text = text[lead.end():]
     lowered = text.lower()
     words = _WORD.findall(lowered)
-    if not words or not text[:1].isalpha():
+    if not words or not (text[:1].isupper() or lead):  # 'he present experiment …' is a broken fragment, not 'He'
         return False
     if words[0] in _POINTING:
         return not (_EXPLETIVE.match(lowered) or (len(words) > 1 and words[1] in _SELF))

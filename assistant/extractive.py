@@ -12,8 +12,8 @@ from index.embedding import Encoder
 from index.records import Passage
 
 from assistant.models import Focus
-from assistant.selection import (Candidate, Sentences, distinct, pick, pick_list, quotable, reading_order,
-                                 resolvable, with_antecedents)
+from assistant.selection import (Candidate, ChunkFetcher, Sentences, distinct, pick, pick_list, quotable,
+                                 reading_order, resolvable, with_antecedents)
 from assistant.synonyms import is_common_word
 from assistant.wording import TOKEN, unmentioned
 
@@ -211,21 +211,23 @@ def with_entities(terms: Terms, entities: list[str], synonyms: dict[str, list[st
 
 def select(question: str, passages: list[Passage], encoder: Encoder, floors: Floors, max_sentences: int,
            relative_cutoff: float, synonyms: dict[str, list[str]] | None = None,
-           focus: Focus | None = None, list_sources: int = 0, depth: int | None = None) -> list[Candidate]:
+           focus: Focus | None = None, list_sources: int = 0, depth: int | None = None,
+           fetch: ChunkFetcher | None = None) -> list[Candidate]:
     """The sentences to quote, in reading order; empty means the evidence is too weak.
 
     `focus` is given for a follow-up: its standalone query lists the earlier turn's names for retrieval, but quoted
     sentences need name only the ones the follow-up is about; and when a rare word it asks about ("did they try
     neratinib?", "and in gout?") is in no passage, the passages answer the earlier question, not this one.
     `list_sources` > 0 answers a list question with one line for each of at most that many sources; its passages
-    may go deeper than the first `depth`, which alone decide the names a quoted sentence must have.
+    may go deeper than the first `depth`, which alone decide the names a quoted sentence must have. `fetch` reads
+    the chunk before a retrieved one, for a sentence that opens it with "These effects …".
     """
     terms = question_terms(question, synonyms)
     first = passages[:depth] if depth else passages
     need = required(terms if focus is None else with_entities(terms, focus.entities, synonyms), first)
     if focus is not None and unmentioned(focus.words, first):
         return []
-    split = Sentences(passages)
+    split = Sentences(passages, fetch)
     found = candidates(passages, need.terms, split)
     if not found:
         return []

@@ -3,12 +3,13 @@ per source, and a sentence that leans on the one before it quoted with that sent
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from index.chunking import split_sentences
 from index.records import Passage
 
-from assistant.discourse import dangling
+from assistant.discourse import dangling, names_one_thing
 from assistant.wording import content_words, repeats
 
 MAX_ANTECEDENTS = 2  # sentences brought back to resolve one that opens with "The gene" or "These effects"
@@ -83,11 +84,16 @@ def pick_list(found: list[Candidate], max_sources: int, max_sentences: int) -> l
     return chosen + more[: max(0, max_sentences - len(chosen))]
 
 
-class Sentences:
-    """The sentences of each retrieved passage, to find the one before a given sentence."""
+ChunkFetcher = Callable[[str, int], "Passage | None"]  # (source id, position) -> that chunk from the index
 
-    def __init__(self, passages: list[Passage]) -> None:
+
+class Sentences:
+    """The sentences of each retrieved passage, to find the one before a given sentence; `fetch` reads a chunk
+    that was not retrieved from the index."""
+
+    def __init__(self, passages: list[Passage], fetch: ChunkFetcher | None = None) -> None:
         self.chunks: dict[tuple[str, int], tuple[int, Passage, list[str]]] = {}
+        self.fetch = fetch
         for rank, passage in enumerate(passages):
             key = (passage.chunk.source_id, passage.chunk.position)
             self.chunks.setdefault(key, (rank, passage, split_sentences(passage.chunk.text)))
@@ -97,22 +103,33 @@ class Sentences:
         return self.chunks[(passage.chunk.source_id, passage.chunk.position)][2]
 
     def before(self, cand: Candidate) -> Candidate | None:
-        """The sentence before: in the same passage, else the last of the source's previous chunk if retrieved."""
+        """The sentence before: in the same passage, else the last of the source's previous chunk (retrieved, or
+        read from the index; it goes with the source's citation)."""
         if cand.index > 0:
             return Candidate(self.of(cand.passage)[cand.index - 1], cand.passage, cand.rank, cand.index - 1)
-        previous = self.chunks.get((cand.passage.chunk.source_id, cand.passage.chunk.position - 1))
-        if previous is None or not previous[2]:
+        key = (cand.passage.chunk.source_id, cand.passage.chunk.position - 1)
+        if key[1] < 0:
             return None
-        rank, passage, sentences = previous
-        return Candidate(sentences[-1], passage, rank, len(sentences) - 1)
+        if key not in self.chunks and self.fetch is not None and (found := self.fetch(*key)) is not None:
+            self.chunks[key] = (cand.rank, found, split_sentences(found.chunk.text))
+        rank, passage, sentences = self.chunks.get(key, (0, cand.passage, []))
+        return Candidate(sentences[-1], passage, rank, len(sentences) - 1) if sentences else None
+
+
+def titled(cand: Candidate) -> bool:
+    """The record's first sentence, under a title, referring to one thing: 'The drug …', 'Its role …' there refer
+    to what the title names, and every citation of the record shows the title."""
+    first = cand.index == 0 and cand.passage.chunk.position == 0
+    return first and bool(cand.passage.chunk.context) and names_one_thing(cand.text)
 
 
 def antecedents(cand: Candidate, sentences: Sentences) -> list[Candidate] | None:
     """The sentences a dangling one needs before it (none for a sentence that stands alone), back to one that
-    stands alone; None when they are not at hand (the passage starts first) or more than MAX_ANTECEDENTS."""
+    stands alone; None when there are none to bring (nothing before it, not even a title) or more than
+    MAX_ANTECEDENTS would be needed."""
     needed: list[Candidate] = []
     current = cand
-    while dangling(current.text):
+    while dangling(current.text) and not titled(current):
         earlier = sentences.before(current)
         if earlier is None or len(needed) == MAX_ANTECEDENTS or not quotable(earlier.text):
             return None

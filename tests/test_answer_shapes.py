@@ -132,3 +132,31 @@ def test_list_questions_are_told_apart(question, is_list):
     from assistant.discourse import asks_for_list
 
     assert asks_for_list(question) is is_list
+
+
+def test_the_sentence_before_is_read_from_the_index_and_a_title_names_what_the_first_sentence_means(
+        tmp_path: Path, encoder) -> None:
+    from index.ingest import ingest
+    from index.store import Store
+
+    cohorts = " ".join(f"Cohort {i} of the trial enrolled adults with stable angina from clinic number {i} in the "
+                       "northern region." for i in range(1, 9))
+    lowered = "Ivabradine lowered the resting heart rate by twelve beats per minute in every cohort."
+    lasted = "These effects lasted for the whole year of follow-up, and no cohort reported bradycardia."
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "ivabradine.md").write_text(f"# Ivabradine in stable angina\n\n{cohorts} {lowered} {lasted}\n",
+                                          encoding="utf-8")
+    (folder / "sutezolid.md").write_text("# Sutezolid, an oxazolidinone antibiotic\n\nThe drug is being developed for "
+                                         "the treatment of tuberculosis caused by resistant strains.\n", encoding="utf-8")
+    store = Store(tmp_path / "home", encoder.name)
+    ingest([folder], store, encoder)
+    one = HybridRetriever(store=store, encoder=encoder, k=1)  # only the chunk that opens with "These effects …"
+
+    result = answer("How long did the effects of ivabradine on heart rate last?", one)
+    assert [p.text.split(".")[0] for p in result.passages] == [lasted.split(".")[0]]  # its own chunk, alone
+    assert [s.text for s in result.sentences] == [lowered, lasted]  # the sentence before came from the index
+    # A record's first sentence refers to what its title names ("The drug" is sutezolid): quoted as it is.
+    drug = answer("Is sutezolid being developed for the treatment of tuberculosis?", one)
+    assert [s.text for s in drug.sentences] == [
+        "The drug is being developed for the treatment of tuberculosis caused by resistant strains."]
