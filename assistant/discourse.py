@@ -13,7 +13,7 @@ _SELF = {"study", "work", "paper", "review", "article", "report", "trial", "anal
          "research", "survey", "meta-analysis", "chapter", "cohort", "figure", "diagram", "schematic", "model"}
 # "It is known that …", "It was found to …": 'it' stands for the clause that follows, not for an earlier noun.
 _EXPLETIVE = re.compile(r"^it (is|was|has been|had been|remains|remained|seems|seemed|appears|appeared|becomes|"
-                        r"became)( \S+){0,3}? (that|to|whether|if|how|why|when)\b")
+                        r"became)( \S+){0,3}? (that|to|whether|if|how|why|when|since)\b")
 # "The latter", "The two": a definite phrase that only an earlier sentence can fill in.
 _BACK_PHRASE = re.compile(r"^the (latter|former|same|two|three|four|above|aforementioned|resulting)\b")
 # "The gene may …", "The main toxicity is …": 'the' and one or two ordinary words as the whole subject.
@@ -56,8 +56,9 @@ def dangling(sentence: str) -> bool:
     words = _WORD.findall(lowered)
     if not words or not (text[:1].isupper() or lead):  # 'he present experiment …' is a broken fragment, not 'He'
         return False
-    if words[0] in _POINTING:
-        return not (_EXPLETIVE.match(lowered) or (len(words) > 1 and words[1] in _SELF))
+    if words[0] in _POINTING:  # "It (Vaxchora) has …": the name in brackets resolves it
+        named = re.match(r"\w+ \(", lowered) is not None
+        return not (named or _EXPLETIVE.match(lowered) or (len(words) > 1 and words[1] in _SELF))
     return bool(_BACK_PHRASE.match(lowered) or _BARE_DEFINITE.match(lowered))
 
 

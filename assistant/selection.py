@@ -123,24 +123,27 @@ def titled(cand: Candidate) -> bool:
     return first and bool(cand.passage.chunk.context) and names_one_thing(cand.text)
 
 
-def antecedents(cand: Candidate, sentences: Sentences) -> list[Candidate] | None:
+def antecedents(cand: Candidate, sentences: Sentences, asked: Callable[[str], bool]) -> list[Candidate] | None:
     """The sentences a dangling one needs before it (none for a sentence that stands alone), back to one that
-    stands alone; None when there are none to bring (nothing before it, not even a title) or more than
-    MAX_ANTECEDENTS would be needed."""
+    stands alone; None when it cannot be quoted: more than MAX_ANTECEDENTS would be needed, or its source says
+    nothing before it (a snippet, an elided '…') and it does not name what the question asks about (`asked`)."""
     needed: list[Candidate] = []
     current = cand
     while dangling(current.text) and not titled(current):
         earlier = sentences.before(current)
-        if earlier is None or len(needed) == MAX_ANTECEDENTS or not quotable(earlier.text):
+        if earlier is None or not quotable(earlier.text):  # the source opens with it: the question's names, if
+            return needed if asked(current.text) else None  # it says them, tell what it is about
+        if len(needed) == MAX_ANTECEDENTS:
             return None
         needed.insert(0, earlier)
         current = earlier
     return needed
 
 
-def resolvable(found: list[Candidate], sentences: Sentences) -> dict[int, list[Candidate]]:
+def resolvable(found: list[Candidate], sentences: Sentences, asked: Callable[[str], bool]
+               ) -> dict[int, list[Candidate]]:
     """Each candidate that can be quoted (by id) with the sentences it needs before it."""
-    leads = {id(c): antecedents(c, sentences) for c in found}
+    leads = {id(c): antecedents(c, sentences, asked) for c in found}
     return {key: lead for key, lead in leads.items() if lead is not None}
 
 
