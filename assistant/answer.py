@@ -103,8 +103,7 @@ def build_chain(retriever: HybridRetriever, settings: AnswerSettings, llm: Any =
             retriever.where))
     compose = RunnableLambda(lambda x: with_expansions(compose_extractive(
         x["question"], x["passages"], retriever.encoder, settings, x["expansions"], x["focus"], x["depth"],
-        retriever.store),
-        x["expansions"], retriever.where))
+        retriever.store), x["expansions"], retriever.where))
     return retrieve_step(retriever, settings.list_passages) | compose
 
 
