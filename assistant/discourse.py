@@ -32,16 +32,6 @@ _NAME = re.compile(r"\b(?=\S*\d|\S*[A-Z]\S*[A-Z])[\w-]+")  # a gene-like name: a
 _WORD = re.compile(r"[a-z0-9][a-z0-9'-]*")
 
 
-_ONE_THING = {"it", "its", "this", "that", "the", "he", "she", "his", "her"}
-
-
-def names_one_thing(sentence: str) -> bool:
-    """The opening reference is to one thing ('It', 'Its', 'This compound', 'The drug'), which a title can name;
-    'These effects', 'They', 'Both' point back to earlier statements."""
-    words = _WORD.findall(sentence.lower())
-    return bool(words) and words[0] in _ONE_THING
-
-
 def dangling(sentence: str) -> bool:
     """The sentence opens with a reference only an earlier sentence resolves: a pronoun or demonstrative ('It',
     'These effects', 'There,'), a bare definite ('The gene may …', 'The latter'), also after a short lead-in that

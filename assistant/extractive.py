@@ -147,11 +147,6 @@ def required(terms: Terms, passages: list[Passage]) -> Requirement:
     return Requirement(Terms(present, terms.stems, terms.names), missing)
 
 
-def names_all(text: str, terms: Terms) -> bool:
-    """The text names every entity of the question (and the question names at least one)."""
-    return bool(terms.entities) and all(mentions(text, e, terms.names.get(e, ())) for e in terms.entities)
-
-
 def answers_question(text: str, terms: Terms, nearby: str = "") -> bool:
     """A sentence must name the question's entities (two of them for a relation question).
 
@@ -238,8 +233,7 @@ def select(question: str, passages: list[Passage], encoder: Encoder, floors: Flo
         return []
     score(question, found, need.terms, encoder)
     floor = floors.pick(need)
-    # "The gene may …" needs the sentence before it; opening its source, it must name the question's entities.
-    leads = resolvable([c for c in found if c.similarity >= floor], split, lambda text: names_all(text, need.terms))
+    leads = resolvable([c for c in found if c.similarity >= floor], split)  # "The gene may …" and the one before
     found = distinct([c for c in found if id(c) in leads])
     if not found:
         return []

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from index.chunking import split_sentences
 from index.records import Passage
 
-from assistant.discourse import dangling, names_one_thing
+from assistant.discourse import dangling
 from assistant.wording import content_words, repeats
 
 MAX_ANTECEDENTS = 2  # sentences brought back to resolve one that opens with "The gene" or "These effects"
@@ -116,23 +116,16 @@ class Sentences:
         return Candidate(sentences[-1], passage, rank, len(sentences) - 1) if sentences else None
 
 
-def titled(cand: Candidate) -> bool:
-    """The record's first sentence, under a title, referring to one thing: 'The drug …', 'Its role …' there refer
-    to what the title names, and every citation of the record shows the title."""
-    first = cand.index == 0 and cand.passage.chunk.position == 0
-    return first and bool(cand.passage.chunk.context) and names_one_thing(cand.text)
-
-
-def antecedents(cand: Candidate, sentences: Sentences, asked: Callable[[str], bool]) -> list[Candidate] | None:
-    """The sentences a dangling one needs before it (none for a sentence that stands alone), back to one that
-    stands alone; None when it cannot be quoted: more than MAX_ANTECEDENTS would be needed, or its source says
-    nothing before it (a snippet, an elided '…') and it does not name what the question asks about (`asked`)."""
+def antecedents(cand: Candidate, sentences: Sentences) -> list[Candidate] | None:
+    """The sentences a dangling one needs before it, back to one that stands alone (none for a sentence that
+    stands alone, or that opens its source: a snippet, a first line, text after an elided '…', where the source
+    says nothing before it); None when more than MAX_ANTECEDENTS would be needed: it is not quoted."""
     needed: list[Candidate] = []
     current = cand
-    while dangling(current.text) and not titled(current):
+    while dangling(current.text):
         earlier = sentences.before(current)
-        if earlier is None or not quotable(earlier.text):  # the source opens with it: the question's names, if
-            return needed if asked(current.text) else None  # it says them, tell what it is about
+        if earlier is None or not quotable(earlier.text):
+            return needed
         if len(needed) == MAX_ANTECEDENTS:
             return None
         needed.insert(0, earlier)
@@ -140,10 +133,9 @@ def antecedents(cand: Candidate, sentences: Sentences, asked: Callable[[str], bo
     return needed
 
 
-def resolvable(found: list[Candidate], sentences: Sentences, asked: Callable[[str], bool]
-               ) -> dict[int, list[Candidate]]:
+def resolvable(found: list[Candidate], sentences: Sentences) -> dict[int, list[Candidate]]:
     """Each candidate that can be quoted (by id) with the sentences it needs before it."""
-    leads = {id(c): antecedents(c, sentences, asked) for c in found}
+    leads = {id(c): antecedents(c, sentences) for c in found}
     return {key: lead for key, lead in leads.items() if lead is not None}
 
 
