@@ -133,7 +133,7 @@ def number_sources(picks: list[tuple[str, Passage]]) -> tuple[list[AnswerSentenc
         records[sid] = passage.record
         quotes.setdefault(sid, []).append(text)
         pages.setdefault(sid, []).extend([passage.chunk.page] if passage.chunk.page else [])
-        sentences.append(AnswerSentence(text=text, citations=[n], page=passage.chunk.page))
+        sentences.append(AnswerSentence(text=text, citations=[n]))
     citations = [citation_for(n, records[sid], quotes[sid], pages[sid]) for sid, n in numbers.items()]
     return sentences, citations
 

@@ -39,7 +39,6 @@ class AnswerSentence(BaseModel):
     text: str
     citations: list[int]
     supported: bool = True
-    page: int | None = Field(None, description="PDF page the sentence is quoted from")
 
 
 class PassageOut(BaseModel):

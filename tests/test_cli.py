@@ -47,7 +47,7 @@ def test_ask_json_follows_the_contract(home, run_cli):
     assert "ERBB2" in data["expansions"].get("HER2", [])
     assert data["mode"] == "extractive" and data["abstained"] is False and data["note"] is None
     assert data["form"] == "sentences" and data["closest"] == [] and data["hint"] is None
-    assert all(set(s) == {"text", "citations", "supported", "page"} and s["supported"] for s in data["sentences"])
+    assert all(set(s) == {"text", "citations", "supported"} and s["supported"] for s in data["sentences"])
     cite = data["citations"][0]
     assert set(cite) == {"n", "source_id", "kind", "title", "reference", "url", "doi", "pmid", "pmcid",
                          "figid", "quote", "page", "pages", "year", "file", "answers"}
