@@ -15,7 +15,7 @@ from starlette.middleware import Middleware
 from index.ingest_progress import IngestProgress
 
 from assistant.answer import answering
-from assistant.cards import CSS, SOURCES_PLACEHOLDER, ChatState, chat_markdown, source_cards
+from assistant.cards import CSS, SOURCES_PLACEHOLDER, ChatState, ServedFiles, chat_markdown, source_cards
 from assistant.citations import body_text, md_literal, to_markdown
 from assistant.conversation import Conversation, ask, replay
 from assistant.errors import QuestionTooLongError
@@ -25,6 +25,7 @@ from assistant.guard import Guard
 from assistant.ingest_stream import ingest_with_progress, progress_html
 from assistant.library import (FORMATS_NOTE, SOURCE_COLUMNS, conversation_downloads, organism_choices, private_dir,
                                settings_markdown, source_choices, source_rows)
+from assistant.uploads import upload_dir
 from assistant.llm import model_label
 from assistant.settings import Settings, load_settings
 from assistant.suggest import example_questions
@@ -114,15 +115,17 @@ def build_app(components: Components, say: Callable[[str], None] = log) -> gr.Bl
             return
         turn = ask(state.conversation, message, answer_fn(kind, organism, year_min, year_max), known, rewrite)
         result = turn.answer
-        records = {c.source_id: store.record(c.source_id) for c in result.citations}
-        state.add(turn, source_cards(result, records, turn.turn, turn.search_query))
+        records = {c.source_id: store.record(c.source_id) for c in result.citations + result.closest}
+        pdfs = ServedFiles(upload_dir(settings.home), demo.allowed_paths)  # an uploaded PDF opens from its card
+        state.add(turn, source_cards(result, records, turn.turn, turn.search_query, pdfs))
         for n in range(1, len(result.sentences)):
-            partial = result.model_copy(update={"answer": body_text([marked(s) for s in result.sentences[:n]]) + " …", "citations": []})
+            partial = result.model_copy(update={"answer": body_text([marked(s) for s in result.sentences[:n]],
+                                                                    result.form) + " …", "citations": []})
             yield (history + [{"role": "assistant", "content": chat_markdown(partial, turn.turn)}], state.html(),
                    *unchanged(state)[1:])
         searched = turn.search_query if turn.shows_query else None
         reply = with_note(chat_markdown(result, turn.turn, searched, model_label(llm) if llm else None), result.note)
-        if not where.empty:
+        if not where.empty and not result.hint:  # an abstention's hint names the filters already
             reply += f"\n\n<sub>Filters: {md_literal(describe(where))}</sub>"
         bib, ris, notes_file = conversation_downloads(state.conversation.turns, store, exports)
         yield (history + [{"role": "assistant", "content": reply}], state.html(), to_markdown(result), offered(bib),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from typing import Callable
+from pathlib import Path
 from urllib.parse import quote
 
 from index.records import Figure, Paper, Passage, Record
@@ -71,11 +72,24 @@ def authors_line(authors: list[str]) -> str:
     return shown + (", et al." if len(authors) > MAX_AUTHORS else "")
 
 
-def paper_reference(paper: Paper) -> str:
-    """Authors. Title. Journal volume(issue):pages, year. DOI/PMID link."""
-    parts = [authors_line(paper.authors), paper.title, journal_line(paper)]
+def page_label(pages: list[int]) -> str:
+    """'p. 4' or 'pp. 2, 4': the PDF pages quoted ('' when none is known)."""
+    if not pages:
+        return ""
+    return f"p. {pages[0]}" if len(pages) == 1 else "pp. " + ", ".join(map(str, pages))
+
+
+def file_link(path: str | None, pages: list[int]) -> str | None:
+    """A file:// link to a PDF at its first quoted page, when the file is there to open."""
+    file = Path(path).absolute() if path and pages else None
+    return f"{file.as_uri()}#page={pages[0]}" if file is not None and file.is_file() else None
+
+
+def paper_reference(paper: Paper, pages: list[int] | None = None) -> str:
+    """Authors. Title. Journal volume(issue):pages, year. p. 4. DOI/PMID link, else the PDF's file link."""
+    parts = [authors_line(paper.authors), paper.title, journal_line(paper), page_label(pages or [])]
     text = " ".join(p.strip().rstrip(".") + "." for p in parts if p) or paper.source_id
-    url = paper_url(paper)
+    url = paper_url(paper) or file_link(paper.file, pages or [])  # pages: a PDF (other files hold collections)
     return f"{text} {url}" if url else text
 
 
@@ -96,21 +110,36 @@ def reference(record: Record) -> str:
     return figure_reference(record) if isinstance(record, Figure) else paper_reference(record)
 
 
-def citation_for(n: int, record: Record, quotes: list[str]) -> Citation:
-    """A numbered Citation for a record."""
+def citation_for(n: int, record: Record, quotes: list[str], pages: list[int] | None = None) -> Citation:
+    """A numbered Citation for a record; `pages`: the PDF pages of the quoted passages."""
     if isinstance(record, Figure):
         return Citation(n=n, source_id=record.source_id, kind="figure", title=figure_title(record),
                         reference=figure_reference(record), url=record.url, doi=record.doi,
-                        pmcid=record.pmcid, figid=record.figid, quote=" ".join(quotes))
+                        pmcid=record.pmcid, figid=record.figid, quote=" ".join(quotes), year=record.year)
+    pages = sorted(set(pages or []))
     return Citation(n=n, source_id=record.source_id, kind="paper", title=record.title or journal_line(record),
-                    reference=paper_reference(record), url=paper_url(record), doi=record.doi,
-                    pmid=record.pmid, pmcid=record.pmcid, quote=" ".join(quotes))
+                    reference=paper_reference(record, pages), url=paper_url(record), doi=record.doi,
+                    pmid=record.pmid, pmcid=record.pmcid, quote=" ".join(quotes), page=pages[0] if pages else None,
+                    pages=pages, year=record.year, file=record.file if pages else None)
+
+
+def with_pages(citation: Citation, pages: list[int]) -> Citation:
+    """The citation quoting from these pages as well (a conversation's notes merge turns' quotes)."""
+    merged = sorted(set(citation.pages) | set(pages))
+    if merged == citation.pages:
+        return citation
+    old, new = page_label(citation.pages), page_label(merged)
+    reference = citation.reference.replace(f" {old}.", f" {new}.", 1) if old else citation.reference
+    if citation.pages:  # the file link opens at the first page quoted
+        reference = reference.replace(f"#page={citation.pages[0]}", f"#page={merged[0]}")
+    return citation.model_copy(update={"pages": merged, "page": merged[0], "reference": reference})
 
 
 def number_sources(picks: list[tuple[str, Passage]]) -> tuple[list[AnswerSentence], list[Citation]]:
     """Number sources in order of first use; one AnswerSentence per picked (sentence, passage)."""
     numbers: dict[str, int] = {}
     quotes: dict[str, list[str]] = {}
+    pages: dict[str, list[int]] = {}
     records: dict[str, Record] = {}
     sentences = []
     for text, passage in picks:
@@ -118,28 +147,47 @@ def number_sources(picks: list[tuple[str, Passage]]) -> tuple[list[AnswerSentenc
         n = numbers.setdefault(sid, len(numbers) + 1)
         records[sid] = passage.record
         quotes.setdefault(sid, []).append(text)
+        pages.setdefault(sid, []).extend([passage.chunk.page] if passage.chunk.page else [])
         sentences.append(AnswerSentence(text=text, citations=[n]))
-    citations = [citation_for(n, records[sid], quotes[sid]) for sid, n in numbers.items()]
+    citations = [citation_for(n, records[sid], quotes[sid], pages[sid]) for sid, n in numbers.items()]
     return sentences, citations
 
 
-def body_text(sentences: list[AnswerSentence]) -> str:
-    """Sentences with their markers: 'HER2 enhances CXCR4 [1].' — the marker goes before the full stop."""
-    out = []
-    for sentence in sentences:
-        markers = "".join(f"[{n}]" for n in sentence.citations)
-        text = sentence.text.rstrip()
-        if not markers:  # an uncited sentence (LLM mode) is shown as written, never given a number
-            out.append(text)
-            continue
-        stop = text[-1] if text and text[-1] in ".!?" else ""
-        out.append(f"{text[:-1] if stop else text} {markers}{stop or '.'}")
-    return " ".join(out)
+def cited(sentence: AnswerSentence) -> str:
+    """'HER2 enhances CXCR4 [1].' — the marker goes before the full stop; an uncited sentence (LLM mode) is shown
+    as written, never given a number."""
+    markers = "".join(f"[{n}]" for n in sentence.citations)
+    text = sentence.text.rstrip()
+    if not markers:
+        return text
+    stop = text[-1] if text and text[-1] in ".!?" else ""
+    return f"{text[:-1] if stop else text} {markers}{stop or '.'}"
+
+
+def body_text(sentences: list[AnswerSentence], form: str = "sentences") -> str:
+    """Sentences with their markers, run on; a list answer puts each source's sentences on a line of its own
+    ('- … [1].')."""
+    if form != "list":
+        return " ".join(cited(s) for s in sentences)
+    lines: list[list[str]] = []
+    for previous, sentence in zip([None, *sentences], sentences):
+        if previous is None or previous.citations != sentence.citations:
+            lines.append([])
+        lines[-1].append(cited(sentence))
+    return "\n".join("- " + " ".join(line) for line in lines)
+
+
+CLOSEST = "Closest sources found — they do not answer this"  # over the sources an abstention shows
 
 
 def render_text(answer: Answer) -> str:
-    """The answer as a user reads it: body, blank line, numbered references marked paper/figure."""
-    if answer.abstained or not answer.citations:
+    """The answer as a user reads it: body, blank line, numbered references marked paper/figure; an abstention
+    adds its hint and the closest sources, under a line saying they do not answer the question."""
+    if answer.abstained:
+        near = "\n".join(f"- {c.reference} ({c.kind})\n  “{c.quote}”" for c in answer.closest)
+        parts = [answer.answer, answer.hint, f"{CLOSEST}:\n{near}" if near else None]
+        return "\n\n".join(p for p in parts if p)
+    if not answer.citations:
         return answer.answer
     refs = "\n".join(f"[{c.n}] {c.reference} ({c.kind})" for c in answer.citations)
     return f"{answer.answer}\n\n{refs}"
@@ -162,7 +210,7 @@ def md_markers(text: str, link: Callable[[int], str]) -> str:
 
 def markdown_reference(citation: Citation) -> str:
     """'1. Authors. Title. Journal. [link](link) *(paper)*' — the reference line as a Markdown list item."""
-    url = citation.url
+    url = citation.url or file_link(citation.file, citation.pages)
     text = citation.reference.removesuffix(f" {url}") if url else citation.reference
     # Percent-encoding spaces, brackets and parentheses keeps odd DOIs from ending the link early.
     link = f" [{md_escape(url)}]({quote(url, safe=':/?#@!$&*+,;=%~')})" if url else ""

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from assistant.citations import body_text, markdown_body, markdown_reference
+from assistant.citations import body_text, markdown_body, markdown_reference, with_pages
 from assistant.errors import check_question
 from assistant.followup import Resolution, Topic, resolve, topic_of
 from assistant.generate import ask_model
@@ -145,7 +145,8 @@ def merged_citations(turns: list[Turn]) -> list[Citation]:
             if c.source_id in merged:
                 kept = merged[c.source_id]
                 if c.quote and c.quote not in kept.quote:
-                    merged[c.source_id] = kept.model_copy(update={"quote": f"{kept.quote} {c.quote}".strip()})
+                    kept = kept.model_copy(update={"quote": f"{kept.quote} {c.quote}".strip()})
+                merged[c.source_id] = with_pages(kept, c.pages)
             else:
                 merged[c.source_id] = c.model_copy(update={"n": numbers[c.source_id]})
     return sorted(merged.values(), key=lambda c: c.n)
@@ -158,7 +159,7 @@ def renumbered(answer: Answer, numbers: dict[str, int]) -> str:
     local = {c.n: numbers[c.source_id] for c in answer.citations}
     sentences = [AnswerSentence(text=s.text, citations=[local.get(n, n) for n in s.citations], supported=s.supported)
                  for s in answer.sentences]
-    return body_text([marked(s) for s in sentences])
+    return body_text([marked(s) for s in sentences], answer.form)
 
 
 def notes_markdown(turns: list[Turn]) -> str:

@@ -89,6 +89,7 @@ def number_checked(checked: list[Checked]) -> tuple[list[AnswerSentence], list[C
     numbers: dict[str, int] = {}
     records: dict[str, Record] = {}
     quotes: dict[str, list[str]] = {}
+    pages: dict[str, list[int]] = {}
     sentences = []
     for item in checked:
         cites: list[int] = []
@@ -96,11 +97,12 @@ def number_checked(checked: list[Checked]) -> tuple[list[AnswerSentence], list[C
             sid = passage.record.source_id
             records[sid] = passage.record
             cites.append(numbers.setdefault(sid, len(numbers) + 1))
+            pages.setdefault(sid, []).extend([passage.chunk.page] if passage.chunk.page else [])
             if evidence not in quotes.setdefault(sid, []):
                 quotes[sid].append(evidence)
         sentences.append(AnswerSentence(text=item.text, citations=list(dict.fromkeys(cites)),
                                         supported=item.supported))
-    return sentences, [citation_for(n, records[sid], quotes[sid]) for sid, n in numbers.items()]
+    return sentences, [citation_for(n, records[sid], quotes[sid], pages[sid]) for sid, n in numbers.items()]
 
 
 def marked(sentence: AnswerSentence) -> AnswerSentence:

@@ -41,17 +41,33 @@ def test_ask_json_follows_the_contract(home, run_cli):
     code, out, _ = run_cli("--home", home, "ask", "how does HER2 affect CXCR4", "--json")
     data = json.loads(out)
     assert code == 0
+    # form, closest and hint, and each citation's page, pages, year, file and answers, came with issue 13.
     assert set(data) == {"question", "answer", "abstained", "mode", "note", "sentences", "citations", "passages",
-                         "expansions"}
+                         "expansions", "form", "closest", "hint"}
     # HER2 is an alias: the answer says which gene names the search added for it.
     assert "ERBB2" in data["expansions"].get("HER2", [])
     assert data["mode"] == "extractive" and data["abstained"] is False and data["note"] is None
+    assert data["form"] == "sentences" and data["closest"] == [] and data["hint"] is None
     assert all(set(s) == {"text", "citations", "supported"} and s["supported"] for s in data["sentences"])
     cite = data["citations"][0]
     assert set(cite) == {"n", "source_id", "kind", "title", "reference", "url", "doi", "pmid", "pmcid",
-                         "figid", "quote"}
+                         "figid", "quote", "page", "pages", "year", "file", "answers"}
+    assert cite["answers"] is True and cite["page"] is None and cite["year"] == 2019
     assert cite["n"] == 1 and cite["source_id"] == "doi:10.9999/jto.2019.0003" and cite["quote"]
     assert all(set(p) == {"source_id", "kind", "text", "score"} for p in data["passages"])
+
+
+def test_ask_that_abstains_shows_the_closest_sources_as_not_answering(home, run_cli):
+    code, out, _ = run_cli("--home", home, "ask", "How does BRCA1 regulate PARP1?", "--kind", "paper")
+    assert code == 0
+    sentence, hint, closest = out.strip().split("\n\n")
+    assert sentence == "The indexed sources do not answer this question."
+    assert hint.startswith("Searched for “How does BRCA1 regulate PARP1?”") and "with filters: papers only" in hint
+    assert closest.startswith("Closest sources found — they do not answer this:\n- ") and "[1]" not in closest
+    code, out, _ = run_cli("--home", home, "ask", "How does BRCA1 regulate PARP1?", "--json")
+    data = json.loads(out)
+    assert data["abstained"] and data["citations"] == [] and data["closest"]
+    assert all(c["answers"] is False and c["quote"] for c in data["closest"])
 
 
 def test_ask_kind_filter_limits_sources(home, run_cli):

@@ -131,6 +131,26 @@ def paragraphs(raw: str) -> list[str]:
     return result
 
 
+def sentence_text(page: list[str]) -> list[str]:
+    """A page's paragraphs as quotable text: titles, headings, author and DOI lines are left out.
+
+    Such a line ends no sentence, so the sentence splitter would glue it onto the next one ("…in colorectal cancer
+    In colorectal cancer cells, …"); the title is the record's context, not a sentence of it. A page's last
+    paragraph may end mid-sentence (it goes on over the page) and stays, as does a long one (prose cut by a figure);
+    an inline heading keeps its text ('Abstract: Radiation induces …' -> 'Radiation induces …').
+    """
+    kept = []
+    for index, paragraph in enumerate(page):
+        heading = _HEADING.match(paragraph)
+        if heading and heading.group(2):
+            paragraph = heading.group(2)
+        elif heading or (index + 1 < len(page) and len(paragraph) <= _MAX_TITLE
+                         and not paragraph.endswith(_TERMINAL)):
+            continue
+        kept.append(paragraph)
+    return kept
+
+
 def find_abstract(first_page: list[str]) -> str:
     """The text under an 'Abstract' (or 'Summary') heading among page 1's paragraphs, or ''."""
     for index, paragraph in enumerate(first_page):
@@ -179,7 +199,7 @@ def load(path: Path) -> list[Paper]:
     pages = [paragraphs(text) for text in raw]
     if not any(pages):
         raise LoadError(path, "no text layer (scanned PDF?)")
-    body = ["\n\n".join(page) for page in pages]
+    body = ["\n\n".join(sentence_text(page)) for page in pages]
     try:
         title, authors, doi = title_of(reader, raw[0]), authors_of(reader), doi_of(reader, raw[0])
     except Exception:  # broken metadata should not lose readable text
