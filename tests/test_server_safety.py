@@ -136,26 +136,34 @@ def test_session_cookies_are_same_site_lax(served: Served) -> None:
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{BROWSER_SKIP}: no chromium at {CHROMIUM}")
 def test_a_page_from_another_origin_cannot_use_the_login(served: Served, store) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
     title = store.sources()[0]["title"]
     with logged_in(served) as c:
         assert title in c.get(served.url + "/config").text  # what a logged-in page can read
     attacker = AttackerSite(served.url)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
-        try:
-            context = browser.new_context()
-            context.request.post(served.url + "/login", form={"username": USER, "password": PASSWORD})
-            page = context.new_page()
+    try:
+        with logged_in_page(served) as page:
             page.goto(attacker.url, wait_until="load")  # same site (127.0.0.1), another port: another origin
             page.wait_for_function("window.stolen !== undefined", timeout=30_000)
             stolen = page.evaluate("window.stolen")
             page.goto(served.url, wait_until="load")  # the session itself still works on its own origin
             page.wait_for_selector("#question textarea", timeout=60_000)
+    finally:
+        attacker.close()
+    assert title not in stolen, stolen[:500]
+
+
+@contextmanager
+def logged_in_page(served: Served) -> Iterator:
+    """A page in a headless Chromium whose context holds a session cookie."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        try:
+            context = browser.new_context()
+            context.request.post(served.url + "/login", form={"username": USER, "password": PASSWORD})
+            yield context.new_page()
         finally:
             browser.close()
-            attacker.close()
-    assert title not in stolen, stolen[:500]
 
 
 class AttackerSite:
@@ -187,26 +195,18 @@ class AttackerSite:
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{BROWSER_SKIP}: no chromium at {CHROMIUM}")
 def test_downloads_arrive_and_stay_private_with_the_home_outside_cwd_and_temp(served: Served) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
-        try:
-            context = browser.new_context()
-            context.request.post(served.url + "/login", form={"username": USER, "password": PASSWORD})
-            page = context.new_page()
-            page.goto(served.url, wait_until="load")
-            box = page.locator("#question textarea")
-            box.fill(QUESTION)
-            box.press("Enter")
-            page.locator("#chat").get_by_text("Quoted from your sources").wait_for(timeout=60_000)
-            page.wait_for_function("!document.querySelector('#download-bib').disabled", timeout=30_000)
-            with page.expect_download() as download:
-                page.locator("#download-bib").click()
-            assert "@article" in Path(download.value.path()).read_text(encoding="utf-8")
-            toasts = page.locator(".toast-body").all_inner_texts()
-            assert not toasts, toasts  # no "Cannot move … to the gradio cache dir"
-        finally:
-            browser.close()
+    with logged_in_page(served) as page:
+        page.goto(served.url, wait_until="load")
+        box = page.locator("#question textarea")
+        box.fill(QUESTION)
+        box.press("Enter")
+        page.locator("#chat").get_by_text("Quoted from your sources").wait_for(timeout=60_000)
+        page.wait_for_function("!document.querySelector('#download-bib').disabled", timeout=30_000)
+        with page.expect_download() as download:
+            page.locator("#download-bib").click()
+        assert "@article" in Path(download.value.path()).read_text(encoding="utf-8")
+        toasts = page.locator(".toast-body").all_inner_texts()
+        assert not toasts, toasts  # no "Cannot move … to the gradio cache dir"
     files = [p for p in served.temp.rglob("*") if p.is_file()]
     assert any(p.name.endswith(".bib") for p in files), files
     for path in files:  # everything under a folder only its owner may enter
