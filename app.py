@@ -2,35 +2,36 @@
 
 from __future__ import annotations
 
-import atexit
+import html
 import os
-import shutil
-import tempfile
+import sys
 import threading
-import time
 from collections.abc import Callable
-from pathlib import Path
 
-import assistant  # noqa: F401  (offline switches before gradio, chromadb and transformers load)
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # set before gradio loads: it reads it once, at import
 import gradio as gr
 from starlette.middleware import Middleware
 
-from index.ingest import Ingestor
+from index.ingest_progress import IngestProgress
 
 from assistant.answer import answering
-from assistant.cards import CSS, SOURCES_PLACEHOLDER, ChatState, chat_markdown, source_cards
+from assistant.cards import CSS, SOURCES_PLACEHOLDER, ChatState, ServedFiles, chat_markdown, source_cards
 from assistant.citations import body_text, md_literal, to_markdown
-from assistant.conversation import Conversation, ask, cited_ids, notes_markdown, replay
-from assistant.export import to_bibtex, to_ris
+from assistant.conversation import Conversation, ask, replay
+from assistant.errors import QuestionTooLongError
 from assistant.factory import Components
 from assistant.filters import FilterError, admits_nothing, describe, from_widgets, nothing_matches
 from assistant.guard import Guard
-from assistant.library import (FORMATS_NOTE, SOURCE_COLUMNS, describe_source, facet_choices, organism_choices,
-                               save_uploads, settings_markdown, source_choices, source_rows, stored_records)
+from assistant.ingest_stream import ingest_with_progress, progress_html
+from assistant.library import (FORMATS_NOTE, SOURCE_COLUMNS, conversation_downloads, facet_choices, organism_choices,
+                               private_dir, settings_markdown, source_choices, source_rows)
+from assistant.uploads import upload_dir
 from assistant.llm import model_label
 from assistant.settings import Settings, load_settings
 from assistant.suggest import example_questions
 from assistant.support import marked
+from assistant.upload_jobs import ingest_uploads, resume
+from library_ui import deletion_box, stayed_deleted
 
 EMPTY = "**No documents yet** — add some in the **Library** tab."
 WELCOME = "Ask a question about your papers and pathway figures. Every sentence of the answer is cited."
@@ -44,20 +45,26 @@ COPY_JS = """(text) => {
   navigator.clipboard.writeText(text).then(() => say('Copied ✓'), () => say('Copy failed: select the text instead'));
 }"""
 # System fonts only: the default theme would fetch web fonts, and the product makes no outside requests.
-EXPORTS_KEPT_S = 3600  # downloads stay fetchable this long after their answer
-_PRIVATE: Path | None = None
 THEME = gr.themes.Soft(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 
 
-def build_app(components: Components) -> gr.Blocks:
-    """The whole page: Chat, Library and Settings tabs."""
+def log(line: str) -> None:
+    """A line for the server's log (its standard error)."""
+    print(line, file=sys.stderr, flush=True)
+
+
+def build_app(components: Components, say: Callable[[str], None] = log) -> gr.Blocks:
+    """The whole page: Chat, Library and Settings tabs; first finishes what a server killed mid-ingest left (`say`
+    logs it)."""
     settings, store = components.settings, components.store
+    resumed = resume(components, say)
+    limit = settings.answer.max_question_chars
     llm = components.chat_model()  # None unless LITASSIST_LLM is set: then every answer goes through it
     ingest_lock = threading.Lock()  # one ingest at a time; chats keep reading meanwhile
 
     def sync() -> None:
-        """Chroma server mode: take in what other machines wrote since the last question."""
-        if settings.store.chroma_url and not ingest_lock.locked():  # our own ingest rebuilds BM25 when it ends
+        """Take in what other processes or machines wrote since the last question (a CLI ingest, another server)."""
+        if not ingest_lock.locked():  # our own ingest rebuilds BM25 when it ends
             store.refresh()
 
     known = lambda word: components.known_name()(word)  # noqa: E731  (the synonym table loads on first use)
@@ -75,18 +82,27 @@ def build_app(components: Components) -> gr.Blocks:
         """API: one question (with the conversation's earlier questions, if any) -> `litassist ask --json` plus
         search_query and turn."""
         sync()
-        conversation = replay(list(history or []), known, settings.conversation.max_turns)
-        answer_with = answer_fn(kind, organism, year_min, year_max, study_type, species)
-        return ask(conversation, question, answer_with, known, rewrite).to_json()
+        try:
+            conversation = replay(list(history or []), known, settings.conversation.max_turns, limit)
+            answer_with = answer_fn(kind, organism, year_min, year_max, study_type, species)
+            return ask(conversation, question, answer_with, known, rewrite).to_json()
+        except QuestionTooLongError as exc:
+            raise gr.Error(str(exc)) from None
 
     def chat(message: str, history: list, state: ChatState | None, kind: str, organism: str, year_min: float,
              year_max: float, study_type: str | None = None, species: str | None = None):
         """Answer in the chat, streamed sentence by sentence; every answer keeps its own cards."""
-        state = state or ChatState(Conversation(max_turns=settings.conversation.max_turns))
+        state = state or ChatState(Conversation(settings.conversation.max_turns, limit))
         if not message.strip():  # nothing asked: the chat, its sources and downloads stay as they are
             yield history, *unchanged(state)
             return
-        history = history + [{"role": "user", "content": md_literal(message)}]
+        shown = message if len(message) <= limit else f"{message[:200]} … ({len(message):,} characters)"
+        history = history + [{"role": "user", "content": md_literal(shown)}]
+        if len(message.strip()) > limit:  # refused before any work: a pasted document would stall every chat
+            refusal = str(QuestionTooLongError(len(message.strip()), limit))
+            yield history + [{"role": "assistant", "content": md_literal(refusal[:1].upper() + refusal[1:])}], \
+                *unchanged(state)
+            return
         if store.count() == 0:
             reply = {"role": "assistant", "content": EMPTY}
             yield history + [reply], *unchanged(state)
@@ -103,17 +119,19 @@ def build_app(components: Components) -> gr.Blocks:
         turn = ask(state.conversation, message, answer_fn(kind, organism, year_min, year_max, study_type, species),
                    known, rewrite)
         result = turn.answer
-        records = {c.source_id: store.record(c.source_id) for c in result.citations}
-        state.add(turn, source_cards(result, records, turn.turn, turn.search_query))
+        records = {c.source_id: store.record(c.source_id) for c in result.citations + result.closest}
+        pdfs = ServedFiles(upload_dir(settings.home), demo.allowed_paths)  # an uploaded PDF opens from its card
+        state.add(turn, source_cards(result, records, turn.turn, turn.search_query, pdfs))
         for n in range(1, len(result.sentences)):
-            partial = result.model_copy(update={"answer": body_text([marked(s) for s in result.sentences[:n]]) + " …", "citations": []})
+            partial = result.model_copy(update={"answer": body_text([marked(s) for s in result.sentences[:n]],
+                                                                    result.form) + " …", "citations": []})
             yield (history + [{"role": "assistant", "content": chat_markdown(partial, turn.turn)}], state.html(),
                    *unchanged(state)[1:])
         searched = turn.search_query if turn.shows_query else None
         reply = with_note(chat_markdown(result, turn.turn, searched, model_label(llm) if llm else None), result.note)
-        if not where.empty:
+        if not where.empty and not result.hint:  # an abstention's hint names the filters already
             reply += f"\n\n<sub>Filters: {md_literal(describe(where))}</sub>"
-        bib, ris, notes_file = export_files(state.conversation)
+        bib, ris, notes_file = conversation_downloads(state.conversation.turns, store, exports)
         yield (history + [{"role": "assistant", "content": reply}], state.html(), to_markdown(result), offered(bib),
                offered(ris), state, offered(notes_file), gr.update(interactive=not result.abstained))
 
@@ -121,44 +139,28 @@ def build_app(components: Components) -> gr.Blocks:
         """Chat outputs other than the chat itself, left as they are."""
         return gr.update(), gr.update(), gr.update(), gr.update(), state, gr.update(), gr.update()
 
-    def export_files(conversation: Conversation) -> tuple[str | None, str | None, str | None]:
-        """The conversation as Markdown notes, and BibTeX and RIS of everything it cited, for the downloads."""
-        turns = conversation.turns
-        if not turns:
-            return None, None, None
-        folder = fresh_export_folder(exports)
-        notes = folder / "litassist-conversation.md"
-        notes.write_text(notes_markdown(turns), encoding="utf-8")
-        records, _ = stored_records(cited_ids(turns), store)
-        if not records:
-            return None, None, str(notes)
-        bib, ris = folder / "litassist-citations.bib", folder / "litassist-citations.ris"
-        bib.write_text(to_bibtex(records), encoding="utf-8")
-        ris.write_text(to_ris(records), encoding="utf-8")
-        return str(bib), str(ris), str(notes)
-
     def clear_chat():
         """Empty the chat, its sources, notes and downloads together."""
         off = gr.update(value=None, interactive=False)
         return [], SOURCES_PLACEHOLDER, "", off, off, None, off, gr.update(interactive=False)
 
-    def ingest_files(files: list[str] | None, progress=gr.Progress(track_tqdm=True)):
-        """Save uploads under the data home and ingest them with a progress bar."""
+    def ingest_files(files: list[str] | None):
+        """Save uploads under the data home and ingest them; the summary counts files and chunks as they go (the one
+        progress display), then gives the counts, with the per-file report below it."""
         if not files:
-            return [], "Choose files or a .zip first.", source_rows(store), gr.update()
-        saved, refused = save_uploads(files, settings.home, settings.server.max_upload_mb)
-        with ingest_lock:
-            ingestor = Ingestor(store, components.encoder, max_tokens=settings.chunking.max_tokens, show_progress=True)
-            report = ingestor.run(saved)
-        rows = [[Path(o.file).name, o.status, o.records, o.chunks, o.reason or ""] for o in report.outcomes]
-        for name, _, reason in (r.partition(": ") for r in refused):
-            status = "skipped" if reason.startswith(("not a supported", "unsupported")) else "failed"
-            rows.append([name, status, 0, 0, reason])
-        counts = report.counts()
-        counts["skipped"] += sum(row[1] == "skipped" for row in rows[len(report.outcomes):])
-        summary = f"{report.counts_line(counts)} · {store.count()} chunks indexed"
+            yield [], "Choose files or a .zip first.", source_rows(store), gr.update()
+            return
+        # Every ingest setting applies, as in the CLI; one writer at a time (the write lock).
+        for step in ingest_with_progress(lambda tell: ingest_uploads(components, files, on_progress=tell), ingest_lock):
+            if isinstance(step, IngestProgress):
+                yield gr.update(), progress_html(step), gr.update(), gr.update()
+            else:
+                result = step
+        summary = (f"{result.counts_line()} · {store.count()} chunks indexed"
+                   + stayed_deleted(result.report.stayed_deleted))
         table_rows = source_rows(store)  # once: after a write it is rebuilt from every chunk's metadata
-        return rows, summary, table_rows, gr.update(choices=source_choices(table_rows))
+        yield (result.rows(settings.home), html.escape(summary), table_rows,
+               gr.update(choices=source_choices(table_rows)))
 
     def list_sources() -> list[dict]:
         """API: every indexed source with its kind, title, file and chunk count."""
@@ -183,25 +185,6 @@ def build_app(components: Components) -> gr.Blocks:
                 gr.update(placeholder=EMPTY if not sources else WELCOME),
                 gr.update(choices=facet_choices(sources, "study_types")),
                 gr.update(choices=facet_choices(sources, "species")))
-
-    def row_of(source_id: str | None) -> list | None:
-        """The source table row of an indexed source."""
-        return next((r for r in source_rows(store) if r[-1] == source_id), None) if source_id else None
-
-    def ask_to_delete(source_id: str | None):
-        """First step of a deletion: say what would go, and ask."""
-        row = row_of(source_id)
-        if row is None:
-            return "Pick a source to delete first (type part of its title).", gr.update(visible=False)
-        return f"Delete {md_literal(describe_source(row))} from the index?", gr.update(visible=True)
-
-    def delete(source_id: str | None):
-        """Remove one source from the index, and say which."""
-        row = row_of(source_id)
-        removed = store.delete_source(source_id) if row else 0
-        note = f"Deleted {md_literal(describe_source(row))}." if removed else "Nothing deleted."
-        table_rows = source_rows(store)
-        return note, table_rows, gr.update(choices=source_choices(table_rows), value=None), gr.update(visible=False)
 
     # The source list is built once for both widgets (saved with BM25; without it, reading every chunk's metadata
     # takes 9-17 s at 100k chunks).
@@ -252,23 +235,17 @@ def build_app(components: Components) -> gr.Blocks:
                     gr.Markdown("### Sources")
                     cards = gr.HTML(SOURCES_PLACEHOLDER, elem_id="sources")
         with gr.Tab("Library"):
+            gr.Markdown(f"⚠ {md_literal(resumed or '')}", visible=resumed is not None, elem_id="recovery-note")
             uploads = gr.File(file_count="multiple", label="Add files or a folder as .zip", elem_id="upload")
             gr.Markdown(f"<sub>Reads {FORMATS_NOTE}.</sub>", elem_id="formats")
             ingest_btn = gr.Button("Ingest", variant="primary", elem_id="ingest")
-            summary = gr.Markdown(elem_id="ingest-summary")
+            summary = gr.HTML(elem_id="ingest-summary")  # the ingest's progress, then its counts
             report = gr.Dataframe(headers=["file", "status", "records", "chunks", "reason"], label="Per-file report",
                                   interactive=False, elem_id="ingest-report")
             table = gr.Dataframe(table_rows, headers=SOURCE_COLUMNS, label="Indexed sources",
                                  interactive=False, show_search="search", elem_id="sources-table", wrap=True,
                                  max_chars=80, column_widths=["8%", "40%", "7%", "15%", "7%", "23%"])
-            with gr.Row():
-                victim = gr.Dropdown(source_choices(table_rows), label="Source to delete (type part of its title)",
-                                     value=None, filterable=True, elem_id="victim")
-                delete_btn = gr.Button("Delete source…", variant="stop", elem_id="delete")
-            deleted = gr.Markdown(elem_id="deleted")
-            with gr.Row(visible=False) as confirm_row:
-                confirm_btn = gr.Button("Yes, delete it", variant="stop", elem_id="confirm-delete")
-                cancel_btn = gr.Button("Cancel", elem_id="cancel-delete")
+            box = deletion_box(components, ingest_lock, table, table_rows)
         with gr.Tab("Settings"):
             settings_view = gr.Markdown(settings_markdown(components), elem_id="settings")
 
@@ -282,37 +259,14 @@ def build_app(components: Components) -> gr.Blocks:
         clear.click(clear_chat, None, chat_outputs, api_visibility="private")
         chatbot.clear(clear_chat, None, chat_outputs, api_visibility="private")
         copy.click(None, [notes], None, js=COPY_JS)
-        ingest_btn.click(ingest_files, [uploads], [report, summary, table, victim], api_name="ingest").then(
-            page_state, None, page_outputs, api_visibility="private")
-        delete_btn.click(ask_to_delete, [victim], [deleted, confirm_row], api_visibility="private")
-        cancel_btn.click(lambda: ("Nothing deleted.", gr.update(visible=False)), None, [deleted, confirm_row],
-                         api_visibility="private")
-        confirm_btn.click(delete, [victim], [deleted, table, victim, confirm_row], api_name="delete_source").then(
-            page_state, None, page_outputs, api_visibility="private")
+        # Gradio would draw its own progress over every output: the summary shows the one display instead.
+        ingest_btn.click(ingest_files, [uploads], [report, summary, table, box.victim], api_name="ingest",
+                         show_progress="hidden").then(page_state, None, page_outputs, api_visibility="private")
+        for change in box.changes:  # a deletion or restore: the page's state follows the index
+            change.then(page_state, None, page_outputs, api_visibility="private")
         gr.api(ask_json, api_name="ask")
         gr.api(list_sources, api_name="sources")
     return demo
-
-
-def private_dir() -> Path:
-    """This process's folder for Gradio's file cache and the downloads: readable by this user only (0700), removed
-    at exit. Made once, before any Blocks exists, since Gradio reads GRADIO_TEMP_DIR when a Blocks is built."""
-    global _PRIVATE
-    if _PRIVATE is None:
-        _PRIVATE = Path(tempfile.mkdtemp(prefix="litassist-"))
-        atexit.register(shutil.rmtree, _PRIVATE, ignore_errors=True)
-        os.environ.setdefault("GRADIO_TEMP_DIR", str(_PRIVATE / "gradio"))
-    return _PRIVATE
-
-
-def fresh_export_folder(exports: Path) -> Path:
-    """A new folder for one answer's downloads; those of answers over an hour old are removed."""
-    exports.mkdir(mode=0o700, exist_ok=True)
-    cutoff = time.time() - EXPORTS_KEPT_S
-    for old in exports.iterdir():
-        if old.stat().st_mtime < cutoff:
-            shutil.rmtree(old, ignore_errors=True)
-    return Path(tempfile.mkdtemp(dir=exports))
 
 
 def offered(path: str | None):
@@ -331,7 +285,7 @@ def serve(settings: Settings | None = None, block: bool = True,
     settings = settings or load_settings()
     server = settings.server
     auth = tuple(server.auth.split(":", 1)) if server.auth else None
-    demo = build_app(Components(settings))
+    demo = build_app(Components(settings), say=announce or log)
     demo.queue(default_concurrency_limit=server.concurrency).launch(
         server_name=server.host, server_port=server.port, auth=auth, theme=THEME, css=CSS,
         max_file_size=f"{server.max_upload_mb}mb", show_error=True, footer_links=[], prevent_thread_lock=True,

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
+from index.bm25 import SearchFilter
 from index.records import Passage
+from index.store import passage_of
 
+from assistant.abstain import closest_sources, hint
 from assistant.citations import body_text, number_sources
+from assistant.discourse import asks_for_list, listed_kind
 from assistant.extractive import Floors, select
 from assistant.models import CANNOT_ANSWER, Answer, Focus, PassageOut
 from assistant.retrieval import HybridRetriever, passages_from
@@ -22,38 +27,70 @@ def passages_out(passages: list[Passage]) -> list[PassageOut]:
             for p in passages]
 
 
-def abstain(question: str, passages: list[Passage], mode: str = "extractive") -> Answer:
-    """The plain 'cannot answer' answer, with what was retrieved for transparency."""
+def abstain(question: str, passages: list[Passage], mode: str = "extractive", encoder: Any = None,
+            closest: int = 0) -> Answer:
+    """The plain 'cannot answer' answer, with what was retrieved and (given an encoder) the `closest` sources."""
+    near = closest_sources(question, passages, encoder, closest) if encoder is not None else []
     return Answer(question=question, answer=CANNOT_ANSWER, abstained=True, mode=mode,
-                  passages=passages_out(passages))
+                  passages=passages_out(passages), closest=near)
+
+
+def chunk_reader(store: Any) -> Callable[[str, int], Passage | None]:
+    """(source id, position) -> that chunk as read from the index, or None."""
+    def read(source_id: str, position: int) -> Passage | None:
+        where = {"$and": [{"source_id": source_id}, {"position": position}]}
+        return next((passage_of(cid, text, meta, 0.0) for cid, text, meta in store.scan(True, where)), None)
+
+    return read
 
 
 def compose_extractive(question: str, passages: list[Passage], encoder: Any, settings: AnswerSettings,
-                       synonyms: dict[str, list[str]] | None = None, focus: Focus | None = None) -> Answer:
-    """Quote the sentences that answer the question and cite each one (a synonym counts as a mention)."""
+                       synonyms: dict[str, list[str]] | None = None, focus: Focus | None = None,
+                       depth: int | None = None, store: Any = None) -> Answer:
+    """Quote the sentences that answer the question and cite each one (a synonym counts as a mention); a list
+    question gets one line per source. `depth`: the passages a plain question would have had (a list goes deeper);
+    `store`: where to read the chunk before a retrieved one, when a sentence opening it needs the one before."""
     floors = Floors(settings.min_similarity, settings.no_entity_min_similarity, settings.missing_min_similarity)
+    listing = asks_for_list(question)
     chosen = select(question, passages, encoder, floors, settings.max_sentences, settings.relative_cutoff, synonyms,
-                    focus)
+                    focus, settings.list_max_sources if listing else 0, depth,
+                    chunk_reader(store) if store is not None else None)
     if not chosen:
-        return abstain(question, passages)
+        return abstain(question, passages, encoder=encoder, closest=settings.closest_sources)
+    form = "list" if listing else "sentences"
     sentences, citations = number_sources([(c.text, c.passage) for c in chosen])
-    return Answer(question=question, answer=body_text(sentences), abstained=False, mode="extractive",
-                  sentences=sentences, citations=citations, passages=passages_out(passages))
+    return Answer(question=question, answer=body_text(sentences, form), abstained=False, mode="extractive",
+                  form=form, sentences=sentences, citations=citations, passages=passages_out(passages))
 
 
-def retrieve_step(retriever: HybridRetriever) -> Runnable:
-    """question (or {question, focus}) -> {question, focus, passages, expansions}."""
+def retrieve_step(retriever: HybridRetriever, list_depth: int = 0) -> Runnable:
+    """question (or {question, focus}) -> {question, focus, passages, expansions, depth}; a list question
+    retrieves `list_depth` passages when that is more than the retriever's k."""
     def run(query: str | dict[str, Any]) -> dict[str, Any]:
         question, focus = (query, None) if isinstance(query, str) else (query["question"], query["focus"])
-        return {"question": question, "focus": focus, "passages": passages_from(retriever.invoke(question)),
-                "expansions": retriever.expansions(question)}
+        return {"question": question, "focus": focus, "passages": passages_from(for_list(question).invoke(question)),
+                "expansions": retriever.expansions(question), "depth": retriever.k}
+
+    def for_list(question: str) -> HybridRetriever:
+        """The retriever for a list question: deeper, and limited to the kind of source it asks for ('Which
+        figures …') unless a filter already sets the kind."""
+        if not list_depth or not asks_for_list(question):
+            return retriever
+        where = retriever.where or SearchFilter()
+        kind = listed_kind(question)
+        if kind and not where.kind:
+            where = replace(where, kind=kind)
+        return retriever.model_copy(update={"k": max(list_depth, retriever.k), "where": where})
 
     return RunnableLambda(run)
 
 
-def with_expansions(result: Answer, expansions: dict[str, list[str]]) -> Answer:
-    """The answer, reporting which synonyms expanded the question."""
-    return result.model_copy(update={"expansions": expansions})
+def with_expansions(result: Answer, expansions: dict[str, list[str]], where: SearchFilter | None = None) -> Answer:
+    """The answer, reporting which synonyms expanded the question; an abstention also says what was searched."""
+    update: dict[str, Any] = {"expansions": expansions}
+    if result.abstained:
+        update["hint"] = hint(result.question, where, expansions)
+    return result.model_copy(update=update)
 
 
 def build_chain(retriever: HybridRetriever, settings: AnswerSettings, llm: Any = None) -> Runnable:
@@ -62,10 +99,12 @@ def build_chain(retriever: HybridRetriever, settings: AnswerSettings, llm: Any =
         from assistant.generate import compose_with_llm
 
         return retrieve_step(retriever) | RunnableLambda(lambda x: with_expansions(
-            compose_with_llm(x["question"], x["passages"], llm, retriever.encoder, settings), x["expansions"]))
+            compose_with_llm(x["question"], x["passages"], llm, retriever.encoder, settings), x["expansions"],
+            retriever.where))
     compose = RunnableLambda(lambda x: with_expansions(compose_extractive(
-        x["question"], x["passages"], retriever.encoder, settings, x["expansions"], x["focus"]), x["expansions"]))
-    return retrieve_step(retriever) | compose
+        x["question"], x["passages"], retriever.encoder, settings, x["expansions"], x["focus"], x["depth"],
+        retriever.store), x["expansions"], retriever.where))
+    return retrieve_step(retriever, settings.list_passages) | compose
 
 
 def chain_input(question: str, focus: Focus | None = None) -> str | dict[str, Any]:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
 
 from index.records import Figure, Paper, Record
 
 from assistant import badges
-from assistant.citations import authors_line, journal_line, md_literal, md_markers, paper_url
+from assistant.citations import CLOSEST, authors_line, journal_line, md_literal, md_markers, page_label, paper_url
 from assistant.conversation import SEARCHED_FOR, Conversation, Turn
 from assistant.extractive import QUESTION_WORDS, mentions, question_terms
 from assistant.models import Answer, Citation
@@ -31,6 +34,55 @@ def link(url: str | None, label: str) -> str:
     if not url:
         return ""
     return f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer">{html.escape(label)}</a>'
+
+
+FileLinker = Callable[[str], "str | None"]  # a stored file path -> the URL the UI serves it at, or None
+
+
+def served_pdf(path: str, folder: Path) -> Path | None:
+    """The PDF at `path` when it lies inside `folder` (the uploads the UI may serve), else None: nothing outside it,
+    and no other format (an uploaded XML file served from the page's origin could run script)."""
+    file = Path(path).resolve()
+    inside = file.is_relative_to(folder.resolve()) and file.suffix.lower() == ".pdf" and file.is_file()
+    return file if inside else None
+
+
+def file_url(file: Path) -> str:
+    """Gradio's URL (relative to the page) for a file it is allowed to serve."""
+    return f"gradio_api/file={quote(str(file))}"
+
+
+@dataclass
+class ServedFiles:
+    """Uploaded PDFs as links: each file is added to Gradio's allowed paths when a card first links it."""
+
+    folder: Path
+    allowed: list[str]  # the app's allowed_paths, which Gradio's file route reads on every request
+
+    def __call__(self, path: str) -> str | None:
+        """The URL of an uploaded PDF, or None for any other file."""
+        file = served_pdf(path, self.folder)
+        if file is None:
+            return None
+        if str(file) not in self.allowed:
+            self.allowed.append(str(file))
+        return file_url(file)
+
+
+def file_anchor(href: str, label: str) -> str:
+    """A link to a file the UI serves (built by us, so not filtered like a record's own URL)."""
+    return (f'<a class="la-file" href="{html.escape(href, quote=True)}" target="_blank" rel="noopener noreferrer">'
+            f'{html.escape(label)}</a>')
+
+
+def pdf_lines(c: Citation, file_link: FileLinker | None) -> tuple[str, str]:
+    """A PDF citation's meta line ('p. 4 · paper.pdf') and its link, when the UI serves the file."""
+    if not c.pages:
+        return "", ""
+    name = Path(c.file).name if c.file else ""
+    href = file_link(c.file) if c.file and file_link else None
+    anchor = file_anchor(f"{href}#page={c.pages[0]}", f"Open PDF at {page_label(c.pages[:1])}") if href else ""
+    return meta_line(" · ".join(p for p in (page_label(c.pages), name) if p)), anchor
 
 
 def highlight_terms(question: str) -> list[str]:
@@ -60,19 +112,29 @@ def anchor(turn: int, n: int) -> str:
     return f"src-{turn}-{n}"
 
 
-def paper_card(c: Citation, paper: Paper, terms: list[str], turn: int = 1) -> str:
-    """A paper: title (or journal line), authors, journal and year, DOI/PMID links, the quote."""
+def card_open(c: Citation, kind: str, turn: int) -> str:
+    """A card's opening tag and badge: '[n] Paper' with the anchor its marker links to, or, for a closest source
+    shown under an abstention, 'Not an answer · Paper' with no number or anchor."""
+    if c.answers:
+        return (f'<article class="la-card la-{kind.lower()}" id="{anchor(turn, c.n)}"><header>'
+                f'<span class="la-badge">[{c.n}] {kind}</span>')
+    return (f'<article class="la-card la-{kind.lower()} la-closest"><header>'
+            f'<span class="la-badge">Not an answer · {kind}</span>')
+
+
+def paper_card(c: Citation, paper: Paper, terms: list[str], turn: int = 1, file_link: FileLinker | None = None) -> str:
+    """A paper: title (or journal line), authors, journal and year, a PDF's pages and file, DOI/PMID links, the quote."""
+    pages, pdf = pdf_lines(c, file_link)
     links = " ".join(filter(None, [
         link(f"https://doi.org/{paper.doi}" if paper.doi else None, f"DOI {paper.doi}"),
         link(f"https://pubmed.ncbi.nlm.nih.gov/{paper.pmid}/" if paper.pmid else None, f"PMID {paper.pmid}"),
-        link(paper_url(paper) if not (paper.doi or paper.pmid) else None, "Link"),
+        link(paper_url(paper) if not (paper.doi or paper.pmid) else None, "Link"), pdf,
     ]))
     return (
-        f'<article class="la-card la-paper" id="{anchor(turn, c.n)}"><header><span class="la-badge">[{c.n}] Paper</span>'
-        f'{badges.flag(c)}'
+        f'{card_open(c, "Paper", turn)}{badges.flag(c)}'
         f'<span class="la-title">{html.escape(paper.title or journal_line(paper) or paper.source_id)}</span></header>'
         f'{meta_line(authors_line(paper.authors))}'
-        f'{meta_line(journal_line(paper))}'
+        f'{meta_line(journal_line(paper))}{pages}'
         f'<div class="la-links">{links}</div>{badges.paper_extras(c)}'
         f'<blockquote class="la-quote">{highlight(c.quote, terms)}</blockquote></article>'
     )
@@ -107,7 +169,7 @@ def figure_card(c: Citation, fig: Figure, terms: list[str], turn: int = 1) -> st
     caption = fig.caption if len(fig.caption) <= CAPTION_EXCERPT else fig.caption[:CAPTION_EXCERPT].rsplit(" ", 1)[0] + " …"
     paper = " · ".join(html.escape(p) for p in (fig.papertitle, fig.reftext) if p)
     return (
-        f'<article class="la-card la-figure" id="{anchor(turn, c.n)}"><header><span class="la-badge">[{c.n}] Figure</span>'
+        f'{card_open(c, "Figure", turn)}'
         f'<span class="la-title">Figure {html.escape(fig.label)} — {html.escape(fig.figtitle or fig.figid)}</span></header>'
         f'<div class="la-meta">{html.escape(", ".join(fig.organisms))}</div>{gene_chips(fig.genes, terms, c.quote)}'
         f'<p class="la-caption">{html.escape(caption)}</p><div class="la-meta">{paper}</div>'
@@ -117,14 +179,17 @@ def figure_card(c: Citation, fig: Figure, terms: list[str], turn: int = 1) -> st
     )
 
 
-def source_cards(answer: Answer, records: dict[str, Record | None], turn: int = 1, query: str | None = None) -> str:
-    """All cards for one answer, in citation order; a source deleted meanwhile gets a line saying so."""
-    if answer.abstained or not answer.citations:
+def source_cards(answer: Answer, records: dict[str, Record | None], turn: int = 1, query: str | None = None,
+                 file_link: FileLinker | None = None) -> str:
+    """All cards for one answer, in citation order; a source deleted meanwhile gets a line saying so; `file_link`
+    gives the URL of a PDF the UI serves. An abstention shows its closest sources, labelled as not answering."""
+    shown = answer.closest if answer.abstained else answer.citations
+    if not shown:
         return '<div class="la-empty">No sources cited for this answer.</div>'
     terms = highlight_terms(query or answer.question)
     terms += [n for names in answer.expansions.values() for n in names]  # HER2 also marks ERBB2
     cards = []
-    for c in answer.citations:
+    for c in shown:
         record = records.get(c.source_id)
         if record is None:
             cards.append(f'<article class="la-card" id="{anchor(turn, c.n)}"><header><span class="la-badge">[{c.n}]'
@@ -132,8 +197,9 @@ def source_cards(answer: Answer, records: dict[str, Record | None], turn: int = 
         elif isinstance(record, Figure):
             cards.append(figure_card(c, record, terms, turn))
         else:
-            cards.append(paper_card(c, record, terms, turn))
-    return "".join(cards)
+            cards.append(paper_card(c, record, terms, turn, file_link))
+    head = f'<div class="la-closest-head">{html.escape(CLOSEST)}</div>' if answer.abstained else ""
+    return head + "".join(cards)
 
 
 def turn_cards(turn: int, question: str, cards: str) -> str:
@@ -154,8 +220,9 @@ def chat_markdown(answer: Answer, turn: int = 1, searched_for: str | None = None
     """The answer for the chat bubble: document text shown literally, markers linked to this turn's cards."""
     query = (f"\n\n<sub class=\"la-searched\">{SEARCHED_FOR}: {md_literal(searched_for)}</sub>"
              if searched_for else "")
-    if answer.abstained:
-        return md_literal(answer.answer) + query
+    if answer.abstained:  # the hint says what was searched, with which synonyms and filters
+        return md_literal(answer.answer) + (f"\n\n<sub class=\"la-hint\">{md_literal(answer.hint)}</sub>"
+                                            if answer.hint else query)
     body = md_markers(answer.answer, lambda n: f"#{anchor(turn, n)}")
     refs = "\n".join(f"{c.n}. {md_literal(c.title)} *({c.kind})*" for c in answer.citations)
     how = written_by(md_literal(model or "a language model")) if answer.mode == "llm" else QUOTED
@@ -201,5 +268,7 @@ CSS = """
 .la-caption { font-size: 0.9em; margin: 6px 0; }
 .la-turn { margin-bottom: 14px; } .la-turn-q { font-weight: 600; margin: 4px 0 8px; }
 .la-empty { color: var(--body-text-color-subdued); padding: 12px; }
+.la-closest-head { font-weight: 600; margin: 4px 0 8px; color: var(--body-text-color-subdued); }
+.la-closest { opacity: 0.8; border-style: dashed; }
 @media (max-width: 640px) { .la-card { padding: 8px; } }
 """ + badges.CSS

@@ -42,7 +42,7 @@ class ChatSession:
 
     def show(self, turn: Turn) -> None:
         """The answer as text; what was searched for and any note on stderr."""
-        if turn.shows_query:
+        if turn.shows_query and not turn.answer.hint:  # an abstention's hint already says what was searched for
             self.err(f"({SEARCHED_FOR.lower()}: {turn.search_query})")
         if turn.answer.note:
             self.err(f"note: {turn.answer.note}")

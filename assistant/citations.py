@@ -5,11 +5,12 @@ from __future__ import annotations
 import html
 import re
 from typing import Callable
+from pathlib import Path
 from urllib.parse import quote
 
 from index.records import Figure, Paper, Passage, Record
 
-from assistant.evidence import citation_facts
+from assistant.evidence import citation_facts, flag_note, kind_note
 from assistant.models import Answer, AnswerSentence, Citation
 
 MAX_AUTHORS = 3  # "A, B, C, et al." as most journals abbreviate
@@ -19,10 +20,11 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]]|<(?=[A-Za-z/!?]))")
 # title could otherwise clear a terminal, forge a link (OSC 8), write the clipboard (OSC 52) or reorder a line.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _MD_MARKER = re.compile(r"\\\[(\d+)\\\]")
-# For views that render Markdown and HTML (the chat bubble): every punctuation mark that can start markup, including
-# the '$' of LaTeX, and the ':' or '.' after a scheme or 'www', which would otherwise be auto-linked.
-_MD_LIVE = re.compile(r"([\\`*_\[\]()!#|~$]|(?<=\bhttps)(?=:)|(?<=\bhttp)(?=:)|(?<=\bftp)(?=:)|(?<=\bwww)(?=\.))",
-                      re.IGNORECASE)
+# For views that render Markdown and HTML (the chat bubble): the marks that can start markup — brackets (links,
+# images: '(' and '!' are inert without them), emphasis, code, strike-through, the '$' of LaTeX, a '#' opening a
+# line — and the ':' or '.' after a scheme or 'www', which would otherwise be auto-linked.
+_MD_LIVE = re.compile(r"([\\`*_\[\]~$]|^#|(?<=\bhttps)(?=:)|(?<=\bhttp)(?=:)|(?<=\bftp)(?=:)|(?<=\bwww)(?=\.))",
+                      re.IGNORECASE | re.MULTILINE)
 
 
 def without_controls(text: str) -> str:
@@ -71,11 +73,24 @@ def authors_line(authors: list[str]) -> str:
     return shown + (", et al." if len(authors) > MAX_AUTHORS else "")
 
 
-def paper_reference(paper: Paper) -> str:
-    """Authors. Title. Journal volume(issue):pages, year. DOI/PMID link."""
-    parts = [authors_line(paper.authors), paper.title, journal_line(paper)]
+def page_label(pages: list[int]) -> str:
+    """'p. 4' or 'pp. 2, 4': the PDF pages quoted ('' when none is known)."""
+    if not pages:
+        return ""
+    return f"p. {pages[0]}" if len(pages) == 1 else "pp. " + ", ".join(map(str, pages))
+
+
+def file_link(path: str | None, pages: list[int]) -> str | None:
+    """A file:// link to a PDF at its first quoted page, when the file is there to open."""
+    file = Path(path).absolute() if path and pages else None
+    return f"{file.as_uri()}#page={pages[0]}" if file is not None and file.is_file() else None
+
+
+def paper_reference(paper: Paper, pages: list[int] | None = None) -> str:
+    """Authors. Title. Journal volume(issue):pages, year. p. 4. DOI/PMID link, else the PDF's file link."""
+    parts = [authors_line(paper.authors), paper.title, journal_line(paper), page_label(pages or [])]
     text = " ".join(p.strip().rstrip(".") + "." for p in parts if p) or paper.source_id
-    url = paper_url(paper)
+    url = paper_url(paper) or file_link(paper.file, pages or [])  # pages: a PDF (other files hold collections)
     return f"{text} {url}" if url else text
 
 
@@ -96,16 +111,20 @@ def reference(record: Record) -> str:
     return figure_reference(record) if isinstance(record, Figure) else paper_reference(record)
 
 
-def citation_for(n: int, record: Record, quotes: list[str], sections: list[str] | None = None) -> Citation:
-    """A numbered Citation for a record (`sections`: the full-text sections its quotes come from)."""
+def citation_for(n: int, record: Record, quotes: list[str], pages: list[int] | None = None,
+                 sections: list[str] | None = None) -> Citation:
+    """A numbered Citation for a record; `pages`: the PDF pages of the quoted passages, `sections`: the full-text
+    sections they come from."""
     facts = {**citation_facts(record), "sections": list(dict.fromkeys(sections or []))}
     if isinstance(record, Figure):
         return Citation(n=n, source_id=record.source_id, kind="figure", title=figure_title(record),
                         reference=figure_reference(record), url=record.url, doi=record.doi,
-                        pmcid=record.pmcid, figid=record.figid, quote=" ".join(quotes), **facts)
+                        pmcid=record.pmcid, figid=record.figid, quote=" ".join(quotes), year=record.year, **facts)
+    pages = sorted(set(pages or []))
     return Citation(n=n, source_id=record.source_id, kind="paper", title=record.title or journal_line(record),
-                    reference=paper_reference(record), url=paper_url(record), doi=record.doi,
-                    pmid=record.pmid, pmcid=record.pmcid, quote=" ".join(quotes), **facts)
+                    reference=paper_reference(record, pages), url=paper_url(record), doi=record.doi,
+                    pmid=record.pmid, pmcid=record.pmcid, quote=" ".join(quotes), page=pages[0] if pages else None,
+                    pages=pages, year=record.year, file=record.file if pages else None, **facts)
 
 
 def flags_of(passage: Passage) -> list[str]:
@@ -113,10 +132,23 @@ def flags_of(passage: Passage) -> list[str]:
     return [passage.record.flag] if passage.record.flag else []
 
 
+def with_pages(citation: Citation, pages: list[int]) -> Citation:
+    """The citation quoting from these pages as well (a conversation's notes merge turns' quotes)."""
+    merged = sorted(set(citation.pages) | set(pages))
+    if merged == citation.pages:
+        return citation
+    old, new = page_label(citation.pages), page_label(merged)
+    reference = citation.reference.replace(f" {old}.", f" {new}.", 1) if old else citation.reference
+    if citation.pages:  # the file link opens at the first page quoted
+        reference = reference.replace(f"#page={citation.pages[0]}", f"#page={merged[0]}")
+    return citation.model_copy(update={"pages": merged, "page": merged[0], "reference": reference})
+
+
 def number_sources(picks: list[tuple[str, Passage]]) -> tuple[list[AnswerSentence], list[Citation]]:
     """Number sources in order of first use; one AnswerSentence per picked (sentence, passage)."""
     numbers: dict[str, int] = {}
     quotes: dict[str, list[str]] = {}
+    pages: dict[str, list[int]] = {}
     sections: dict[str, list[str]] = {}
     records: dict[str, Record] = {}
     sentences = []
@@ -125,45 +157,52 @@ def number_sources(picks: list[tuple[str, Passage]]) -> tuple[list[AnswerSentenc
         n = numbers.setdefault(sid, len(numbers) + 1)
         records[sid] = passage.record
         quotes.setdefault(sid, []).append(text)
+        pages.setdefault(sid, []).extend([passage.chunk.page] if passage.chunk.page else [])
         sections.setdefault(sid, []).extend([passage.chunk.section] if passage.chunk.section else [])
         sentences.append(AnswerSentence(text=text, citations=[n], flags=flags_of(passage)))
-    citations = [citation_for(n, records[sid], quotes[sid], sections[sid]) for sid, n in numbers.items()]
+    citations = [citation_for(n, records[sid], quotes[sid], pages[sid], sections[sid]) for sid, n in numbers.items()]
     return sentences, citations
 
 
-def body_text(sentences: list[AnswerSentence]) -> str:
-    """Sentences with their markers: 'HER2 enhances CXCR4 [1].' — the marker goes before the full stop, and a
-    sentence quoted from a retracted or flagged paper says so after it: 'YAP1 … [2] (RETRACTED).'"""
-    out = []
-    for sentence in sentences:
-        markers = "".join(f"[{n}]" for n in sentence.citations)
-        text = sentence.text.rstrip()
-        if not markers:  # an uncited sentence (LLM mode) is shown as written, never given a number
-            out.append(text)
-            continue
-        stop = text[-1] if text and text[-1] in ".!?" else ""
-        flags = "".join(f" ({flag.upper()})" for flag in dict.fromkeys(sentence.flags))
-        out.append(f"{text[:-1] if stop else text} {markers}{flags}{stop or '.'}")
-    return " ".join(out)
+def cited(sentence: AnswerSentence) -> str:
+    """'HER2 enhances CXCR4 [1].' — the marker goes before the full stop, and a sentence quoted from a retracted or
+    flagged paper says so after it: 'YAP1 … [2] (RETRACTED).'; an uncited sentence (LLM mode) is shown as written,
+    never given a number."""
+    markers = "".join(f"[{n}]" for n in sentence.citations)
+    text = sentence.text.rstrip()
+    if not markers:
+        return text
+    stop = text[-1] if text and text[-1] in ".!?" else ""
+    flags = "".join(f" ({flag.upper()})" for flag in dict.fromkeys(sentence.flags))
+    return f"{text[:-1] if stop else text} {markers}{flags}{stop or '.'}"
 
 
-def kind_note(citation: Citation) -> str:
-    """'paper', or 'paper, Results; Discussion' when quoted from a full text's sections."""
-    return ", ".join([citation.kind, "; ".join(citation.sections)]) if citation.sections else citation.kind
+def body_text(sentences: list[AnswerSentence], form: str = "sentences") -> str:
+    """Sentences with their markers, run on; a list answer puts each source's sentences on a line of its own
+    ('- … [1].')."""
+    if form != "list":
+        return " ".join(cited(s) for s in sentences)
+    lines: list[list[str]] = []
+    for previous, sentence in zip([None, *sentences], sentences):
+        if previous is None or previous.citations != sentence.citations:
+            lines.append([])
+        lines[-1].append(cited(sentence))
+    return "\n".join("- " + " ".join(line) for line in lines)
 
 
-def flag_note(citation: Citation) -> str:
-    """' RETRACTED: Retraction in: … (PMID …)' for a flagged source, else ''."""
-    if not citation.flag:
-        return ""
-    notices = [n for n in citation.notices if not n.startswith("Erratum")]
-    return f" {citation.flag.upper()}" + (f": {'; '.join(notices)}" if notices else "")
+CLOSEST = "Closest sources found — they do not answer this"  # over the sources an abstention shows
+
 
 
 def render_text(answer: Answer) -> str:
     """The answer as a user reads it: body, blank line, numbered references marked paper/figure (and flagged),
-    then what the sources are when known."""
-    if answer.abstained or not answer.citations:
+    then what the sources are when known; an abstention adds its hint and the closest sources, under a line saying
+    they do not answer the question."""
+    if answer.abstained:
+        near = "\n".join(f"- {c.reference} ({c.kind})\n  “{c.quote}”" for c in answer.closest)
+        parts = [answer.answer, answer.hint, f"{CLOSEST}:\n{near}" if near else None]
+        return "\n\n".join(p for p in parts if p)
+    if not answer.citations:
         return answer.answer
     refs = "\n".join(f"[{c.n}] {c.reference} ({kind_note(c)}){flag_note(c)}" for c in answer.citations)
     kinds = f"\n\nSources: {answer.sources_summary}." if answer.sources_summary else ""
@@ -187,7 +226,7 @@ def md_markers(text: str, link: Callable[[int], str]) -> str:
 
 def markdown_reference(citation: Citation) -> str:
     """'1. Authors. Title. Journal. [link](link) *(paper)*' — the reference line as a Markdown list item."""
-    url = citation.url
+    url = citation.url or file_link(citation.file, citation.pages)
     text = citation.reference.removesuffix(f" {url}") if url else citation.reference
     # Percent-encoding spaces, brackets and parentheses keeps odd DOIs from ending the link early.
     link = f" [{md_escape(url)}]({quote(url, safe=':/?#@!$&*+,;=%~')})" if url else ""

@@ -1,4 +1,4 @@
-"""The `litassist` command line: ingest, ask, sources, serve, eval."""
+"""The `litassist` command line: ingest, ask, chat, serve, eval (sources and delete: assistant/cli_library.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -15,13 +14,13 @@ from langchain_core.language_models import BaseChatModel
 
 from index.bm25 import SearchFilter
 from index.errors import LitassistError
-from index.ingest import Ingestor
 from index.store import Store
 from index.study import SPECIES, STUDY_TYPES
 
 from assistant.answer import answering, build_chain, chain_input
+from assistant.cli_library import delete, sources
 from assistant.citations import render_text, to_markdown
-from assistant.errors import EmptyIndexError
+from assistant.errors import EmptyIndexError, check_question
 from assistant.export import to_bibtex, to_ris
 from assistant.factory import Components
 from assistant.conversation import Answerer, Conversation
@@ -29,8 +28,9 @@ from assistant.filters import admits_nothing, make_filter, nothing_matches
 from assistant.library import stored_records
 from assistant.llm import TokenPrinter, first_line, model_label
 from assistant.models import Answer, Focus
-from assistant.settings import ServerSettings, Settings, load_settings, settings_problem
-from assistant.terminal import announce_model_export, nothing_ingestible, print_outcome, say
+from assistant.settings import ServerSettings, load_settings, settings_problem
+from assistant.terminal import (announce_model_export, nothing_ingestible, print_outcome, say,
+                                stayed_deleted_line)
 
 EXIT_USAGE, EXIT_PARTIAL = 2, 3
 FORMATS = ["text", "markdown", "bibtex", "ris"]
@@ -39,14 +39,13 @@ FORMATS = ["text", "markdown", "bibtex", "ris"]
 class Context:
     """What every command needs: settings and lazily built components."""
 
-    def __init__(self, home: Path | None, debug: bool, chroma_url: str | None = None) -> None:
+    def __init__(self, home: Path | None, chroma_url: str | None = None) -> None:
         settings = load_settings(**({"home": home} if home else {}))
         if chroma_url:  # the option beats LITASSIST_STORE__CHROMA_URL; the other store settings stay as set
             store = settings.store.model_copy(update={"chroma_url": chroma_url})
             settings = settings.model_copy(update={"store": store})
         self.settings = settings
         self.components = Components(self.settings)
-        self.debug = debug
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -59,25 +58,23 @@ class Context:
 @click.pass_context
 def cli(ctx: click.Context, home: Path | None, chroma_url: str | None, debug: bool) -> None:
     """litassist: cited answers from your papers and pathway figures, offline."""
-    ctx.obj = Context(home, debug, chroma_url)
+    ctx.obj = Context(home, chroma_url)  # --debug is read by main(), before any command runs
 
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--force", is_flag=True,
+              help="Read every file again, even unchanged ones (deleted sources stay deleted).")
 @click.pass_obj
-def ingest(obj: Context, paths: tuple[Path, ...], as_json: bool) -> None:
+def ingest(obj: Context, paths: tuple[Path, ...], as_json: bool, force: bool) -> None:
     """Add files and folders (recursively) to the index."""
     comp = obj.components
-    limits = obj.settings.ingest
     if comp.store.recovered:
         say(f"note: an earlier ingest was interrupted while writing {len(comp.store.recovered)} file(s); "
                    "their partial chunks were removed and they are ingested again", err=True)
     announce_model_export(comp)
-    ingestor = Ingestor(comp.store, comp.encoder, max_tokens=obj.settings.chunking.max_tokens,
-                        flush_chunks=limits.flush_chunks, max_file_bytes=int(limits.max_file_mb * 1024 * 1024),
-                        show_progress=sys.stderr.isatty(), on_outcome=print_outcome)
-    report = ingestor.run(paths)
+    report = comp.ingestor(show_progress=sys.stderr.isatty(), on_outcome=print_outcome, force=force).run(paths)
     if not report.ingestible:
         raise LitassistError(nothing_ingestible(paths, report))
     counts = report.counts()
@@ -87,6 +84,8 @@ def ingest(obj: Context, paths: tuple[Path, ...], as_json: bool) -> None:
     say(report.counts_line(counts)
                + (f"; {partial} went in with entries skipped" if partial else "")
                + f"; {report.embedded} chunks embedded, {report.reused} reused", err=True)
+    if line := stayed_deleted_line(report.stayed_deleted):
+        say(line, err=True)
     if report.problems:  # a failed file, or a file that went in with some entries skipped
         sys.exit(EXIT_PARTIAL)
 
@@ -142,6 +141,7 @@ def ask(obj: Context, question: str, as_json: bool, fmt: str, k: int | None, kin
     """Answer a question with numbered citations."""
     if not question.strip():
         raise click.UsageError("the question is empty")
+    check_question(question.strip(), obj.settings.answer.max_question_chars)
     if as_json and fmt != "text":
         raise click.UsageError(f"--json and --format {fmt} cannot be combined")
     llm = obj.components.chat_model(llm_spec)  # built before retrieval, so a bad spec fails fast
@@ -172,7 +172,9 @@ def chat(obj: Context, as_json: bool, k: int | None, kind: str | None, organism:
     llm = comp.chat_model(llm_spec)
     answer = answerer(obj, k, kind, organism, year_min, year_max, llm, not as_json, study_type, species)
     rewrite = llm if obj.settings.conversation.llm_rewrite else None
-    session = ChatSession(Conversation(max_turns=obj.settings.conversation.max_turns), answer, comp.store,
+    conversation = Conversation(max_turns=obj.settings.conversation.max_turns,
+                                max_question_chars=obj.settings.answer.max_question_chars)
+    session = ChatSession(conversation, answer, comp.store,
                           out=click.echo if as_json else say, err=lambda text: say(text, err=True),
                           known=comp.known_name(), llm=rewrite)
     if as_json:
@@ -206,26 +208,6 @@ def echo_export(result: Answer, fmt: str, store: Store) -> None:
     for sid in missing:  # removed from the index while the answer was being made
         say(f"warning: {sid} is no longer indexed; left out", err=True)
     say((to_bibtex if fmt == "bibtex" else to_ris)(records).rstrip("\n"))
-
-
-@cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-@click.pass_obj
-def sources(obj: Context, as_json: bool) -> None:
-    """What is indexed: counts by kind and one line per source."""
-    items = obj.components.store.sources()
-    by_kind = {"paper": 0, "figure": 0}
-    for item in items:
-        by_kind[item["kind"]] += 1
-    summary = {"sources": len(items), "chunks": sum(i["chunks"] for i in items), "by_kind": by_kind,
-               "items": [{k: i[k] for k in ("source_id", "kind", "title", "file", "chunks")} for i in items]}
-    if as_json:
-        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
-        return
-    say(f"{summary['sources']} sources ({by_kind['paper']} papers, {by_kind['figure']} figures), "
-               f"{summary['chunks']} chunks in {obj.settings.home}")
-    for item in items:
-        say(f"  {item['kind']:<6} {item['chunks']:>4}  {item['source_id']}  {item['title'][:70]}  [{item['file']}]")
 
 
 @cli.command()
@@ -298,6 +280,10 @@ def eval_command(obj: Context, dataset: tuple[Path, ...], split: str, mode: str,
         return
     result = evaluate(list(dataset), split, mode, settings, offcorpus, questions)
     click.echo(json.dumps(result, indent=2) if as_json else render(result))
+
+
+cli.add_command(sources)
+cli.add_command(delete)
 
 
 def main() -> None:

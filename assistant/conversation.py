@@ -8,7 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from assistant.citations import body_text, markdown_body, markdown_reference
+from assistant.citations import body_text, markdown_body, markdown_reference, with_pages
+from assistant.errors import check_question
 from assistant.followup import Resolution, Topic, resolve, topic_of
 from assistant.generate import ask_model
 from assistant.llm import first_line, model_label
@@ -50,6 +51,7 @@ class Conversation:
     """The turns so far (the last `max_turns` of them), and what each was about."""
 
     max_turns: int = 20
+    max_question_chars: int | None = None  # longer questions are refused before any work (None: no limit)
     turns: list[Turn] = field(default_factory=list)
     topics: list[Topic] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)  # as asked, for a chat model's rewrite
@@ -74,10 +76,12 @@ class Conversation:
         return turn
 
 
-def replay(questions: list[str], known: Callable[[str], bool], max_turns: int) -> Conversation:
+def replay(questions: list[str], known: Callable[[str], bool], max_turns: int,
+           max_question_chars: int | None = None) -> Conversation:
     """A conversation holding only what earlier questions were about (for an API call that sends its history)."""
-    conversation = Conversation(max_turns=max_turns)
+    conversation = Conversation(max_turns=max_turns, max_question_chars=max_question_chars)
     for question in questions[-max_turns:]:
+        check_question(question.strip(), max_question_chars)
         if question.strip():
             conversation.remember(question.strip(), resolve(question.strip(), conversation.topics, known).topic)
     return conversation
@@ -112,6 +116,7 @@ def ask(conversation: Conversation, question: str, answer: Answerer,
         known: Callable[[str], bool] = lambda _: False, llm: Any = None) -> Turn:
     """Resolve a question against the conversation, answer its standalone query, and keep the turn."""
     question = question.strip()
+    check_question(question, conversation.max_question_chars)
     resolution, note = resolution_for(question, conversation, known, llm)
     result = answer(resolution.search_query, resolution.focus)
     if note:
@@ -140,7 +145,8 @@ def merged_citations(turns: list[Turn]) -> list[Citation]:
             if c.source_id in merged:
                 kept = merged[c.source_id]
                 if c.quote and c.quote not in kept.quote:
-                    merged[c.source_id] = kept.model_copy(update={"quote": f"{kept.quote} {c.quote}".strip()})
+                    kept = kept.model_copy(update={"quote": f"{kept.quote} {c.quote}".strip()})
+                merged[c.source_id] = with_pages(kept, c.pages)
             else:
                 merged[c.source_id] = c.model_copy(update={"n": numbers[c.source_id]})
     return sorted(merged.values(), key=lambda c: c.n)
@@ -152,7 +158,7 @@ def renumbered(answer: Answer, numbers: dict[str, int]) -> str:
         return answer.answer
     local = {c.n: numbers[c.source_id] for c in answer.citations}
     sentences = [s.model_copy(update={"citations": [local.get(n, n) for n in s.citations]}) for s in answer.sentences]
-    return body_text([marked(s) for s in sentences])
+    return body_text([marked(s) for s in sentences], answer.form)
 
 
 def notes_markdown(turns: list[Turn]) -> str:

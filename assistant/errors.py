@@ -15,7 +15,22 @@ class EmptyIndexError(LitassistError):
     """A question was asked before anything was ingested."""
 
 
+class QuestionTooLongError(LitassistError):
+    """A question over the length limit (a pasted document is not a question, and would stall everyone's answers)."""
+
+    def __init__(self, length: int, limit: int) -> None:
+        self.length, self.limit = length, limit
+        super().__init__(f"the question is {length:,} characters long, over the limit of {limit:,}: ask about one "
+                         "thing at a time (LITASSIST_ANSWER__MAX_QUESTION_CHARS sets the limit)")
+
+
+def check_question(question: str, limit: int | None) -> None:
+    """QuestionTooLongError when the question is longer than `limit` characters (None: no limit)."""
+    if limit is not None and len(question) > limit:
+        raise QuestionTooLongError(len(question), limit)
+
+
 __all__ = [
     "LitassistError", "LoadError", "PartialLoadError", "ModelError", "StoreError",
-    "SettingsError", "PromptError", "EmptyIndexError",
+    "SettingsError", "PromptError", "EmptyIndexError", "QuestionTooLongError", "check_question",
 ]

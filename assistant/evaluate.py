@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from index.embedding import model_slug
 from index.errors import LitassistError
-from index.ingest import IngestReport, Ingestor, file_hash
+from index.ingest import IngestReport, file_hash
 
 from assistant.answer import answer, answering
 from assistant.factory import Components
@@ -127,9 +127,7 @@ def build_index(dataset: Dataset, settings: Settings) -> tuple[Components, Inges
     """Ingest the corpus into its own data home (unchanged files are skipped, known chunks reused)."""
     home = index_home(settings.home, dataset.corpus, model_slug(settings.embedding.model))
     comp = Components(settings.model_copy(update={"home": home}))
-    ingestor = Ingestor(comp.store, comp.encoder, max_tokens=settings.chunking.max_tokens,
-                        show_progress=sys.stderr.isatty())
-    report = ingestor.run(dataset.corpus)
+    report = comp.ingestor(show_progress=sys.stderr.isatty()).run(dataset.corpus)  # every ingest setting applies
     for failed in report.failed:  # a folder may hold a file that cannot load; the rest is still scored
         print(f"warning: {failed.file}: {failed.reason}", file=sys.stderr)
     if report.failed and comp.store.count() == 0:

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from index.records import Figure, Paper, Record
+
+if TYPE_CHECKING:
+    from assistant.models import Citation
 
 # Plurals of the study-type words (index/study.py) that do not just take an 's'.
 _PLURALS = {"meta-analysis": "meta-analyses", "observational study": "observational studies"}
@@ -62,3 +66,16 @@ def flag_line(paper: Paper) -> str | None:
         return None
     notices = [n.text for n in paper.notices if n.kind != "erratum"]
     return paper.flag.upper() + (f": {'; '.join(notices)}" if notices else "")
+
+
+def kind_note(citation: Citation) -> str:
+    """'paper', or 'paper, Results; Discussion' when quoted from a full text's sections."""
+    return ", ".join([citation.kind, "; ".join(citation.sections)]) if citation.sections else citation.kind
+
+
+def flag_note(citation: Citation) -> str:
+    """' RETRACTED: Retraction in: … (PMID …)' for a flagged source, else ''."""
+    if not citation.flag:
+        return ""
+    notices = [n for n in citation.notices if not n.startswith("Erratum")]
+    return f" {citation.flag.upper()}" + (f": {'; '.join(notices)}" if notices else "")

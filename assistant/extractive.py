@@ -8,13 +8,14 @@ from functools import lru_cache
 
 import Stemmer
 
-from index.chunking import split_sentences
 from index.embedding import Encoder
 from index.records import Passage
 
 from assistant.models import Focus
+from assistant.selection import (Candidate, ChunkFetcher, Sentences, distinct, pick, pick_list, quotable,
+                                 reading_order, resolvable, with_antecedents)
 from assistant.synonyms import is_common_word
-from assistant.wording import TOKEN, content_words, repeats, unmentioned
+from assistant.wording import TOKEN, unmentioned
 
 _STEM = Stemmer.Stemmer("english")
 _GREEK = str.maketrans({"α": "a", "β": "b", "γ": "g", "δ": "d", "ε": "e", "κ": "k"})
@@ -43,18 +44,6 @@ class Terms:
     entities: list[str]
     stems: set[str]
     names: dict[str, list[str]] = field(default_factory=dict)  # entity -> its other names ('HER2' -> ERBB2, NEU)
-
-
-@dataclass
-class Candidate:
-    """A sentence from a retrieved passage, with where it came from."""
-
-    text: str
-    passage: Passage
-    rank: int  # passage rank in retrieval
-    index: int  # sentence order within the passage
-    score: float = 0.0
-    similarity: float = 0.0
 
 
 def is_entity(token: str) -> bool:
@@ -175,18 +164,12 @@ def answers_question(text: str, terms: Terms, nearby: str = "") -> bool:
     return coverage(text, terms)[1] > 0
 
 
-def quotable(sentence: str) -> bool:
-    """A statement worth quoting: long enough, and not a caption's abbreviation glossary."""
-    glossary = sentence.count(";") >= 2 or sentence.rstrip().endswith((";", ",", ":"))
-    return len(sentence) > 20 and not glossary and not sentence.lower().startswith("abbreviations")
-
-
-def candidates(passages: list[Passage], terms: Terms) -> list[Candidate]:
+def candidates(passages: list[Passage], terms: Terms, split: Sentences) -> list[Candidate]:
     """Sentences of the passages that pass the entity test, without repeats."""
     seen: set[str] = set()
     found = []
     for rank, passage in enumerate(passages):
-        sentences = split_sentences(passage.chunk.text)
+        sentences = split.of(passage)
         for index, sentence in enumerate(sentences):
             key = re.sub(r"\W+", " ", sentence.lower()).strip()
             nearby = " ".join([passage.chunk.context, *sentences[max(index - 1, 0):index], *sentences[index + 1:index + 2]])
@@ -194,18 +177,6 @@ def candidates(passages: list[Passage], terms: Terms) -> list[Candidate]:
                 seen.add(key)
                 found.append(Candidate(sentence, passage, rank, index))
     return found
-
-
-def distinct(found: list[Candidate]) -> list[Candidate]:
-    """Each statement once, in its best-scoring wording (a conclusion that restates the abstract is not quoted too)."""
-    kept: list[Candidate] = []
-    seen: list[frozenset[str]] = []
-    for cand in sorted(found, key=lambda c: -c.score):
-        words = content_words(cand.text)
-        if not repeats(words, seen):
-            seen.append(words)
-            kept.append(cand)
-    return kept
 
 
 def score(question: str, found: list[Candidate], terms: Terms, encoder: Encoder) -> None:
@@ -216,29 +187,6 @@ def score(question: str, found: list[Candidate], terms: Terms, encoder: Encoder)
         # Similarity decides; covering more of the question's terms breaks near-ties.
         cand.similarity = float(sim)
         cand.score = float(sim) + 0.1 * entity_share + 0.1 * stem_share
-
-
-def reading_order(chosen: list[Candidate]) -> list[Candidate]:
-    """Sources in retrieval order (the best-ranked source is cited first), each source's sentences in text order."""
-    rank: dict[str, int] = {}
-    for cand in chosen:
-        sid = cand.passage.record.source_id
-        rank[sid] = min(rank.get(sid, cand.rank), cand.rank)
-    return sorted(chosen, key=lambda c: (rank[c.passage.record.source_id], c.passage.chunk.position, c.index))
-
-
-def pick(found: list[Candidate], max_sentences: int, relative_cutoff: float) -> list[Candidate]:
-    """The best-scoring sentences, plus the best one of the best-ranked passage that has a candidate."""
-    best = max(c.score for c in found)
-    chosen = sorted((c for c in found if c.score >= relative_cutoff * best), key=lambda c: -c.score)
-    chosen = chosen[:max_sentences]
-    # Retrieval ranks whole passages (BM25 and dense, title included) better than one sentence's similarity
-    # does: the top passage leads the answer when it has a quotable sentence at all.
-    top = min(c.rank for c in found)
-    if all(c.rank != top for c in chosen):
-        lead = max((c for c in found if c.rank == top), key=lambda c: c.score)
-        chosen = [lead, *chosen[: max_sentences - 1]]
-    return chosen
 
 
 @dataclass
@@ -263,21 +211,32 @@ def with_entities(terms: Terms, entities: list[str], synonyms: dict[str, list[st
 
 def select(question: str, passages: list[Passage], encoder: Encoder, floors: Floors, max_sentences: int,
            relative_cutoff: float, synonyms: dict[str, list[str]] | None = None,
-           focus: Focus | None = None) -> list[Candidate]:
+           focus: Focus | None = None, list_sources: int = 0, depth: int | None = None,
+           fetch: ChunkFetcher | None = None) -> list[Candidate]:
     """The sentences to quote, in reading order; empty means the evidence is too weak.
 
     `focus` is given for a follow-up: its standalone query lists the earlier turn's names for retrieval, but quoted
     sentences need name only the ones the follow-up is about; and when a rare word it asks about ("did they try
     neratinib?", "and in gout?") is in no passage, the passages answer the earlier question, not this one.
+    `list_sources` > 0 answers a list question with one line for each of at most that many sources; its passages
+    may go deeper than the first `depth`, which alone decide the names a quoted sentence must have. `fetch` reads
+    the chunk before a retrieved one, for a sentence that opens it with "These effects …".
     """
     terms = question_terms(question, synonyms)
-    need = required(terms if focus is None else with_entities(terms, focus.entities, synonyms), passages)
-    if focus is not None and unmentioned(focus.words, passages):
+    first = passages[:depth] if depth else passages
+    need = required(terms if focus is None else with_entities(terms, focus.entities, synonyms), first)
+    if focus is not None and unmentioned(focus.words, first):
         return []
-    found = candidates(passages, need.terms)
+    split = Sentences(passages, fetch)
+    found = candidates(passages, need.terms, split)
     if not found:
         return []
     score(question, found, need.terms, encoder)
     floor = floors.pick(need)
-    found = distinct([c for c in found if c.similarity >= floor])
-    return reading_order(pick(found, max_sentences, relative_cutoff)) if found else []
+    leads = resolvable([c for c in found if c.similarity >= floor], split)  # "The gene may …" and the one before
+    found = distinct([c for c in found if id(c) in leads])
+    if not found:
+        return []
+    chosen = (pick_list(found, list_sources, max_sentences) if list_sources
+              else pick(found, max_sentences, relative_cutoff))
+    return reading_order(with_antecedents(chosen, leads))

@@ -11,6 +11,7 @@ from langchain_core.language_models import BaseChatModel
 from index.bm25 import SearchFilter
 from index.chroma_server import http_client
 from index.embedding import Encoder, make_encoder, model_slug, resolve_backend
+from index.ingest import MB, Ingestor
 from index.store import Hnsw, Store, local_client
 
 from assistant.errors import SettingsError
@@ -51,6 +52,13 @@ class Components:
         hnsw = Hnsw(ef_construction=s.ef_construction, ef_search=s.ef_search, max_neighbors=s.max_neighbors)
         client = http_client(s.chroma_url) if s.chroma_url else None  # None: the embedded database under home
         return Store(self.settings.home, self.encoder.name, hnsw, client=client)
+
+    def ingestor(self, **options) -> Ingestor:
+        """An ingestor with every ingest and chunking setting applied, for the CLI and the UI alike; `options` adds
+        what only a caller knows (a progress bar, a per-file or progress callback, force)."""
+        s = self.settings
+        return Ingestor(self.store, self.encoder, max_tokens=s.chunking.max_tokens, flush_chunks=s.ingest.flush_chunks,
+                        write_chunks=s.ingest.write_chunks, max_file_bytes=int(s.ingest.max_file_mb * MB), **options)
 
     def retriever(self, where: SearchFilter | None = None, k: int | None = None) -> HybridRetriever:
         """A hybrid retriever over the store."""

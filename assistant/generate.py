@@ -98,7 +98,7 @@ def checked_answer(question: str, passages: list[Passage], found: list[Draft], e
         checked = [c for c in checked if c.supported]
     if not checked:  # nothing left to show: say so rather than show an empty answer
         note = unsupported_note(bad, dropped=True) or "The LLM gave an empty reply."
-        return abstain(question, passages, mode="llm").model_copy(update={"note": note})
+        return abstain(question, passages, "llm", encoder, settings.closest_sources).model_copy(update={"note": note})
     sentences, citations = number_checked(checked)
     return Answer(question=question, answer=body_text([marked(s) for s in sentences]), abstained=False,
                   mode="llm", note=unsupported_note(bad, settings.drop_unsupported), sentences=sentences,
@@ -124,5 +124,5 @@ def compose_with_llm(question: str, passages: list[Passage], llm: Any, encoder: 
     except Exception as exc:  # unreachable server, timeout, bad key, rate limit: all fall back, none crash
         return fallback(question, passages, llm, exc, encoder, settings)
     if CANNOT_ANSWER.rstrip(".").lower() in reply.lower():
-        return abstain(question, passages, mode="llm")
+        return abstain(question, passages, "llm", encoder, settings.closest_sources)
     return checked_answer(question, passages, drafts(reply), encoder, settings)

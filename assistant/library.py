@@ -1,17 +1,21 @@
-"""The UI's Library: uploads saved safely under the data home, and the table of indexed sources."""
+"""What the UI shows of the library: the table of indexed sources, settings, and a conversation's downloads (uploads
+are saved by assistant/uploads.py)."""
 
 from __future__ import annotations
 
+import atexit
+import os
 import shutil
-import zipfile
+import tempfile
+import time
 from collections import Counter
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from index.loaders import unsupported
 from index.records import Record
 from index.store import Store
 
-from assistant.errors import LitassistError
+from assistant.conversation import Turn, cited_ids, notes_markdown
+from assistant.export import to_bibtex, to_ris
 from assistant.factory import Components
 
 SOURCE_COLUMNS = ["kind", "title", "year", "organism", "chunks", "source_id"]
@@ -29,63 +33,46 @@ def stored_records(source_ids: list[str], store: Store) -> tuple[list[Record], l
     return records, missing
 
 
-def upload_dir(home: Path) -> Path:
-    """Where uploaded files are kept, so that re-uploading an unchanged file is recognised as such."""
-    folder = Path(home) / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+def conversation_downloads(turns: list[Turn], store: Store, folder: Path) -> tuple[str | None, str | None, str | None]:
+    """The conversation as Markdown notes, and BibTeX and RIS of everything it cited (paths of BibTeX, RIS, notes),
+    written to a new private folder inside `folder`."""
+    if not turns:
+        return None, None, None
+    folder = fresh_export_folder(folder)
+    notes = folder / "litassist-conversation.md"
+    notes.write_text(notes_markdown(turns), encoding="utf-8")
+    records, _ = stored_records(cited_ids(turns), store)
+    if not records:
+        return None, None, str(notes)
+    bib, ris = folder / "litassist-citations.bib", folder / "litassist-citations.ris"
+    bib.write_text(to_bibtex(records), encoding="utf-8")
+    ris.write_text(to_ris(records), encoding="utf-8")
+    return str(bib), str(ris), str(notes)
 
 
-def safe_name(name: str) -> str:
-    """A file name with no folders in it (an upload must never choose where it is written)."""
-    base = PurePosixPath(name.replace("\\", "/")).name
-    if base in ("", ".", ".."):
-        raise LitassistError(f"unusable file name '{name}'")
-    return base
+EXPORTS_KEPT_S = 3600  # downloads stay fetchable this long after their answer
+_PRIVATE: Path | None = None
 
 
-def extract_zip(archive: Path, target: Path, max_bytes: int, skipped: list[str] | None = None) -> list[Path]:
-    """Unpack supported files from a zip; members with '..' or absolute paths are refused; members of other
-    formats are named in `skipped` ('notes.docx (in x.zip): not a supported format (.docx)')."""
-    written = []
-    with zipfile.ZipFile(archive) as zf:
-        for info in zf.infolist():
-            parts = PurePosixPath(info.filename.replace("\\", "/")).parts
-            if info.is_dir() or ".." in parts or info.filename.startswith(("/", "\\")):
-                continue
-            if (why := unsupported(Path(info.filename))) and skipped is not None and not parts[-1].startswith("."):
-                skipped.append(f"{parts[-1]} (in {archive.name}): {why}")
-            if why or info.file_size > max_bytes:
-                continue
-            dest = target.joinpath(archive.stem, *parts)
-            if not dest.resolve().is_relative_to(target.resolve()):
-                continue
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as src, dest.open("wb") as out:
-                shutil.copyfileobj(src, out)
-            written.append(dest)
-    return written
+def private_dir() -> Path:
+    """This process's folder for Gradio's file cache and the downloads: readable by this user only (0700), removed
+    at exit. Made once, before any Blocks exists, since Gradio reads GRADIO_TEMP_DIR when a Blocks is built."""
+    global _PRIVATE
+    if _PRIVATE is None:
+        _PRIVATE = Path(tempfile.mkdtemp(prefix="litassist-"))
+        atexit.register(shutil.rmtree, _PRIVATE, ignore_errors=True)
+        os.environ.setdefault("GRADIO_TEMP_DIR", str(_PRIVATE / "gradio"))
+    return _PRIVATE
 
 
-def save_uploads(paths: list[str], home: Path, max_mb: int) -> tuple[list[Path], list[str]]:
-    """Copy uploaded files (and zip contents) under the data home; returns saved paths and refusals."""
-    target, limit = upload_dir(home), max_mb * 1024 * 1024
-    saved, refused = [], []
-    for raw in paths:
-        src = Path(raw)
-        name = safe_name(src.name)
-        if src.stat().st_size > limit:
-            refused.append(f"{name}: larger than the {max_mb} MB upload limit")
-        elif src.suffix.lower() == ".zip":
-            try:
-                saved += extract_zip(src, target, limit, refused)
-            except zipfile.BadZipFile:
-                refused.append(f"{name}: not a readable zip file")
-        elif unsupported(src):
-            refused.append(f"{name}: unsupported file type '{src.suffix or name}'")
-        else:
-            saved.append(Path(shutil.copyfile(src, target / name)))
-    return saved, refused
+def fresh_export_folder(exports: Path) -> Path:
+    """A new folder for one answer's downloads; those of answers over an hour old are removed."""
+    exports.mkdir(mode=0o700, exist_ok=True)
+    cutoff = time.time() - EXPORTS_KEPT_S
+    for old in exports.iterdir():
+        if old.stat().st_mtime < cutoff:
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(dir=exports))
 
 
 def organism_choices(sources: list[dict]) -> list[str]:

@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from langchain_core.callbacks import BaseCallbackHandler
 
+from index import errors
+
 from assistant.errors import SettingsError
 
 Provider = Literal["openai", "openai-compatible", "ollama"]
@@ -100,8 +102,7 @@ def model_label(llm: Any) -> str:
 
 def first_line(exc: BaseException) -> str:
     """'APIConnectionError: Connection error.' — one line, whatever the library raised."""
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__
+    return errors.first_line(exc, limit=200)
 
 
 class TokenPrinter(BaseCallbackHandler):

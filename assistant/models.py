@@ -27,6 +27,7 @@ class Citation(BaseModel):
     pmid: str | None = None
     pmcid: str | None = None
     figid: str | None = None
+    answers: bool = Field(True, description="False for a closest source shown when the answer abstains: it does not answer the question")
     quote: str = Field("", description="The sentence(s) quoted from this source, joined by spaces")
     sections: list[str] = Field(default_factory=list, description="Full-text sections quoted from ('Results')")
     study_types: list[str] = Field(default_factory=list, description="The source's study types (index/study.py)")
@@ -35,6 +36,10 @@ class Citation(BaseModel):
     flag: str | None = Field(None, description="'retracted', 'partially retracted' or 'expression of concern'")
     notices: list[str] = Field(default_factory=list, description="Retraction, erratum and concern notices")
     paper_id: str | None = Field(None, description="A figure's paper, when that is indexed")
+    page: int | None = Field(None, description="First PDF page quoted from (1-based); None for other formats")
+    pages: list[int] = Field(default_factory=list, description="Every PDF page quoted from, in order")
+    year: int | None = None
+    file: str | None = Field(None, description="The PDF the paper was read from")
 
 
 class AnswerSentence(BaseModel):
@@ -69,10 +74,13 @@ class Answer(BaseModel):
     answer: str = Field(description="The answer's sentences, each ending in citation markers like [1]")
     abstained: bool
     mode: Literal["extractive", "llm"] = "extractive"
+    form: Literal["sentences", "list"] = Field("sentences", description="'list': a list question, answered with one line per source")
     note: str | None = Field(None, description="Why the answer differs from the plain case: LLM failed, sentences unsupported")
     sentences: list[AnswerSentence] = []
     citations: list[Citation] = []
     passages: list[PassageOut] = []
+    closest: list[Citation] = Field(default_factory=list, description="When the answer abstains: the retrieved sources nearest the question, each with its nearest sentence; they do not answer it and are not citations")
+    hint: str | None = Field(None, description="When the answer abstains: what was searched (synonyms, filters) and what to try")
     expansions: dict[str, list[str]] = Field(
         default_factory=dict, description="Question terms expanded with synonyms for retrieval, e.g. {'HER2': ['ERBB2', 'NEU']}")
 

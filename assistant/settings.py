@@ -25,7 +25,7 @@ class EmbeddingSettings(Section):
     device: str = Field("auto", description="'auto' (CUDA when available), 'cpu' or 'cuda'")
     batch_size: int = Field(32, ge=1, description="Chunks encoded per batch")
     backend: Literal["auto", "torch", "onnx", "onnx-int8"] = Field("auto", description="'auto': torch on a GPU, else onnx-int8 (an index built with fp32 vectors stays on onnx); 'torch' (sentence-transformers), 'onnx' (the same fp32 vectors via ONNX Runtime, no torch at run time), 'onnx-int8' (int8 weights: ~3x faster on CPU, nDCG within 0.4 point, its own index)")
-    export_dir: Path = Field(default_factory=lambda: Path(user_cache_dir("litassist")) / "models", description="Where the onnx backends keep the model they export from the local weights on first use (shared by every data home)")
+    export_dir: Path = Field(default_factory=lambda: Path(user_cache_dir("litassist")) / "models", json_schema_extra={"shown_default": "per-user cache dir (`~/.cache/litassist/models` on Linux)"}, description="Where the onnx backends keep the model they export from the local weights on first use (shared by every data home)")
 
 
 class ChunkingSettings(Section):
@@ -39,6 +39,7 @@ class IngestSettings(Section):
 
     max_file_mb: float = Field(32, gt=0, description="Files larger than this fail with 'too large' instead of being read (BEIR .jsonl, streamed line by line, is exempt)")
     flush_chunks: int = Field(512, ge=1, description="Chunks parsed before they are encoded and written: bounds memory; a crash loses at most this batch, which the next run redoes")
+    write_chunks: int = Field(128, ge=1, description="Chunks encoded before they are written and their files reported: smaller shows each file's line sooner, larger writes less often")
 
 
 class StoreSettings(Section):
@@ -70,10 +71,14 @@ class RetrievalSettings(Section):
 class AnswerSettings(Section):
     """The extractive answerer, and the citation check applied to a chat model's sentences."""
 
+    max_question_chars: int = Field(2000, ge=1, description="Longest question accepted (CLI, chat and API), in characters; a longer one is refused with a message before any work")
     min_similarity: float = Field(0.35, description="Below this question–sentence similarity a sentence is not quoted (the answer abstains when none is left)")
     no_entity_min_similarity: float = Field(0.40, description="The same floor for questions that name no gene, protein or other entity (only wording links them to a sentence)")
     max_sentences: int = Field(4, ge=1, le=10, description="Most sentences quoted in one answer")
-    relative_cutoff: float = Field(0.75, ge=0, le=1, description="Quote only sentences scoring at least this share of the best")
+    relative_cutoff: float = Field(0.75, ge=0, le=1, description="Quote only sentences scoring at least this share of the best (not for a list question, whose items need not resemble each other)")
+    list_passages: int = Field(20, ge=1, le=100, description="Passages retrieved for a list question ('Which figures show …', 'List …', 'What are the …'), when more than retrieval.k")
+    closest_sources: int = Field(3, ge=0, le=20, description="When the answer abstains, the retrieved sources shown as closest (marked as not answering the question)")
+    list_max_sources: int = Field(10, ge=1, le=50, description="Most sources a list answer names, one line each")
     missing_min_similarity: float = Field(0.65, description="When a gene-like name of the question (with a digit, or with known synonyms) appears in no retrieved passage, the similarity floor rises to this")
     support_min_similarity: float = Field(0.55, ge=-1, le=1, description="LLM mode: a cited passage supports a sentence only if their cosine similarity (best passage sentence, or the whole passage) reaches this")
     drop_unsupported: bool = Field(False, description="LLM mode: leave unsupported sentences out instead of marking them '(unsupported)'")
@@ -92,7 +97,9 @@ class ServerSettings(Section):
     host: str = Field("127.0.0.1", description="Interface to bind; 0.0.0.0 exposes the UI to your network")
     port: int = Field(7860, ge=1, le=65535, description="Port to serve on")
     auth: str | None = Field(None, description="'user:password' to require a login (for shared demos)")
-    max_upload_mb: int = Field(50, ge=1, description="Largest file accepted by the Library upload")
+    max_upload_mb: int = Field(50, ge=1, description="Largest file accepted by the Library upload (and largest member of an uploaded .zip)")
+    max_unpacked_mb: int = Field(500, ge=1, description="Most an uploaded .zip may unpack to, all members together; a zip over it is refused before anything is unpacked")
+    max_zip_members: int = Field(10_000, ge=1, description="Most entries (files and folders) an uploaded .zip may hold; a zip over it is refused before anything is unpacked")
     concurrency: int = Field(4, ge=1, description="Chat answers computed at once (Gradio queue concurrency limit); more requests wait in the queue")
 
     @field_validator("auth")
@@ -110,7 +117,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LITASSIST_", env_nested_delimiter="__", extra="ignore",
                                       allow_inf_nan=False)
 
-    home: Path = Field(default_factory=lambda: Path(user_data_dir("litassist")), description="Where the index lives")
+    home: Path = Field(default_factory=lambda: Path(user_data_dir("litassist")), json_schema_extra={"shown_default": "per-user data dir (`~/.local/share/litassist` on Linux)"}, description="Where the index lives (`--home` overrides)")
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings, description="Encoder settings")
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings, description="Chunking settings")
     ingest: IngestSettings = Field(default_factory=IngestSettings, description="Ingest limits and batching")

@@ -89,6 +89,7 @@ def number_checked(checked: list[Checked]) -> tuple[list[AnswerSentence], list[C
     numbers: dict[str, int] = {}
     records: dict[str, Record] = {}
     quotes: dict[str, list[str]] = {}
+    pages: dict[str, list[int]] = {}
     sections: dict[str, list[str]] = {}
     sentences = []
     for item in checked:
@@ -97,13 +98,15 @@ def number_checked(checked: list[Checked]) -> tuple[list[AnswerSentence], list[C
             sid = passage.record.source_id
             records[sid] = passage.record
             cites.append(numbers.setdefault(sid, len(numbers) + 1))
+            pages.setdefault(sid, []).extend([passage.chunk.page] if passage.chunk.page else [])
             sections.setdefault(sid, []).extend([passage.chunk.section] if passage.chunk.section else [])
             if evidence not in quotes.setdefault(sid, []):
                 quotes[sid].append(evidence)
         sentences.append(AnswerSentence(text=item.text, citations=list(dict.fromkeys(cites)),
                                         supported=item.supported,
                                         flags=[f for p, _ in item.support for f in flags_of(p)]))
-    return sentences, [citation_for(n, records[sid], quotes[sid], sections[sid]) for sid, n in numbers.items()]
+    return sentences, [citation_for(n, records[sid], quotes[sid], pages[sid], sections[sid])
+                       for sid, n in numbers.items()]
 
 
 def marked(sentence: AnswerSentence) -> AnswerSentence:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
+from tqdm.auto import tqdm
 
 from index.ingest_report import FileOutcome, IngestReport
 from index.loaders import SUPPORTED_EXTENSIONS
@@ -52,9 +54,29 @@ def plural(n: int, noun: str) -> str:
 
 
 def print_outcome(outcome: FileOutcome) -> None:
-    """One line per file, on stderr so --json output stays clean."""
+    """One line per file as it is done, on stderr so --json output stays clean."""
     counts = f"{plural(outcome.records, 'record')}, {plural(outcome.chunks, 'chunk')}"
-    detail = counts if outcome.status in ("added", "replaced") else ""
+    kept_out = deleted_note(outcome.deleted)
+    detail = "; ".join(d for d in (counts if outcome.status in ("added", "replaced") else "", kept_out) if d)
     reason = f": {printable(outcome.reason)}" if outcome.reason else ""
-    click.echo(f"{_MARK[outcome.status]} {outcome.status:<9} {printable(outcome.file)}{reason}"
-               + (f" ({detail})" if detail else ""), err=True)
+    line = f"{_MARK[outcome.status]} {outcome.status:<9} {printable(outcome.file)}{reason}" + (
+        f" ({detail})" if detail else "")
+    tqdm.write(line, file=sys.stderr)  # printed above the progress bars, which tqdm then draws again
+
+
+def deleted_note(source_ids: list[str]) -> str:
+    """'2 deleted sources stay deleted: m1, m7' (the first few named); '' when none."""
+    if not source_ids:
+        return ""
+    named = ", ".join(printable(sid) for sid in source_ids[:3]) + (
+        f" and {len(source_ids) - 3} more" if len(source_ids) > 3 else "")
+    return f"{plural(len(source_ids), 'deleted source')} {'stays' if len(source_ids) == 1 else 'stay'} deleted: {named}"
+
+
+def stayed_deleted_line(source_ids: list[str]) -> str | None:
+    """The ingest's closing line on deleted sources met in its files, and how to bring them back; None when none."""
+    if not source_ids:
+        return None
+    n = len(source_ids)
+    return (f"{plural(n, 'deleted source')} {'stays' if n == 1 else 'stay'} deleted; "
+            f"`litassist delete --restore ID` brings {'it' if n == 1 else 'them'} back")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import socket
 import sys
 import tempfile
 import time
@@ -170,3 +171,10 @@ def emit(result: dict[str, Any], as_json: bool, title: str) -> None:
         print(json.dumps(result))
     else:
         print_table(title, result)
+
+
+def free_port() -> int:
+    """A loopback port with nothing listening on it right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -97,8 +97,9 @@ def replicate(store: Store, copies: int, noise: float = NOISE, seed: int = 0) ->
             chunks.append(chunk)
             records[source] = original.record.model_copy(update={"source_id": source})
             vectors.append(noisy / np.linalg.norm(noisy))
-        store.write([Entry(file, digest, chunks, records, np.asarray(vectors, dtype=np.float32))
-                     for file, (digest, chunks, records, vectors) in files.items()])
+        with store.lock:  # writes to the index hold the data home's write lock
+            store.write([Entry(file, digest, chunks, records, np.asarray(vectors, dtype=np.float32))
+                         for file, (digest, chunks, records, vectors) in files.items()])
     store.rebuild_bm25()
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,15 +11,11 @@ from pathlib import Path
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling bench/common.py, however this is run
+from common import free_port  # noqa: E402,F401  (bench/bm25_rebuild.py takes it from here)
+
 ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT_S = 300  # the server loads torch and the model; on a busy 2-core machine that can take minutes
-
-
-def free_port() -> int:
-    """A loopback port with nothing listening on it."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def litassist(*args: str) -> list[str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,7 +18,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling bench/common.py, however this is run
 
-from common import BACKENDS, EXPORT_DIR, emit, limited_files, load_average, warm_encoder  # noqa: E402
+from common import BACKENDS, EXPORT_DIR, emit, free_port, limited_files, load_average, warm_encoder  # noqa: E402
 
 from gradio_client import Client  # noqa: E402  (imported before any timing starts)
 
@@ -37,12 +36,6 @@ def environment(backend: str) -> dict[str, str]:
     """The backend and the bench's export folder, so no run pays for an export."""
     return {**os.environ, "LITASSIST_EMBEDDING__BACKEND": backend, "LITASSIST_EMBEDDING__EXPORT_DIR": str(EXPORT_DIR)}
 
-
-def free_port() -> int:
-    """A loopback port nobody listens on."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_mib(pid: int, field: str = "VmHWM") -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import astuple, dataclass, field
 from pathlib import Path
@@ -18,9 +19,10 @@ _META = "litassist.json"
 _REMEMBERED = 16  # filters whose mask and admitted ids an index keeps (the UI repeats the same few)
 
 
-def tokenize(texts: list[str]) -> list[list[str]]:
-    """English stop words removed, Snowball-stemmed; gene names like HER2 survive as tokens."""
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False)
+def tokenize(texts: list[str], as_ids: bool = False) -> Any:
+    """English stop words removed, Snowball-stemmed; gene names like HER2 survive as tokens. Queries and the index
+    go through this one function, since they must be tokenized alike (`as_ids`: bm25s's form for indexing)."""
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, return_ids=as_ids, show_progress=False)
 
 
 @dataclass
@@ -85,21 +87,21 @@ class Bm25Index:
         model = None
         if ids:
             model = bm25s.BM25()
-            model.index(bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, show_progress=False),
-                        show_progress=False)
+            model.index(tokenize(texts, as_ids=True), show_progress=False)
         return cls(ids, facts, model, generation)
 
     def save(self, folder: Path) -> None:
-        """Write to a sibling folder, then swap it in, so a crash never leaves half an index."""
-        tmp = folder.with_name(folder.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
+        """Write to a sibling folder, then swap it in, so a crash never leaves half an index (callers hold the data
+        home's write lock; the sibling names are unique all the same, so two saves could never share one)."""
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        for stale in [*folder.parent.glob(f"{folder.name}.tmp-*"), *folder.parent.glob(f"{folder.name}.old-*")]:
+            shutil.rmtree(stale, ignore_errors=True)  # what a save killed half-way left
+        tmp = Path(tempfile.mkdtemp(prefix=f"{folder.name}.tmp-", dir=folder.parent))
         if self.model is not None:
             self.model.save(str(tmp), show_progress=False)
         meta = {"generation": self.generation, "ids": self.ids, "facts": [f.__dict__ for f in self.facts]}
         (tmp / _META).write_text(json.dumps(meta))
-        old = folder.with_name(folder.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
+        old = folder.with_name(f"{folder.name}.old-{tmp.name.rsplit('-', 1)[1]}")
         if folder.exists():
             folder.rename(old)
         tmp.rename(folder)

@@ -10,6 +10,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from index import offline  # noqa: F401  (before any library that could reach the network)
 from index.errors import ModelError
 
 BUNDLED_MODEL = "all-MiniLM-L6-v2"

@@ -1,4 +1,5 @@
-"""What a store write takes: one file's chunks, vectors and records, and the flat metadata each chunk gets."""
+"""What a store write takes (one file's chunks, vectors and records, and the flat metadata each chunk gets), and the
+typed records a read rebuilds from that metadata."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from pydantic import TypeAdapter
 
-from index.records import Chunk, Record
+from index.bm25 import ChunkFacts
+from index.records import Chunk, Passage, Record
+
+RECORD = TypeAdapter(Record)
 
 # Long fields stay out of per-chunk metadata: the chunk texts already hold them.
 _RECORD_EXCLUDE = {"abstract", "body", "sections"}
@@ -53,3 +58,16 @@ def record_metadata(record: Record) -> dict[str, Any]:
         if value := getattr(record, key, None):
             meta[key] = value.lower() if key == "doi" else value
     return meta
+
+
+def facts_of(meta: dict[str, Any]) -> ChunkFacts:
+    """Filter fields from Chroma metadata."""
+    return ChunkFacts(kind=meta["kind"], year=meta.get("year"), organisms=list(meta.get("organisms") or []),
+                      study_types=list(meta.get("study_types") or []), species=list(meta.get("species") or []))
+
+
+def passage_of(chunk_id: str, text: str, meta: dict[str, Any], score: float) -> Passage:
+    """Rebuild a typed Passage from what Chroma returns."""
+    chunk = Chunk(id=chunk_id, source_id=meta["source_id"], kind=meta["kind"], position=meta["position"],
+                  text=text, context=meta.get("context", ""), page=meta.get("page"), section=meta.get("section"))
+    return Passage(chunk=chunk, record=RECORD.validate_json(meta["record"]), score=score)

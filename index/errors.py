@@ -28,3 +28,13 @@ class PartialLoadError(LoadError):
     def __init__(self, path: object, reason: str, records: list) -> None:
         super().__init__(path, reason)
         self.records = records
+
+
+def first_line(exc: BaseException, named: bool = True, limit: int | None = None) -> str:
+    """One line for an error a library raised: 'TypeName: first line of its message' (or the message alone when
+    not `named`), cut to `limit` characters; the type name when the message is empty."""
+    lines = str(exc).strip().splitlines()
+    message = lines[0][:limit] if lines else ""
+    if not message:
+        return type(exc).__name__
+    return f"{type(exc).__name__}: {message}" if named else message

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import stat
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -12,29 +10,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from index import tombstones
 from index.chunking import chunk_records
 from index.embedding import Encoder
-from index.errors import LoadError
-from index.ingest_parts import Pending, Stream
+from index.errors import LoadError, first_line
+from index.file_state import changed_since, file_hash, state_of
+from index.fingerprint import forced, same_content
+from index.ingest_parts import MB, Pending, Stream, groups, refusal  # noqa: F401  (MB: for callers)
+from index.ingest_progress import IngestProgress, ProgressCounter
 from index.ingest_report import FileOutcome, IngestReport, Status
-from index.loaders import STREAMED_EXTENSIONS, FileParts, iter_files, unsupported
-from index.records import Chunk, Record
+from index.ingest_vectors import vectors_for
+from index.loaders import FileParts, iter_files, unsupported
+from index.records import Record
 from index.same_paper import SamePaper
 from index.store import Entry, Store
-from index.vector_cache import VectorCache
-
-MB = 1024 * 1024
-
-
-def file_hash(path: Path) -> str:
-    """SHA-256 of the file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -45,33 +35,48 @@ class Ingestor:
     encoder: Encoder
     max_tokens: int = 200
     flush_chunks: int = 512  # parsed chunks held before encoding: bounds memory on large corpora
+    write_chunks: int = 128  # encoded chunks handed to the writer at a time: files are written and told as they go
     max_file_bytes: int | None = None  # larger files fail unread (streamed .jsonl excepted); None: no limit
     show_progress: bool = False
     cache_vectors: bool = True  # keep encoded vectors in <home>/vector-cache, keyed by model and text
+    force: bool = False  # re-read files even when unchanged (deleted sources still stay deleted)
     on_outcome: Callable[[FileOutcome], None] | None = None
+    on_progress: Callable[[IngestProgress], None] | None = None  # files done, chunks embedded, after every change
     report: IngestReport = field(default_factory=IngestReport)
     _pending: list[Pending] = field(default_factory=list)
     _owners: dict[str, str] = field(default_factory=dict)  # source id -> file that holds it, this run
     _same: SamePaper | None = None  # one paper, one source: matches papers by PMID, PMCID, DOI
-    _bar: tqdm | None = None
+    _progress: ProgressCounter | None = None
     _stream: Stream | None = None  # the file being read
     _worker: ThreadPoolExecutor | None = None
     _in_flight: Future | None = None
     _writer: ThreadPoolExecutor | None = None
     _written: Future | None = None  # the last batch handed to the writer (set by the encoding worker)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _deleted: dict[str, tombstones.DeletedSource] = field(default_factory=dict)  # by source id, read once per run
+    _deleted_files: dict[str, list[tombstones.DeletedSource]] = field(default_factory=dict)  # by file
 
     def run(self, paths: Iterable[Path]) -> IngestReport:
-        """Ingest every file under the given paths and bring BM25 in step once at the end."""
+        """Ingest every file under the given paths and bring BM25 in step once at the end; one writer at a time:
+        waits for the data home's write lock, then first undoes what a writer that died before left half done."""
+        with self.store.lock:
+            self.store.recover()
+            return self._run(paths)
+
+    def _run(self, paths: Iterable[Path]) -> IngestReport:
+        """Ingest, holding the write lock."""
         files = list(iter_files(Path(p) for p in paths))
         self._same = SamePaper(self.store)
-        self._bar = tqdm(total=0, unit="chunk", desc="Embedding", disable=not self.show_progress, leave=False)
+        self._deleted = tombstones.kept_out(self.store.collection.metadata)
+        for source in self._deleted.values():
+            self._deleted_files.setdefault(source.file, []).append(source)
+        self._progress = ProgressCounter(len(files), self.show_progress, self.on_progress)
         # A pipeline: this thread reads and chunks batch N+2 while one worker encodes N+1 and another writes N to
         # Chroma; the encoder's threads would otherwise sit idle through parsing and Chroma's writes.
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="litassist-ingest")
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="litassist-write")  # Chroma writes overlap encoding
         try:
-            for path in tqdm(files, unit="file", desc="Reading", disable=not self.show_progress, leave=False):
+            for path in files:
                 self._take(path)
             self._flush()
             self._wait()
@@ -82,10 +87,12 @@ class Ingestor:
             self._wait()
             self._worker.shutdown()
             self._writer.shutdown()
-            self._bar.close()
+            self._progress.close()
         settled = self._same.settle()  # one paper, one source: superseded versions go, merged records are written
         if settled or any(o.status in ("added", "replaced") for o in self.report.outcomes):
+            self._progress.stage("indexing")
             self.store.rebuild_bm25()
+        self._progress.stage("done")
         return self.report
 
     def _take(self, path: Path) -> None:
@@ -93,19 +100,31 @@ class Ingestor:
         if skip := unsupported(path):
             return self._finish(FileOutcome(file=str(path), status="skipped", reason=skip))
         key = str(path.resolve()) if path.exists() else str(path)
-        refusal = self._refusal(path)
-        if refusal:
-            return self._fail(path, refusal)
+        refused = refusal(path, self.max_file_bytes)
+        if refused:
+            return self._fail(path, refused)
+        before = state_of(path)  # taken before hashing: the hash must describe the bytes that are then read
         try:  # the chunk budget is part of the fingerprint: after a change every file is chunked afresh
             digest = f"{file_hash(path)}:{self.max_tokens}"
         except OSError as exc:
             return self._fail(path, exc.strerror or str(exc))
         previous = self.store.file_hash(key)
-        if previous == digest:
-            return self._finish(FileOutcome(file=str(path), status="unchanged"))
-        self._stream = Stream(key, digest, replacing=previous is not None)
+        if self._unchanged(key, previous, digest):
+            deleted = [s.source_id for s in self._deleted_files.get(key, [])]
+            return self._finish(FileOutcome(file=str(path), status="unchanged", deleted=deleted))
+        self._stream = Stream(key, forced(digest) if self.force else digest, replacing=previous is not None,
+                              state=before)
         self._read(path, self._stream)
         self._stream = None  # left set when an error escapes: `_rescue` undoes what the file wrote
+
+    def _unchanged(self, key: str, previous: str | None, digest: str) -> bool:
+        """The file is as indexed: as its chunks say, or, when every source in it was deleted, as they said."""
+        if self.force:
+            return False
+        if previous is not None:
+            return same_content(previous, digest)
+        gone = self._deleted_files.get(key, [])
+        return bool(gone) and all(same_content(source.file_hash, digest) for source in gone)
 
     def _read(self, path: Path, stream: Stream) -> None:
         """Claim, chunk and queue each part of the file; a failure in any part fails the whole file."""
@@ -119,7 +138,7 @@ class Ingestor:
             except LoadError as exc:
                 return self._abandon(path, stream, exc.reason)
             except Exception as exc:  # noqa: BLE001  (a parser's own bug must cost one file, not the whole run)
-                return self._abandon(path, stream, f"cannot be read ({describe(exc)})")
+                return self._abandon(path, stream, f"cannot be read ({first_line(exc)})")
             if part is None:
                 self._complete(path, stream, parts.reason)
                 return self._flush_if_full()
@@ -132,13 +151,13 @@ class Ingestor:
         """Claim and chunk one part and queue it for writing; why the file fails, if it does."""
         held = {**self.store.owners([r.source_id for r in records]), **self._owners}
         records = self._same.resolve(records, stream.key, held)  # a paper already known takes that one's id
-        kept = stream.claim(records, held)
+        kept = stream.claim(records, held, self._deleted)
         self._same.note(kept, stream.key)
         self._owners.update((r.source_id, stream.key) for r in kept)
         try:
             chunks = chunk_records(kept, self.max_tokens, self.encoder.count_tokens)
         except Exception as exc:  # noqa: BLE001  (text no tokenizer accepts must cost one file, not the run)
-            return f"cannot be split into chunks ({describe(exc)})"
+            return f"cannot be split into chunks ({first_line(exc)})"
         if chunks:
             stream.chunks += len(chunks)
             stream.parts += 1
@@ -147,17 +166,21 @@ class Ingestor:
 
     def _complete(self, path: Path, stream: Stream, loaded: str | None) -> None:
         """The file is read: its last queued part carries the outcome (an empty part if all are written)."""
+        if changed := changed_since(path, stream.state):  # else a truncated read would pass for the whole file
+            return self._abandon(path, stream, changed)
         reason = stream.reason(loaded)
-        if not stream.records:
+        if not stream.records and stream.deleted and not stream.replacing:  # only deleted sources: nothing to do
+            return self._finish(FileOutcome(file=str(path), status="unchanged", reason=reason, deleted=stream.deleted))
+        if not stream.records and not stream.deleted:
             return self._fail(path, reason or "no documents found in file")
-        if not stream.chunks:
+        if stream.records and not stream.chunks:
             return self._fail(path, "no text to index")
         if stream.replacing:  # ids this file's new version dropped are free for files later in this run
             dropped = {meta["source_id"] for _, _, meta in self.store.scan(where={"file": stream.key})}
             self._owners.update((source_id, "") for source_id in dropped - stream.seen)
         status: Status = "replaced" if stream.replacing else "added"
         outcome = FileOutcome(file=str(path), status=status, reason=reason, records=stream.records,
-                              chunks=stream.chunks)
+                              chunks=stream.chunks, deleted=stream.deleted)
         last = self._pending[-1] if self._pending and self._pending[-1].stream is stream else None
         if last is None:
             stream.parts += 1
@@ -167,7 +190,7 @@ class Ingestor:
     def _queue(self, pending: Pending) -> Pending:
         """Add a part to the batch."""
         self._pending.append(pending)
-        self._bar.total += len(pending.chunks)
+        self._progress.chunks_read(len(pending.chunks))
         return pending
 
     def _flush_if_full(self) -> None:
@@ -179,6 +202,7 @@ class Ingestor:
         """Fail a file part-way: drop its queued parts and undo those already handed to the worker."""
         queued = [p for p in self._pending if p.stream is stream]
         self._pending = [p for p in self._pending if p.stream is not stream]
+        self._progress.chunks_read(-sum(len(p.chunks) for p in queued))
         if stream.parts > len(queued):
             self._wait()
             self.store.abandon(stream.key, stream.digest, stream.undo.batches() if stream.undo else ())
@@ -195,19 +219,6 @@ class Ingestor:
         with contextlib.suppress(Exception):
             self.store.abandon(stream.key, stream.digest, stream.undo.batches() if stream.undo else ())
         stream.close()
-
-    def _refusal(self, path: Path) -> str | None:
-        """Why a file is not even opened: missing, not a regular file (reading a FIFO blocks forever), too large."""
-        try:
-            info = path.stat()
-        except OSError as exc:
-            return exc.strerror or str(exc)
-        if not stat.S_ISREG(info.st_mode):
-            return "not a regular file (a pipe, socket or device)"
-        limit = self.max_file_bytes
-        if limit and info.st_size > limit and path.suffix.lower() not in STREAMED_EXTENSIONS:
-            return f"too large: {info.st_size / MB:.1f} MB, over the {limit / MB:g} MB limit per file"
-        return None
 
     def _fail(self, path: Path, reason: str) -> None:
         """A file that did not go in, and why."""
@@ -239,13 +250,18 @@ class Ingestor:
             written.result()
 
     def _encode(self, pending: list[Pending]) -> None:
-        """Encode what is not stored yet, then hand the batch to the writer once the batch before it is written."""
+        """Encode what is not stored yet, a group of parts at a time, handing each group to the writer once the group
+        before it is written: files are written, and told, while later ones are still being encoded."""
         seen: set[str] = set()
         for item in pending:  # the same chunk twice in one write would be rejected by Chroma
+            before = len(item.chunks)
             item.chunks = [c for c in item.chunks if not (c.id in seen or seen.add(c.id))]
-        vectors = self._vectors([c for item in pending for c in item.chunks])
-        self._wait_written()  # writes stay in order, one at a time
-        self._written = self._writer.submit(self._write, pending, vectors)
+            self._progress.chunks_read(len(item.chunks) - before)
+        for group in groups(pending, self.write_chunks):
+            vectors = vectors_for([c for item in group for c in item.chunks], self.store, self.encoder, self.report,
+                                  self.cache_vectors, self._progress.chunks_embedded)
+            self._wait_written()  # writes stay in order, one at a time
+            self._written = self._writer.submit(self._write, group, vectors)
 
     def _write(self, pending: list[Pending], vectors: dict[str, np.ndarray]) -> None:
         """Write the pending parts in one batch; finish the files completed."""
@@ -264,34 +280,13 @@ class Ingestor:
                     item.stream.close()
                 self._finish(item.outcome)
 
-    def _vectors(self, chunks: list[Chunk]) -> dict[str, np.ndarray]:
-        """Stored vectors where the chunk is known, freshly encoded ones otherwise."""
-        known = self.store.vectors([c.id for c in chunks])
-        cache = VectorCache(self.store.home / "vector-cache", self.store.name) if self.cache_vectors else None
-        cached = cache.lookup([c.search_text for c in chunks if c.id not in known]) if cache else {}
-        known.update({c.id: cached[c.search_text] for c in chunks if c.id not in known and c.search_text in cached})
-        missing = [c for c in chunks if c.id not in known]
-        self._bar.update(len(chunks) - len(missing))
-        encoded = self.encoder.encode([c.search_text for c in missing], progress=self._bar.update)
-        known.update({c.id: v for c, v in zip(missing, encoded)})
-        if cache:
-            cache.add([c.search_text for c in missing], encoded)
-        self.report.embedded += len(missing)
-        self.report.reused += len(chunks) - len(missing)
-        return known
-
     def _finish(self, outcome: FileOutcome) -> None:
         """Record an outcome and tell the caller (one at a time: the worker finishes files too)."""
         with self._lock:
             self.report.outcomes.append(outcome)
+            self._progress.file_done()
             if self.on_outcome:
                 self.on_outcome(outcome)
-
-
-def describe(exc: BaseException) -> str:
-    """'TypeName: first line of the message' for an unexpected error."""
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 def ingest(paths: Iterable[Path], store: Store, encoder: Encoder, **options) -> IngestReport:

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import pickle
+import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO
 
+from index.file_state import FileState
 from index.ingest_report import FileOutcome
+from index.loaders import STREAMED_EXTENSIONS
 from index.records import Chunk, Record
 from index.skips import Skips
 from index.store import Store
+
+MB = 1024 * 1024
 
 
 class UndoLog:
@@ -62,20 +68,25 @@ class Stream:
     records: int = 0  # records kept
     chunks: int = 0
     parts: int = 0  # parts queued for writing
+    deleted: list[str] = field(default_factory=list)  # ids in the file whose sources were deleted: they stay so
     undo: UndoLog | None = None
+    state: FileState | None = None  # the file as it was hashed: reading it must end with it unchanged
 
     def __post_init__(self) -> None:
         if self.replacing:  # only a replaced file has an old version to put back
             self.undo = UndoLog()
 
-    def claim(self, records: list[Record], held: dict[str, str]) -> list[Record]:
-        """Keep records whose id no other file holds (`held`: id -> file); an id repeated in the file keeps its
-        first record, whichever part it came in."""
+    def claim(self, records: list[Record], held: dict[str, str], deleted: Container[str] = ()) -> list[Record]:
+        """Keep records whose id no other file holds (`held`: id -> file) and whose source was not deleted; an id
+        repeated in the file keeps its first record, whichever part it came in."""
         kept = []
         for record in records:
             owner = held.get(record.source_id) or self.key
             if record.source_id in self.seen:
                 self.skips.add(f"'{record.source_id}' appears twice in the file")
+            elif record.source_id in deleted:  # not a problem with the file: its user deleted the source
+                self.seen.add(record.source_id)
+                self.deleted.append(record.source_id)
             elif owner != self.key:
                 self.skips.add(f"'{record.source_id}' is already indexed from {owner}")
             else:
@@ -105,3 +116,30 @@ class Pending:
     chunks: list[Chunk]
     outcome: FileOutcome | None = None  # None: more parts of the file follow
     stream: Stream | None = None
+
+
+def refusal(path: Path, limit: int | None) -> str | None:
+    """Why a file is not even opened: missing, not a regular file (reading a FIFO blocks forever), too large."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file (a pipe, socket or device)"
+    if limit and info.st_size > limit and path.suffix.lower() not in STREAMED_EXTENSIONS:
+        return f"too large: {info.st_size / MB:.1f} MB, over the {limit / MB:g} MB limit per file"
+    return None
+
+
+def groups(pending: list[Pending], size: int) -> Iterator[list[Pending]]:
+    """Consecutive parts cut into groups of at least `size` chunks (the last may hold fewer); a part is never split."""
+    group: list[Pending] = []
+    count = 0
+    for item in pending:
+        group.append(item)
+        count += len(item.chunks)
+        if count >= size:
+            yield group
+            group, count = [], 0
+    if group:
+        yield group

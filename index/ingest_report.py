@@ -17,6 +17,7 @@ class FileOutcome(BaseModel):
     reason: str | None = None
     records: int = 0
     chunks: int = 0
+    deleted: list[str] = []  # sources in the file that were deleted and stay deleted
 
 
 class IngestReport(BaseModel):
@@ -30,6 +31,11 @@ class IngestReport(BaseModel):
     def failed(self) -> list[FileOutcome]:
         """Files that did not go in."""
         return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def stayed_deleted(self) -> list[str]:
+        """Deleted sources met in the files, which stay deleted."""
+        return list(dict.fromkeys(sid for o in self.outcomes for sid in o.deleted))
 
     @property
     def ingestible(self) -> bool:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index import offline  # noqa: F401  (before any library that could reach the network)
 from index.errors import ModelError
 
 RECIPE = 2  # bump when the export or quantisation recipe changes: older exports are then ignored

@@ -155,8 +155,21 @@ class SamePaper:
                     updates[cid] = {**meta, **record_metadata(linked)}
         if not deletions and not updates:
             return False
-        self.store.revise(deletions, list(updates), list(updates.values()))
+        self._revise(deletions, updates)
         return True
+
+    def _revise(self, deletions: list[dict], updates: dict[str, dict]) -> None:
+        """Delete what `deletions` match and replace the metadata of the `updates` chunks, as a new generation,
+        holding the data home's write lock like every writer; the caller rebuilds BM25."""
+        store = self.store
+        with store.lock:
+            store.update_metadata(lambda meta: meta, new_generation=True)
+            for where in deletions:
+                store.collection.delete(where=where)
+            ids = list(updates)
+            for start in range(0, len(ids), _BATCH):
+                batch = ids[start : start + _BATCH]
+                store.collection.update(ids=batch, metadatas=[updates[cid] for cid in batch])
 
     def _chunks(self, where: dict) -> list[tuple[str, dict]]:
         """(id, metadata) of the stored chunks matching `where`."""

@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import TypeAdapter
 
-from index import journal, prefilter, source_table
-from index.bm25 import Bm25Index, ChunkFacts, SearchFilter
-from index.entries import Entry, chunk_metadata
+from index import journal, prefilter, source_table, tombstones
+from index import offline  # noqa: F401  (before any library that could reach the network)
+from index.bm25 import Bm25Index, SearchFilter
+from index.entries import RECORD, Entry, chunk_metadata, facts_of, passage_of
 from index.errors import StoreError
-from index.records import Chunk, Passage, Record
+from index.prefilter import where_clause
+from index.records import Passage, Record
+from index.write_lock import WriteLock, read_only
 
 __all__ = ["Entry", "Hnsw", "Store", "chunk_metadata", "local_client", "passage_of", "where_clause"]
 
-RECORD = TypeAdapter(Record)
 _PAGE = 1000  # rows per Chroma read when scanning the whole collection
 _REFRESH_LOCK = threading.Lock()
 
@@ -34,39 +38,6 @@ class Hnsw:
     max_neighbors: int = 32
 
 
-def where_clause(where: SearchFilter | None) -> dict[str, Any] | None:
-    """The same filter as a Chroma `where` document."""
-    if where is None or where.empty:
-        return None
-    terms: list[dict[str, Any]] = []
-    if where.kind:
-        terms.append({"kind": where.kind})
-    if where.organism:
-        terms.append({"organisms": {"$contains": where.organism}})
-    if where.study_type:
-        terms.append({"study_types": {"$contains": where.study_type}})
-    if where.species:
-        terms.append({"species": {"$contains": where.species}})
-    if where.year_min is not None:
-        terms.append({"year": {"$gte": where.year_min}})
-    if where.year_max is not None:
-        terms.append({"year": {"$lte": where.year_max}})
-    return terms[0] if len(terms) == 1 else {"$and": terms}
-
-
-def facts_of(meta: dict[str, Any]) -> ChunkFacts:
-    """Filter fields from Chroma metadata."""
-    return ChunkFacts(kind=meta["kind"], year=meta.get("year"), organisms=list(meta.get("organisms") or []),
-                      study_types=list(meta.get("study_types") or []), species=list(meta.get("species") or []))
-
-
-def passage_of(chunk_id: str, text: str, meta: dict[str, Any], score: float) -> Passage:
-    """Rebuild a typed Passage from what Chroma returns."""
-    chunk = Chunk(id=chunk_id, source_id=meta["source_id"], kind=meta["kind"], position=meta["position"],
-                  text=text, context=meta.get("context", ""), page=meta.get("page"), section=meta.get("section"))
-    return Passage(chunk=chunk, record=RECORD.validate_json(meta["record"]), score=score)
-
-
 def local_client(home: Path) -> Any:
     """The embedded Chroma database under a data home, telemetry off (Chroma shares one client per path and
     refuses a second with other settings, so every caller must build it here)."""
@@ -77,14 +48,34 @@ def local_client(home: Path) -> Any:
     return chromadb.PersistentClient(path=str(Path(home) / "chroma"), settings=settings)
 
 
+def readable_copy(home: Path) -> Path:
+    """A private copy of a read-only data home's Chroma database, removed when this process exits."""
+    copy = Path(tempfile.mkdtemp(prefix="litassist-readonly-"))
+    atexit.register(shutil.rmtree, copy, ignore_errors=True)
+    shutil.copytree(home / "chroma", copy / "chroma")
+    return copy
+
+
+def reopened_local_client(home: Path, stale: Any) -> Any:
+    """A client that sees what other processes wrote: Chroma keeps one system per path, and its vector index stays
+    cached in memory, so the path gets a new system (questions still running finish on the old one)."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient._identifier_to_system.pop(stale._identifier, None)
+    return local_client(home)
+
+
 class Store:
     """A Chroma collection per embedding model, with a BM25 index beside it."""
 
     def __init__(self, home: Path, model_name: str, hnsw: Hnsw | None = None, client: Any = None) -> None:
         self.home = Path(home)
         self.name = f"chunks-{model_name}"
+        self.local = client is None  # the embedded database, as opposed to a Chroma server
+        # Chroma writes to its database even to open it: a read-only index is read from a private copy.
+        self.db_home = readable_copy(self.home) if self.local and read_only(self.home / "chroma") else self.home
         try:
-            self.client = client or local_client(self.home)
+            self.client = client or local_client(self.db_home)
         except Exception as exc:  # chromadb raises several types for a bad or locked folder
             raise StoreError(f"cannot open the index at {self.home / 'chroma'}: {exc}") from exc
         hnsw = hnsw or Hnsw()
@@ -92,11 +83,23 @@ class Store:
             self.name, embedding_function=None,
             configuration={"hnsw": {"space": "cosine", **hnsw.__dict__}},
         )
+        self._refuse_foreign()
         if (self.collection.configuration or {}).get("hnsw", {}).get("ef_search") not in (None, hnsw.ef_search):
             self.collection.modify(configuration={"hnsw": {"ef_search": hnsw.ef_search}})  # the one that can change
         self.bm25_dir = self.home / "bm25" / self.name
-        self.recovered = self.recover()  # files an interrupted write left half done: removed, to be ingested again
+        self.lock = WriteLock(self.home)  # one writer at a time on this data home, in any process
+        self.recovered: list[str] = []  # files an interrupted write left half done: removed, to be ingested again
+        self.lock.if_free(self.recover, list)  # a busy lock: its live holder recovered when it took it
         self.bm25 = self._open_bm25()
+
+    def _refuse_foreign(self) -> None:
+        """Another program's collection that happens to share our name is left alone, never changed or read as ours."""
+        sample = self.collection.get(limit=1, include=["metadatas"])
+        meta = (sample["metadatas"] or [{}])[0] or {}
+        if sample["ids"] and not {"source_id", "kind", "file"} <= meta.keys():
+            raise StoreError(f"the Chroma collection '{self.name}' in {self.home / 'chroma'} was not made by "
+                             "litassist (its entries carry no source_id, kind or file); litassist leaves it alone: "
+                             "use another --home or Chroma server")
 
     # --- consistency -------------------------------------------------------------------------
     @property
@@ -109,23 +112,37 @@ class Store:
         saved = Bm25Index.load(self.bm25_dir)
         if saved is not None and saved.generation == self.generation and len(saved.ids) == self.count():
             return saved
-        return self.rebuild_bm25()
+        return self._rebuild_saving_if_free()
 
     def rebuild_bm25(self) -> Bm25Index:
-        """Rebuild BM25 from Chroma's documents and persist it."""
+        """Rebuild BM25 from Chroma's documents and persist it (waiting for the write lock)."""
+        with self.lock:
+            return self._rebuild(save=True)
+
+    def _rebuild_saving_if_free(self) -> Bm25Index:
+        """Rebuild BM25, saved only if no writer is busy: a reader must not wait for a long ingest (which saves
+        its own when it ends)."""
+        return self.lock.if_free(lambda: self._rebuild(save=True), lambda: self._rebuild(save=False))
+
+    def _rebuild(self, save: bool) -> Bm25Index:
+        """BM25 built afresh from Chroma's documents, and saved with the source table when `save`."""
         ids, texts, facts, summary, files = [], [], [], {}, {}
+        generation = self.generation  # read first: a write after it makes the saved index stale, never wrong
         for cid, doc, meta in self.scan(include_documents=True):
             ids.append(cid)
             texts.append(f"{meta.get('context', '')}\n{doc}")
             facts.append(facts_of(meta))
             source_table.tally(summary, meta, files)
-        self.bm25 = Bm25Index.build(ids, texts, facts, self.generation)
-        self.bm25.save(self.bm25_dir)
-        source_table.save(self.bm25_dir, self.generation, summary, files)
+        self.bm25 = Bm25Index.build(ids, texts, facts, generation)
+        if save:
+            self.bm25.save(self.bm25_dir)
+            source_table.save(self.bm25_dir, generation, summary, files)
         return self.bm25
 
     def _begin_write(self, files: Sequence[str] = ()) -> None:
         """Mark Chroma as changed, and journal the files about to be written, before touching any chunk."""
+        if not self.lock.held:  # a bug, not a user error: two writers at once lose each other's work
+            raise StoreError("internal error: a write to the index without its write lock")
         meta = dict(self.collection.metadata or {})
         meta["generation"] = uuid.uuid4().hex
         self.collection.modify(metadata=journal.with_files(meta, list(files)) if files else meta)
@@ -135,16 +152,31 @@ class Store:
         self.collection.modify(metadata=journal.without_files(dict(self.collection.metadata or {}), list(files)))
 
     def recover(self) -> list[str]:
-        """Remove the chunks of files whose write was cut short (kill -9, crash) so they ingest afresh; returns them."""
-        entry = journal.read(self.collection.metadata)
-        if not entry or not journal.writer_gone(entry):
-            return []
-        files = entry["files"]
-        self._begin_write(files)  # a new generation: BM25 is rebuilt from what remains
-        for start in range(0, len(files), _PAGE):
-            self.collection.delete(where={"file": {"$in": files[start : start + _PAGE]}})
-        self._end_write(files)
+        """Remove the chunks of files whose write was cut short (kill -9, crash) so they ingest afresh; returns them
+        (and adds them to `recovered`); then settle a deletion or restore cut short (index/tombstones.py, after the
+        files: a restore's half-written file must be gone before it is judged). Every writer calls this once it holds
+        the write lock."""
+        with self.lock:
+            entry = journal.read(self.collection.metadata)
+            files = entry["files"] if entry and journal.writer_gone(entry) else []
+            if files:
+                self._begin_write(files)  # a new generation: BM25 is rebuilt from what remains
+                for start in range(0, len(files), _PAGE):
+                    self.collection.delete(where={"file": {"$in": files[start : start + _PAGE]}})
+                self._end_write(files)
+            tombstones.settle(self)
+        self.recovered += [f for f in files if f not in self.recovered]
         return files
+
+    def update_metadata(self, change: Callable[[dict[str, Any]], dict[str, Any]], new_generation: bool = False) -> None:
+        """Rewrite the collection's metadata in one write (holding the write lock); a new generation when chunks are
+        about to change."""
+        if not self.lock.held:  # a bug, not a user error: two writers at once lose each other's work
+            raise StoreError("internal error: a write to the index without its write lock")
+        meta = change(dict(self.collection.metadata or {}))
+        if new_generation:
+            meta["generation"] = uuid.uuid4().hex
+        self.collection.modify(metadata=meta)
 
     # --- reads ---------------------------------------------------------------------------------
     def count(self) -> int:
@@ -257,24 +289,6 @@ class Store:
             self._upsert(*rows)
         self._end_write([file])
 
-    def revise(self, deletions: list[dict], ids: list[str], metadatas: list[dict]) -> None:
-        """Delete the chunks each `where` of `deletions` matches and replace the metadata of chunks `ids`, as a new
-        generation (one paper reaching the index by two routes: see index/same_paper.py); the caller rebuilds BM25."""
-        self._begin_write()
-        for where in deletions:
-            self.collection.delete(where=where)
-        for start in range(0, len(ids), _PAGE):
-            self.collection.update(ids=ids[start : start + _PAGE], metadatas=metadatas[start : start + _PAGE])
-
-    def delete_source(self, source_id: str) -> int:
-        """Remove every chunk of one source; returns how many went."""
-        got = self.collection.get(where={"source_id": source_id}, include=[])
-        if got["ids"]:
-            self._begin_write()
-            self.collection.delete(ids=got["ids"])
-            self.rebuild_bm25()
-        return len(got["ids"])
-
     def sources(self) -> list[dict[str, Any]]:
         """One row per indexed source: id, kind, title, file and chunk count (saved by the last BM25 rebuild)."""
         saved = source_table.load(self.bm25_dir, self.generation)
@@ -298,5 +312,8 @@ class Store:
             self.collection = self.client.get_collection(self.name, embedding_function=None)
             if self.bm25.generation == self.generation and len(self.bm25.ids) == self.count():
                 return False
-            self.rebuild_bm25()
+            if self.local:  # another process wrote here (`litassist ingest` beside `serve`)
+                self.client = reopened_local_client(self.db_home, self.client)
+                self.collection = self.client.get_collection(self.name, embedding_function=None)
+            self._rebuild_saving_if_free()
             return True

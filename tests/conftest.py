@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -58,6 +61,36 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):
         return code, out, err
 
     return run
+
+
+def free_port() -> int:
+    """A loopback port with nothing listening on it right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def served(settings) -> Iterator[str]:
+    """`litassist serve` in this process with these settings (its port replaced by a free one); yields its URL."""
+    from app import serve
+
+    port = free_port()
+    demo = serve(settings.model_copy(update={"server": settings.server.model_copy(update={"port": port})}),
+                 block=False)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+
+
+def upload(client, *paths: Path) -> tuple[list[list], str]:
+    """Upload files through the Library's /ingest endpoint: the report's rows (file, status, records, chunks,
+    reason) and the summary line."""
+    from gradio_client import handle_file
+
+    report, summary, _, _ = client.predict([handle_file(str(p)) for p in paths], api_name="/ingest")
+    return report["data"], summary
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

@@ -50,7 +50,26 @@ def test_figure_question_cites_the_figure_with_its_pmc_link(retriever):
 def test_off_corpus_questions_abstain(retriever, question):
     result = answer(question, retriever)
     assert result.abstained and result.answer == CANNOT_ANSWER
-    assert result.citations == [] and render_text(result) == CANNOT_ANSWER
+    # The text goes on with a hint and the closest sources (issue 13, item 18), after the unchanged sentence.
+    assert result.citations == [] and render_text(result).startswith(CANNOT_ANSWER + "\n\nSearched for")
+
+
+def test_an_abstention_shows_the_closest_sources_as_not_answering_and_says_what_was_searched(retriever):
+    from assistant.citations import CLOSEST
+    from index.bm25 import SearchFilter
+
+    result = answer("How does BRCA1 regulate PARP1?", retriever)
+    assert result.abstained and result.citations == []  # nothing is cited: the closest sources are not citations
+    retrieved = list(dict.fromkeys(p.source_id for p in result.passages))
+    assert [c.source_id for c in result.closest] == retrieved[:3]
+    assert all(not c.answers and any(c.quote in p.text for p in result.passages if p.source_id == c.source_id)
+               for c in result.closest)
+    assert result.hint.startswith("Searched for “How does BRCA1 regulate PARP1?”") and "Try rephrasing" in result.hint
+    text = render_text(result)
+    assert f"{CLOSEST}:\n- {result.closest[0].reference}" in text and "[1]" not in text
+    figures = answer("How does BRCA1 regulate PARP1?", retriever.model_copy(update={"where": SearchFilter(kind="figure")}))
+    assert "with filters: figures only" in figures.hint and figures.hint.endswith("or widen the filters.")
+    assert {c.kind for c in figures.closest} == {"figure"}
 
 
 def test_retriever_is_a_langchain_retriever_with_filters(retriever):

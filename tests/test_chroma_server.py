@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.conftest import free_port
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
 QUESTION = "How does HER2 affect CXCR4?"
@@ -26,12 +26,6 @@ NEW_PAPER = {"_id": "quokka-1", "title": "Quokka keratinocytes raise PLXNB3 unde
              "text": "Keratinocytes from quokka skin raise PLXNB3 after ultraviolet exposure, which slows migration.",
              "metadata": {"year": 2021, "journal": "Example Journal"}}
 
-
-def free_port() -> int:
-    """A loopback port with nothing listening on it."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def chroma_command() -> str | None:

@@ -1,6 +1,7 @@
 """The `litassist` command line, run through its real entry point."""
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,21 +41,37 @@ def test_ask_json_follows_the_contract(home, run_cli):
     code, out, _ = run_cli("--home", home, "ask", "how does HER2 affect CXCR4", "--json")
     data = json.loads(out)
     assert code == 0
+    # form, closest and hint, and each citation's page, pages, year, file and answers, came with issue 13.
     assert set(data) == {"question", "answer", "abstained", "mode", "note", "sentences", "citations", "passages",
-                         "expansions", "sources_summary"}
+                         "expansions", "form", "closest", "hint", "sources_summary"}
     assert data["sources_summary"] is None  # these sources carry no study type or species
     # HER2 is an alias: the answer says which gene names the search added for it.
     assert "ERBB2" in data["expansions"].get("HER2", [])
     assert data["mode"] == "extractive" and data["abstained"] is False and data["note"] is None
+    assert data["form"] == "sentences" and data["closest"] == [] and data["hint"] is None
     assert all(set(s) == {"text", "citations", "supported", "flags"} and s["supported"] and not s["flags"]
                for s in data["sentences"])
     cite = data["citations"][0]
     assert set(cite) == {"n", "source_id", "kind", "title", "reference", "url", "doi", "pmid", "pmcid",
-                         "figid", "quote", "sections", "study_types", "species", "retracted", "flag", "notices",
-                         "paper_id"}
+                         "figid", "quote", "page", "pages", "year", "file", "answers", "sections", "study_types",
+                         "species", "retracted", "flag", "notices", "paper_id"}
+    assert cite["answers"] is True and cite["page"] is None and cite["year"] == 2019
     assert cite["retracted"] is False and cite["flag"] is None
     assert cite["n"] == 1 and cite["source_id"] == "doi:10.9999/jto.2019.0003" and cite["quote"]
     assert all(set(p) == {"source_id", "kind", "text", "score"} for p in data["passages"])
+
+
+def test_ask_that_abstains_shows_the_closest_sources_as_not_answering(home, run_cli):
+    code, out, _ = run_cli("--home", home, "ask", "How does BRCA1 regulate PARP1?", "--kind", "paper")
+    assert code == 0
+    sentence, hint, closest = out.strip().split("\n\n")
+    assert sentence == "The indexed sources do not answer this question."
+    assert hint.startswith("Searched for “How does BRCA1 regulate PARP1?”") and "with filters: papers only" in hint
+    assert closest.startswith("Closest sources found — they do not answer this:\n- ") and "[1]" not in closest
+    code, out, _ = run_cli("--home", home, "ask", "How does BRCA1 regulate PARP1?", "--json")
+    data = json.loads(out)
+    assert data["abstained"] and data["citations"] == [] and data["closest"]
+    assert all(c["answers"] is False and c["quote"] for c in data["closest"])
 
 
 def test_ask_kind_filter_limits_sources(home, run_cli):
@@ -143,15 +160,16 @@ def test_files_of_other_formats_are_named_and_a_folder_of_only_those_is_an_error
 def test_a_zip_upload_names_the_members_it_cannot_read(tmp_path):
     import zipfile
 
-    from assistant.library import save_uploads
+    from assistant.settings import ServerSettings
+    from assistant.uploads import limits_of, save_uploads
 
     archive = tmp_path / "library.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         zf.write(SAMPLE_RIS, "refs/sample.ris")
         zf.writestr("notes.docx", b"PK")
-    saved, refused = save_uploads([str(archive)], tmp_path / "home", max_mb=5)
-    assert [p.name for p in saved] == ["sample.ris"]
-    assert refused == ["notes.docx (in library.zip): not a supported format (.docx)"]
+    batch = save_uploads([str(archive)], tmp_path / "home", limits_of(ServerSettings(max_upload_mb=5)))
+    assert [p.name for p in batch.files] == ["sample.ris"]
+    assert batch.refused == ["notes.docx (in library.zip): not a supported format (.docx)"]
 
 
 def test_the_first_ingest_says_it_prepares_the_model_and_no_library_logs_leak(tmp_path):
@@ -176,3 +194,30 @@ def test_filters_that_leave_nothing_or_a_reversed_range_are_said_plainly(home, r
     assert code == 1 and "No indexed source matches the filters (1900–1901)" in err
     code, _, err = run_cli("--home", home, "ask", "How does HER2 affect CXCR4?", "--year-min", "2020", "--year-max", "2001")
     assert code == 1 and "the year range 2020–2001 is reversed" in err
+
+
+def test_each_files_line_is_printed_once_it_is_written_not_after_every_file_is_embedded(tmp_path, run_cli,
+                                                                                      monkeypatch):
+    from index.embedding import SentenceTransformerEncoder
+
+    encode = SentenceTransformerEncoder.encode
+
+    def noting(self, texts, progress=None):  # the real encoder, saying on stderr what it is about to encode
+        if texts:
+            sys.stderr.write("[encoding: " + " | ".join(t.replace("\n", " ") for t in texts) + "]\n")
+        return encode(self, texts, progress=progress)
+
+    monkeypatch.setattr(SentenceTransformerEncoder, "encode", noting)
+    monkeypatch.setenv("LITASSIST_INGEST__WRITE_CHUNKS", "1")  # a write per file: their lines come one by one
+    papers = tmp_path / "papers"
+    papers.mkdir()
+    for n, topic in enumerate(["Alpaca", "Bison", "Caracal", "Dingo"]):
+        (papers / f"{n}_{topic.lower()}.txt").write_text(
+            f"# {topic} PLXNB3\n\n{topic} fibroblasts raise PLXNB3 when they migrate.\n", encoding="utf-8")
+    code, _, err = run_cli("--home", tmp_path / "home", "ingest", papers)
+    assert code == 0, err
+    lines = err.splitlines()
+    first_file = lines.index(f"+ added     {papers / '0_alpaca.txt'} (1 record, 1 chunk)")
+    last_encoded = next(i for i, line in enumerate(lines) if line.startswith("[encoding: ") and "Dingo" in line)
+    assert first_file < last_encoded, err  # the first file was reported before the last one was even encoded
+    assert sum(line.startswith("+ added") for line in lines) == 4

@@ -249,3 +249,91 @@ def test_a_kill_between_two_parts_of_one_file_is_repaired_on_open(tmp_path, enco
     assert [(o.status, o.records) for o in report.outcomes] == [("added", 28)]
     crashed, clean = state(tmp_path / "crashed", encoder.name), state(tmp_path / "clean", encoder.name)
     assert crashed["rows"] == clean["rows"] and crashed["journal"] == {} and crashed["lexical"] == clean["lexical"]
+
+
+SERVER_KILLED_IN_AN_UPLOAD = """
+import os, signal, sys
+from pathlib import Path
+from chromadb.api.models.Collection import Collection
+from app import serve
+from assistant.settings import ServerSettings, Settings
+
+upsert, calls = Collection.upsert, []
+
+def upsert_then_die(self, *args, **kwargs):
+    upsert(self, *args, **kwargs)
+    calls.append(1)
+    if len(calls) == 2:  # kill -9 just after the second upload's first write: its first part is in, the rest is not
+        os.kill(os.getpid(), signal.SIGKILL)
+
+Collection.upsert = upsert_then_die
+serve(Settings(home=Path(sys.argv[1]), server=ServerSettings(port=int(sys.argv[2]))))
+"""
+
+
+def up(url: str, server: subprocess.Popen, log: Path) -> None:
+    """Wait until the served UI answers HTTP (or fail with its log if it exits first)."""
+    import httpx
+
+    with httpx.Client(trust_env=False, timeout=10) as client:
+        while True:
+            assert server.poll() is None, log.read_text()[-3000:]
+            try:
+                if client.get(url + "config").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+
+
+def export(path: Path, prefix: str, count: int) -> Path:
+    """An export of `count` made-up papers (.jsonl: read and written in parts, so a kill can fall between them)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps({"_id": f"{prefix}{i}", "title": f"{prefix.title()} paper {i} on KRAS",
+                                        "text": f"KRAS binds partner {i} in {prefix} cells."}) + "\n"
+                            for i in range(count)), encoding="utf-8")
+    return path
+
+
+def test_a_server_killed_while_ingesting_an_upload_finishes_it_when_it_next_starts(tmp_path, encoder, env):
+    from gradio_client import Client
+
+    from tests.conftest import free_port, upload
+
+    home = tmp_path / "home"
+    first = export(tmp_path / "alice" / "export.jsonl", "alice", 2)
+    second = export(tmp_path / "bob" / "export.jsonl", "bob", 40)  # another export of the same name
+    env = {**env, "LITASSIST_INGEST__FLUSH_CHUNKS": "8"}  # the server applies it: the upload is written in parts
+    port, log = free_port(), tmp_path / "killed.log"
+    with log.open("w") as output:
+        killed = subprocess.Popen([sys.executable, "-c", SERVER_KILLED_IN_AN_UPLOAD, str(home), str(port)],
+                                  cwd=Path(__file__).resolve().parents[1], env=env, stdout=output, stderr=output)
+    up(f"http://127.0.0.1:{port}/", killed, log)
+    client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+    assert [row[:3] for row in upload(client, first)[0]] == [["export.jsonl", "added", 2]]  # one write
+    with pytest.raises(Exception):  # the connection drops: the server is gone
+        upload(client, second)
+    assert killed.wait(timeout=120) == -signal.SIGKILL, log.read_text()[-3000:]
+
+    port, log = free_port(), tmp_path / "restarted.log"
+    with log.open("w") as output:
+        restarted = subprocess.Popen([str(LITASSIST), "--home", str(home), "serve", "--port", str(port)], env=env,
+                                     stdout=output, stderr=output)
+    try:
+        up(f"http://127.0.0.1:{port}/", restarted, log)
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        titles = {source["title"] for source in client.predict(api_name="/sources")}
+        config = Client(f"http://127.0.0.1:{port}/", verbose=False).config
+    finally:
+        restarted.terminate()
+        restarted.wait(timeout=60)
+    assert titles == {f"Alice paper {i} on KRAS" for i in range(2)} | {f"Bob paper {i} on KRAS" for i in range(40)}
+    said = ("An ingest was interrupted when this server last stopped. The partial chunks of 1 file it was writing "
+            "were removed. Its uploads were ingested again: 1 added, 0 replaced, 0 unchanged, 0 failed.")
+    assert said in log.read_text(), log.read_text()[-3000:]  # in the log
+    note = next(c for c in config["components"] if c.get("props", {}).get("elem_id") == "recovery-note")["props"]
+    assert said in note["value"] and note["visible"]  # and on the Library tab
+    store = Store(home, encoder.name)
+    assert journal.read(store.collection.metadata) == {} and sorted(store.bm25.ids) == sorted(
+        cid for cid, _, _ in store.scan())
+    assert list((home / "uploads" / ".pending").iterdir()) == []  # the batch is finished

@@ -48,6 +48,9 @@ def test_cite_hit_looks_at_the_first_n_citations_in_order():
     result = Answer(question="q", answer="a", abstained=False, citations=cites)
     assert cite_hit(result, {"d1"}, 1) == 0.0 and cite_hit(result, {"d1"}, 3) == 1.0
     assert cite_hit(Answer(question="q", answer="none", abstained=True), {"d1"}, 3) == 0.0
+    # The closest sources an abstention shows are not citations: a relevant one there is still a miss.
+    near = [Citation(n=1, source_id="d1", kind="paper", title="", reference="", answers=False)]
+    assert cite_hit(Answer(question="q", answer="none", abstained=True, closest=near), {"d1"}, 3) == 0.0
 
 
 def passage(chunk: str, source: str, score: float) -> Passage:

@@ -3,6 +3,7 @@ specific reason, every good file and good entry goes in, and what was indexed be
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -13,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.library import save_uploads
+from assistant.settings import ServerSettings
+from assistant.uploads import limits_of, save_uploads
 from index.errors import LoadError
 from index.ingest import ingest
 from index.loaders import pfocr
@@ -230,11 +232,14 @@ def test_a_file_without_read_permission_fails_with_the_reason(tmp_path, encoder)
 
 def test_zip_members_with_parent_or_absolute_paths_never_leave_the_upload_folder(tmp_path):
     home = tmp_path / "home"
-    saved, refused = save_uploads([str(DATA / "hostile" / "uploads" / "zip_slip.zip")], home, max_mb=50)
+    archive = DATA / "hostile" / "uploads" / "zip_slip.zip"
+    batch = save_uploads([str(archive)], home, limits_of(ServerSettings()))
     uploads = (home / "uploads").resolve()
-    assert [p.relative_to(uploads).as_posix() for p in saved] == ["zip_slip/safe/good_note.md"] and refused == []
+    folder = hashlib.sha256(archive.read_bytes()).hexdigest()[:16]  # each upload has a folder named by its content
+    assert [p.relative_to(uploads).as_posix() for p in batch.files] == [f"{folder}/zip_slip/safe/good_note.md"]
+    assert batch.refused == []
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
-    assert written == [saved[0]] and not Path("/abs/escape2.md").exists()
+    assert written == batch.files and not Path("/abs/escape2.md").exists()
 
 
 def test_an_id_another_file_holds_is_skipped_until_that_file_lets_it_go(tmp_path, encoder):

@@ -95,3 +95,35 @@ def test_record_with_nothing_to_index_fails_clearly(tmp_path, encoder):
     report = ingest([Path(__file__).parent / "data" / "edge" / "all_missing.txt"], store, encoder)
     assert [(o.status, o.reason) for o in report.outcomes] == [("failed", "no text to index")]
     assert store.count() == 0
+
+
+def test_a_file_rewritten_while_it_is_read_fails_and_goes_in_whole_once_complete(tmp_path, encoder, monkeypatch):
+    from index.loaders import jsonl
+
+    corpus = tmp_path / "corpus.jsonl"
+    line = '{{"_id": "r{0}", "title": "Record {0}", "text": "GENE{0} binds GENE{1} in cultured cells."}}\n'.format
+    corpus.write_text("".join(line(i, i + 1) for i in range(300)))
+    store = Store(tmp_path / "home", encoder.name)
+    ingest([corpus], store, encoder, flush_chunks=64)
+    before = {cid: meta for cid, _, meta in store.scan()}
+    full = "".join(line(i, i + 2) for i in range(600)).encode()  # a new version: every record changed, 300 more
+    corpus.write_bytes(full)
+    reading = jsonl.numbered_lines
+
+    def cut_short(path: Path):
+        """The real reader; at line 150 someone else truncates the file (another program rewriting it)."""
+        for number, raw in reading(path):
+            yield number, raw
+            if number == 150:
+                path.write_bytes(full[: len(full) // 3])
+
+    monkeypatch.setattr(jsonl, "numbered_lines", cut_short)
+    report = ingest([corpus], store, encoder, flush_chunks=64)
+    assert [(o.status, o.reason) for o in report.outcomes] == [("failed", "changed while it was being read (written to, "
+        "truncated or replaced): nothing of this version was indexed; ingest it again once it is complete")]
+    assert {cid: meta for cid, _, meta in store.scan()} == before  # the earlier version, as it was
+    monkeypatch.undo()
+    corpus.write_bytes(full)  # the other program put the whole file back
+    report = ingest([corpus], store, encoder, flush_chunks=64)
+    assert [(o.status, o.records) for o in report.outcomes] == [("replaced", 600)]  # not "unchanged"
+    assert {meta["source_id"] for _, _, meta in store.scan()} == {f"r{i}" for i in range(600)}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +22,7 @@ pytest.importorskip("langchain_ollama")
 
 from assistant.factory import Components  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
+from tests.conftest import free_port
 
 HER2 = "doi:10.9999/jto.2019.0003"
 QUESTION = "How does HER2 affect CXCR4?"
@@ -214,12 +214,6 @@ def clean_env(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", USER_OPENAI_KEY)
     monkeypatch.setenv("LITASSIST_LLM_TIMEOUT", "10")
 
-
-def free_port() -> int:
-    """A loopback port with nothing listening on it."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def ask_json(run_cli, home: Path, spec: str, question: str = QUESTION) -> tuple[dict, str]:

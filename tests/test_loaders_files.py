@@ -94,15 +94,16 @@ def test_pdf_keeps_one_body_entry_per_page_with_metadata() -> None:
     assert paper.title == "HER2 and CXCR4 in breast cancer metastasis"
     assert paper.authors == ["Jane Q. Researcher", "John Smith"]
     assert len(paper.body) == 2
-    assert paper.body[0].startswith("HER2 signalling and chemokine receptors in breast cancer")
-    assert paper.body[1].startswith("Results")
+    # Page text is sentence text: the printed title and the headings ("Abstract", "Results") are left out.
+    assert paper.body[0].startswith("HER2 overexpression raises the level")
+    assert paper.body[1].startswith("Blocking CXCR4 with a neutralising antibody")
     assert "HER2-driven lung metastasis" in paper.body[1]
     assert paper.source_id.startswith("sha1:")
 
 
 def test_pdf_joins_wrapped_lines_and_collapses_line_end_hyphens() -> None:
-    (paper,) = pdf.load(FILES / "two_pages.pdf")
-    paragraphs = paper.body[0].split("\n\n")
+    path = FILES / "two_pages.pdf"
+    paragraphs = pdf.paragraphs(pdf.page_texts(pdf.open_reader(path), path)[0])
     assert paragraphs[:2] == ["HER2 signalling and chemokine receptors in breast cancer", "Abstract"]
     assert paragraphs[2] == (
         "HER2 overexpression raises the level of the chemokine receptor CXCR4 in breast cancer cells. "
@@ -110,6 +111,17 @@ def test_pdf_joins_wrapped_lines_and_collapses_line_end_hyphens() -> None:
         "invasion through basement membrane."
     )
     assert paragraphs[3] == "Introduction"
+    # The body keeps the sentences only: a title or heading would be glued onto the sentence after it.
+    (paper,) = pdf.load(path)
+    assert paper.body[0].split("\n\n") == [paragraphs[2], paragraphs[4]]
+
+
+def test_pdf_page_text_leaves_out_title_author_and_doi_lines_but_keeps_a_sentence_running_on() -> None:
+    page = ["SMAD4 loss raises WNT target genes in colorectal cancer", "Mei Tanaka, Omar Haddad",
+            "DOI: 10.5555/example.1", "Abstract: In colorectal cancer cells, loss of SMAD4 raises WNT targets.",
+            "Results", "Knocking down SMAD4 doubled MYC. Its loss in patients goes with"]
+    assert pdf.sentence_text(page) == ["In colorectal cancer cells, loss of SMAD4 raises WNT targets.",
+                                      "Knocking down SMAD4 doubled MYC. Its loss in patients goes with"]
 
 
 def test_pdf_finds_the_abstract_on_page_one() -> None:

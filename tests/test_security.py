@@ -6,6 +6,7 @@ blocks and records every socket connection or name lookup that is not for this m
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import os
 import shutil
@@ -21,6 +22,7 @@ import httpx
 import pytest
 
 import assistant  # noqa: F401  (offline switches before gradio loads)
+from tests.conftest import DATA, free_port, served, upload
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTION = "How does HER2 affect CXCR4?"
@@ -71,12 +73,6 @@ sys.addaudithook(hook)
 record(f"watching pid {os.getpid()}")
 '''
 
-
-def free_port() -> int:
-    """A loopback port with nothing listening on it."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def lan_address() -> str | None:
@@ -142,7 +138,8 @@ def test_the_server_refuses_uploads_over_the_limit(shared_demo):
 
 
 def test_uploads_stay_under_the_data_home_and_unsafe_members_are_skipped(tmp_path):
-    from assistant.library import save_uploads
+    from assistant.settings import ServerSettings
+    from assistant.uploads import limits_of, save_uploads
 
     incoming, home = tmp_path / "incoming", tmp_path / "home"
     incoming.mkdir()
@@ -158,12 +155,14 @@ def test_uploads_stay_under_the_data_home_and_unsafe_members_are_skipped(tmp_pat
         zf.writestr("inner/script.sh", "echo hi\n")
     (incoming / "broken.zip").write_bytes(b"not a zip")
 
-    saved, refused = save_uploads([str(p) for p in sorted(incoming.iterdir())], home, max_mb=1)
+    batch = save_uploads([str(p) for p in sorted(incoming.iterdir())], home, limits_of(ServerSettings(max_upload_mb=1)))
 
     uploads = (home / "uploads").resolve()
-    assert sorted(p.relative_to(uploads).as_posix() for p in saved) == ["good.md", "papers/inner/paper.md"]
-    assert all(p.resolve().is_relative_to(uploads) for p in saved)
-    assert sorted(refused) == ["broken.zip: not a readable zip file",
+    folder = {name: hashlib.sha256((incoming / name).read_bytes()).hexdigest()[:16] for name in ("good.md", "papers.zip")}
+    assert sorted(p.relative_to(uploads).as_posix() for p in batch.files) == sorted(
+        [f"{folder['good.md']}/good.md", f"{folder['papers.zip']}/papers/inner/paper.md"])  # folders named by content
+    assert all(p.resolve().is_relative_to(uploads) for p in batch.files)
+    assert sorted(batch.refused) == ["broken.zip: not a readable zip file",
                                "huge.txt: larger than the 1 MB upload limit",
                                "script.sh (in papers.zip): not a supported format (.sh)",  # named, not silent
                                "tool.exe: unsupported file type '.exe'"]
@@ -221,3 +220,78 @@ def ask_when_up(url: str, served: subprocess.Popen, output: Path) -> dict:
             assert time.monotonic() < deadline, "`litassist serve` did not come up in time"
             time.sleep(0.5)
     return Client(url + "/", verbose=False).predict(QUESTION, "both", "", 0, 0, api_name="/ask")
+
+
+# --- what one request may cost (issue 15, item 12) ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory, corpus_home: Path) -> Iterator[tuple[str, Path]]:
+    """The UI over the test corpus with small limits: a zip may unpack to 8 MB, a file over 0.0625 MB (64 KiB) fails at
+    ingest; the default limits otherwise (10,000 entries per zip, 2,000 characters per question)."""
+    from assistant.settings import IngestSettings, ServerSettings, Settings
+
+    home = shutil.copytree(corpus_home, tmp_path_factory.mktemp("limited") / "home")
+    settings = Settings(home=home, server=ServerSettings(max_unpacked_mb=8), ingest=IngestSettings(max_file_mb=0.0625))
+    with served(settings) as url:
+        yield url, home
+
+
+def text_of(content: str | list[dict]) -> str:
+    """A chat message's text (Gradio sends it as a list of parts)."""
+    return content if isinstance(content, str) else "".join(part.get("text", "") for part in content)
+
+
+def kept_uploads(home: Path) -> list[Path]:
+    """Every file under the data home's uploads folder."""
+    return sorted(p for p in (home / "uploads").rglob("*") if p.is_file()) if (home / "uploads").exists() else []
+
+
+def test_a_zip_bomb_is_refused_before_anything_is_unpacked(limited):
+    from gradio_client import Client
+
+    url, home = limited
+    rows, summary = upload(Client(url, verbose=False), DATA / "hostile" / "uploads" / "zip_bomb.zip")
+    assert rows == [["zip_bomb.zip", "failed", 0, 0, "unpacks to 16.0 MB, over the limit of 8 MB per zip"]]
+    assert summary.startswith("0 added, 0 replaced, 0 unchanged, 1 failed") and kept_uploads(home) == []
+
+
+def test_a_zip_of_more_entries_than_the_limit_is_refused_unread(limited, tmp_path):
+    from gradio_client import Client
+
+    url, home = limited
+    crowded = tmp_path / "crowded.zip"
+    with zipfile.ZipFile(crowded, "w") as zf:  # the default limit is 10,000 entries; a 50 MB zip can hold 415,000
+        zf.writestr("paper.md", "# A paper\n\nIt would go in, were the zip not refused.\n")
+        for i in range(10_000):
+            zf.writestr(f"empty/{i}.md", "")
+    rows, _ = upload(Client(url, verbose=False), crowded)
+    assert rows == [["crowded.zip", "failed", 0, 0, "holds 10,001 entries (0.6 MB of names), over the limit of 10,000 "
+                                                    "per zip"]]
+    assert kept_uploads(home) == []
+
+
+def test_the_server_applies_every_ingest_setting(limited, tmp_path):
+    from gradio_client import Client
+
+    big = tmp_path / "big_note.md"
+    big.write_text("# A big note\n\n" + "PTEN loss activates AKT in this long note. " * 2000, encoding="utf-8")
+    rows, _ = upload(Client(limited[0], verbose=False), big)  # 84 KB: under the upload limit, over the ingest one
+    assert rows == [["big_note.md", "failed", 0, 0, "too large: 0.1 MB, over the 0.0625 MB limit per file"]]
+
+
+def test_a_question_over_the_length_limit_is_refused_with_a_message(limited, corpus_home, run_cli):
+    from gradio_client import Client
+
+    pasted = ("How does HER2 affect CXCR4? " + "Padding pasted from a document. " * 3200).strip()  # 102,427 chars
+    said = "the question is 102,427 characters long, over the limit of 2,000: ask about one thing at a time"
+    code, out, err = run_cli("--home", corpus_home, "ask", pasted)
+    assert (code, out) == (1, "") and said in err
+    client = Client(limited[0], verbose=False)
+    with pytest.raises(Exception, match=said):
+        client.predict(pasted, "both", "", 0, 0, api_name="/ask")
+    with pytest.raises(Exception, match="the question is 2,001 characters long"):  # the history is held to it too
+        client.predict("And its degradation?", "both", "", 0, 0, ["x" * 2001], api_name="/ask")
+    question, reply = [text_of(message["content"]) for message in client.predict(pasted, [], "both", "", 0, 0,
+                                                                                  api_name="/chat")[0]]
+    assert reply.startswith(said[:1].upper() + said[1:]) and len(question) < 300  # no 100 KB echoed back to the tab
+    assert not client.predict("How does HER2 affect CXCR4?", "both", "", 0, 0, api_name="/ask")["abstained"]

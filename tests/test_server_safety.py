@@ -25,8 +25,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import BROWSER_SKIP
-from tests.test_security import HOOK, START_TIMEOUT_S, free_port
+from tests.conftest import BROWSER_SKIP, free_port
+from tests.test_security import HOOK, START_TIMEOUT_S
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path(os.environ.get("LITASSIST_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -136,26 +136,34 @@ def test_session_cookies_are_same_site_lax(served: Served) -> None:
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{BROWSER_SKIP}: no chromium at {CHROMIUM}")
 def test_a_page_from_another_origin_cannot_use_the_login(served: Served, store) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
     title = store.sources()[0]["title"]
     with logged_in(served) as c:
         assert title in c.get(served.url + "/config").text  # what a logged-in page can read
     attacker = AttackerSite(served.url)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
-        try:
-            context = browser.new_context()
-            context.request.post(served.url + "/login", form={"username": USER, "password": PASSWORD})
-            page = context.new_page()
+    try:
+        with logged_in_page(served) as page:
             page.goto(attacker.url, wait_until="load")  # same site (127.0.0.1), another port: another origin
             page.wait_for_function("window.stolen !== undefined", timeout=30_000)
             stolen = page.evaluate("window.stolen")
             page.goto(served.url, wait_until="load")  # the session itself still works on its own origin
             page.wait_for_selector("#question textarea", timeout=60_000)
+    finally:
+        attacker.close()
+    assert title not in stolen, stolen[:500]
+
+
+@contextmanager
+def logged_in_page(served: Served) -> Iterator:
+    """A page in a headless Chromium whose context holds a session cookie."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        try:
+            context = browser.new_context()
+            context.request.post(served.url + "/login", form={"username": USER, "password": PASSWORD})
+            yield context.new_page()
         finally:
             browser.close()
-            attacker.close()
-    assert title not in stolen, stolen[:500]
 
 
 class AttackerSite:
@@ -187,32 +195,40 @@ class AttackerSite:
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{BROWSER_SKIP}: no chromium at {CHROMIUM}")
 def test_downloads_arrive_and_stay_private_with_the_home_outside_cwd_and_temp(served: Served) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
-        try:
-            context = browser.new_context()
-            context.request.post(served.url + "/login", form={"username": USER, "password": PASSWORD})
-            page = context.new_page()
-            page.goto(served.url, wait_until="load")
-            box = page.locator("#question textarea")
-            box.fill(QUESTION)
-            box.press("Enter")
-            page.locator("#chat").get_by_text("Quoted from your sources").wait_for(timeout=60_000)
-            page.wait_for_function("!document.querySelector('#download-bib').disabled", timeout=30_000)
-            with page.expect_download() as download:
-                page.locator("#download-bib").click()
-            assert "@article" in Path(download.value.path()).read_text(encoding="utf-8")
-            toasts = page.locator(".toast-body").all_inner_texts()
-            assert not toasts, toasts  # no "Cannot move … to the gradio cache dir"
-        finally:
-            browser.close()
+    with logged_in_page(served) as page:
+        page.goto(served.url, wait_until="load")
+        box = page.locator("#question textarea")
+        box.fill(QUESTION)
+        box.press("Enter")
+        page.locator("#chat").get_by_text("Quoted from your sources").wait_for(timeout=60_000)
+        page.wait_for_function("!document.querySelector('#download-bib').disabled", timeout=30_000)
+        with page.expect_download() as download:
+            page.locator("#download-bib").click()
+        assert "@article" in Path(download.value.path()).read_text(encoding="utf-8")
+        toasts = page.locator(".toast-body").all_inner_texts()
+        assert not toasts, toasts  # no "Cannot move … to the gradio cache dir"
     files = [p for p in served.temp.rglob("*") if p.is_file()]
     assert any(p.name.endswith(".bib") for p in files), files
     for path in files:  # everything under a folder only its owner may enter
         assert any(stat.S_IMODE(parent.stat().st_mode) == 0o700
                    for parent in path.parents if served.temp in parent.parents), path
     assert not [p for p in (served.temp / "gradio").rglob("*") if p.is_file()]  # not in Gradio's shared cache
+
+
+def test_a_command_line_ingest_beside_the_server_is_seen_by_its_next_question(served: Served, tmp_path) -> None:
+    note = tmp_path / "quokka.md"
+    note.write_text("# Quokka keratinocytes and PLXNB3\n\nQuokka keratinocytes raise PLXNB3 under ultraviolet stress.\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LITASSIST_")}
+    env.update(LITASSIST_EMBEDDING__BACKEND="torch", PYTHONPATH=str(ROOT))
+    ingest = subprocess.run([sys.executable, "-c", "from assistant.cli import main; main()", "--home", str(served.home),
+                             "ingest", str(note)], env=env, capture_output=True, text=True, timeout=300)
+    assert ingest.returncode == 0, ingest.stderr
+    with logged_in(served) as c:
+        asked = c.post(served.url + "/gradio_api/call/ask",
+                       json={"data": ["What do quokka keratinocytes raise under ultraviolet stress?", "both", "", 0, 0,
+                                      []]})
+        result = c.get(served.url + f"/gradio_api/call/ask/{asked.json()['event_id']}").text
+    assert "PLXNB3" in result and "Quokka keratinocytes and PLXNB3" in result, result  # quoted and cited
 
 
 def test_wrong_passwords_make_the_client_wait(served: Served) -> None:

@@ -30,3 +30,11 @@ def test_a_bad_setting_is_one_line_naming_it(assignment: str, run_cli, monkeypat
 def test_serve_refuses_an_auth_option_missing_user_or_password(auth: str, run_cli, tmp_path) -> None:
     code, _, err = run_cli("--home", tmp_path, "serve", "--auth", auth)
     assert code == 1 and "invalid option --auth: expected USER:PASSWORD, both non-empty" in err, err
+
+
+def test_the_readme_settings_table_is_the_settings_own() -> None:
+    """Every setting, its default and its description, as README.md shows them (regenerate with
+    `python -m assistant.settings_table`)."""
+    from assistant.settings_table import README, markdown, readme_table
+
+    assert readme_table(README.read_text(encoding="utf-8")) == markdown()

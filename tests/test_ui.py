@@ -10,14 +10,13 @@ import gc
 import json
 import os
 import re
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import assistant  # noqa: F401  (offline switches before gradio loads)
-from tests.conftest import BROWSER_SKIP
+from tests.conftest import BROWSER_SKIP, free_port
 
 CHROMIUM = Path(os.environ.get("LITASSIST_TEST_CHROMIUM", "/usr/bin/chromium"))  # another path: to test the skip
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{BROWSER_SKIP}: no chromium at {CHROMIUM}")
@@ -33,14 +32,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--no-first-run", "--disable-sync"]
 TIMEOUT_MS = 30_000  # one answer takes a second or two; the first one also loads the model
 MISSION = "How does HER2 affect CXCR4?"
+SMAD4_PDF = Path(__file__).parent / "data" / "files" / "smad4_paper.pdf"  # four pages; MYC is on page 4
 UPLOAD_TITLE = "Quokka keratinocytes raise PLXNB3 under ultraviolet stress"
 
-
-def free_port() -> int:
-    """A loopback port nobody is listening on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -175,8 +169,11 @@ def test_two_browser_sessions_never_share_a_conversation(browser, app_url: str) 
         box = second.locator("#question textarea")
         box.fill("and what happens to its degradation?")  # a follow-up with nothing before it in this session
         box.press("Enter")
-        second.locator("#chat").get_by_text("The indexed sources do not answer this question.").wait_for()
-        assert second.locator("#chat").get_by_text("Searched for").count() == 0  # nothing carried over
+        chat = second.locator("#chat")
+        chat.get_by_text("The indexed sources do not answer this question.").wait_for()
+        # Nothing carried over: the abstention's hint (issue 13) names the question as asked, no earlier topic.
+        chat.get_by_text("Searched for “and what happens to its degradation?”").wait_for()
+        assert "HER2" not in chat.inner_text()
     finally:
         for context, _ in pages:
             context.close()
@@ -289,6 +286,25 @@ def test_a_fly_gene_chip_is_not_marked_for_the_human_gene_of_the_same_letters() 
     assert "+20 more</summary>" in chips  # 12 chips shown, the rest folded
 
 
+def test_only_uploaded_pdfs_are_ever_served(tmp_path: Path) -> None:
+    from urllib.parse import quote
+
+    from assistant.cards import ServedFiles
+
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    (uploads / "paper.pdf").write_bytes(b"%PDF-1.4\n")
+    (uploads / "records.xml").write_text("<x/>", encoding="utf-8")  # XML served from the page could run script
+    (tmp_path / "outside.pdf").write_bytes(b"%PDF-1.4\n")
+    allowed: list[str] = []
+    served = ServedFiles(uploads, allowed)
+    pdf = (uploads / "paper.pdf").resolve()
+    assert served(str(uploads / "paper.pdf")) == f"gradio_api/file={quote(str(pdf))}" and allowed == [str(pdf)]
+    for path in (uploads / "records.xml", tmp_path / "outside.pdf", uploads / ".." / "outside.pdf"):
+        assert served(str(path)) is None
+    assert allowed == [str(pdf)]  # Gradio may serve that one file and nothing else
+
+
 def test_figure_question_shows_figure_card_with_pmc_link(page) -> None:
     ask(page, "What does mitochondrial MKP1 do in radioresistant breast cancer cells?")
     card = page.locator("#sources .la-figure", has_text="MKP1").first
@@ -366,6 +382,159 @@ def test_the_library_lists_formats_reports_counts_and_deletes_by_title_after_ask
     page.locator("#sources-table").get_by_placeholder("Search...").fill("Wombat")
     page.wait_for_timeout(500)
     assert page.locator("#sources-table").get_by_text(title).filter(visible=True).count() == 0
+
+
+def test_a_deleted_source_is_listed_stays_deleted_when_its_file_comes_again_and_undo_brings_it_back(page, tmp_path):
+    kept, dropped = "Aardvark kidneys lower SLC5A9 at night", "Aardvark kidneys raise SLC5A9 after rain"
+    doc = tmp_path / "aardvark.jsonl"
+    doc.write_text("".join(json.dumps({"_id": sid, "title": title, "text": f"{title}, in a field study."}) + "\n"
+                           for sid, title in (("ui-aard-1", kept), ("ui-aard-2", dropped))), encoding="utf-8")
+
+    def ingest_upload(expect: str) -> None:
+        page.set_input_files("#upload input[type=file]", str(doc))
+        page.locator(f"#upload [data-testid=download-link][download='{doc.name}']").wait_for()
+        page.locator("#ingest").click()
+        page.locator("#ingest-summary").get_by_text(expect).wait_for()
+
+    def shown(title: str):
+        """The title in the sources table, searched for (the table draws only the rows in view)."""
+        table = page.locator("#sources-table")
+        table.get_by_placeholder("Search...").fill("Aardvark")
+        table.get_by_text(kept).filter(visible=True).first.wait_for()  # the search has been applied
+        return table.get_by_text(title).filter(visible=True)
+
+    page.get_by_role("tab", name="Library").click()
+    ingest_upload("1 added")
+    page.locator("#victim input").fill("Aardvark kidneys raise")
+    page.get_by_role("option", name=f"{dropped} — paper").click()
+    page.locator("#delete").click()
+    page.locator("#confirm-delete").click()
+    page.locator("#deleted").get_by_text(f"Deleted “{dropped}” (paper, 1 chunk).").wait_for()
+    page.locator("#deleted-sources").get_by_text(f"“{dropped}” (paper)").wait_for()  # listed as deleted
+
+    page.locator("#upload button[aria-label='Clear']").first.click()
+    ingest_upload("1 deleted source stays deleted")  # the same file again: unchanged, and the source stays out
+    report = page.locator("#ingest-report").inner_text()
+    assert re.search(r"aardvark\.jsonl\s+unchanged", report) and "stays deleted: ui-aard-2" in report, report
+    assert shown(dropped).count() == 0
+
+    page.locator("#undo-delete").click()
+    page.locator("#deleted").get_by_text(f"Restored “{dropped}” (paper, 1 chunk).").wait_for()
+    shown(dropped).first.wait_for()
+    assert dropped not in page.locator("#deleted-sources").inner_text()
+
+
+# Installed before the page's own scripts: a copy of every message the server streams to the page, and, on every
+# change to the page once an ingest starts, how many progress displays it shows (Gradio's own, and the Library's).
+RECORD_PROGRESS = """
+window.__stream = [];
+window.__displays = [];
+const fetchFirst = window.fetch;
+window.fetch = async (...args) => {
+  const response = await fetchFirst(...args);
+  const url = String(args[0] && args[0].url ? args[0].url : args[0]);
+  if (url.includes('/queue/data') && response.body) {
+    const reader = response.clone().body.getReader();
+    const decoder = new TextDecoder();
+    (async () => { for (;;) { const {done, value} = await reader.read(); if (done) return;
+                              window.__stream.push(decoder.decode(value, {stream: true})); } })();
+  }
+  return response;
+};
+const shown = (selector) => [...document.querySelectorAll(selector)]
+  .filter(e => e.checkVisibility({opacityProperty: true, visibilityProperty: true})).length;
+new MutationObserver(() => window.__ingesting && window.__displays.push({
+  gradio: shown('.progress-text, .progress-level, .eta-bar'), library: shown('#ingest-summary .la-progress'),
+  text: [...document.querySelectorAll('#ingest-summary .la-progress-text')].map(e => e.innerText).join(' ')
+})).observe(document, {subtree: true, childList: true, characterData: true});
+"""
+PROGRESS = re.compile(r"Ingesting: (\d+) of (\d+) files? done · (\d+) of (\d+) chunks? embedded")
+
+
+def streamed_progress(page) -> list[tuple[int, ...]]:
+    """(files done, files, chunks embedded, chunks) of every progress message the server sent, in order."""
+    found = []
+    for line in "".join(page.evaluate("window.__stream")).splitlines():
+        if line.startswith("data:"):
+            message = json.dumps(json.loads(line[5:]), ensure_ascii=False)
+            found += [tuple(map(int, m)) for m in PROGRESS.findall(message)]
+    return found
+
+
+def test_an_ingest_shows_one_progress_display_that_counts_real_files_and_chunks(page, tmp_path: Path) -> None:
+    files = []
+    for n, animal in enumerate(["Pangolin", "Tapir", "Okapi"]):
+        doc = tmp_path / f"{animal.lower()}.jsonl"
+        doc.write_text("".join(json.dumps({"_id": f"ui-progress-{n}-{k}", "title": f"{animal} study {k}",
+                                           "text": f"{animal} hepatocytes lower ABCC9 after fasting ({k})."}) + "\n"
+                               for k in range(2)), encoding="utf-8")
+        files.append(doc)
+    page.add_init_script(RECORD_PROGRESS)
+    page.reload(wait_until="load")
+    page.get_by_role("tab", name="Library").click()
+    page.set_input_files("#upload input[type=file]", [str(f) for f in files])
+    for doc in files:
+        page.locator(f"#upload [data-testid=download-link][download='{doc.name}']").wait_for()
+    page.evaluate("window.__ingesting = true")
+    page.locator("#ingest").click()
+    page.locator("#ingest-summary").get_by_text("3 added").wait_for()
+    page.wait_for_function("() => window.__stream.join('').includes('3 added')")  # the copy has caught up
+
+    report = page.locator("#ingest-report").inner_text()
+    chunks = sum(int(m) for m in re.findall(r"\.jsonl\s+added\s+2\s+(\d+)", report))
+    progress = streamed_progress(page)
+    assert progress, "no progress was sent while ingesting"
+    assert {files_total for _, files_total, _, _ in progress} == {3}  # the files uploaded, not "0/0"
+    assert progress[-1] == (3, 3, chunks, chunks) and chunks >= 6  # the last one: every file and chunk, counted
+    assert [p[0] for p in progress] == sorted(p[0] for p in progress)  # files done only ever go up
+    displays = page.evaluate("window.__displays")
+    assert max(d["gradio"] for d in displays) == 0  # no progress drawn over the report, table or delete box
+    assert max(d["library"] for d in displays) <= 1
+    assert not re.search(r"\b0 ?(/|of) ?0\b", " ".join(d["text"] for d in displays))  # never "0/0 chunks"
+
+
+def test_an_abstention_shows_the_closest_sources_labelled_as_not_answering(page) -> None:
+    box = page.locator("#question textarea")
+    box.fill("What is the capital of France?")
+    box.press("Enter")
+    chat = page.locator("#chat")
+    chat.get_by_text("The indexed sources do not answer this question.").wait_for()
+    chat.get_by_text("Searched for “What is the capital of France?”").wait_for()
+    assert "Try rephrasing" in chat.inner_text()
+    sources = page.locator("#sources")
+    sources.get_by_text("Closest sources found — they do not answer this").wait_for()
+    badges = sources.locator(".la-card.la-closest .la-badge").all_inner_texts()
+    assert badges and all(b.startswith("Not an answer") for b in badges), badges
+    assert sources.locator("[id^='src-']").count() == 0  # nothing a citation marker could lead to
+
+
+def test_a_list_question_is_answered_as_a_list_of_cited_sources(page) -> None:
+    ask(page, "Which papers report CXCR4 in breast cancer?")
+    items = page.locator("#chat li", has=page.locator("a[href^='#src-1-']"))
+    assert items.count() >= 2, page.locator("#chat").inner_text()
+    assert page.locator("#sources .la-card").count() >= items.count()
+
+
+def test_an_uploaded_pdf_is_cited_with_its_page_and_opens_from_its_card(page) -> None:
+    from urllib.parse import quote
+
+    page.get_by_role("tab", name="Library").click()
+    page.set_input_files("#upload input[type=file]", str(SMAD4_PDF))
+    page.locator(f"#upload [data-testid=download-link][download='{SMAD4_PDF.name}']").wait_for()
+    page.locator("#ingest").click()
+    page.locator("#ingest-summary").get_by_text("1 added").wait_for()
+    page.get_by_role("tab", name="Chat").click()
+    ask(page, "What happens to MYC when SMAD4 is knocked down?")
+    card = page.locator("#sources .la-paper", has_text="SMAD4 loss raises WNT").first
+    card.wait_for()
+    assert "p. 4 · smad4_paper.pdf" in card.inner_text()
+    href = card.get_by_text("Open PDF at p. 4").get_attribute("href")
+    assert href.startswith("gradio_api/file=") and href.endswith("#page=4"), href
+    served = page.request.get(page.url + href.split("#")[0])
+    assert served.status == 200 and served.headers["content-type"] == "application/pdf"
+    assert served.body()[:5] == b"%PDF-"
+    # Only uploaded PDFs a card links are served: the same file outside the uploads folder is refused.
+    assert page.request.get(page.url + "gradio_api/file=" + quote(str(SMAD4_PDF))).status == 403
 
 
 def test_hostile_record_is_shown_as_text_not_run(page) -> None:

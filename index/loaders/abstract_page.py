@@ -13,7 +13,6 @@ _ROW = re.compile(r"^\s*([^|\n]{1,60}?)\s*\|\s*(.*?)\s*\|\s*$")
 _RULE = re.compile(r"^\s*-{2,}\s*\|\s*-{2,}\s*\|?\s*$")
 _KNOWN_KEYS = {"journal", "volume", "issue number", "pages (from-to)", "dois", "state", "original language"}
 # Lines after the table that begin trailing sections we do not index as the abstract.
-_TRAILERS = ("Bibliographical note", "ASJC Scopus subject areas", "Keywords", "Fingerprint", "Access to Document")
 _MONTH = re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\b")
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from index.errors import LoadError, PartialLoadError
+from index.loaders.fields import year_of
 from index.records import Paper
 from index.skips import Skips
 
-_YEAR = re.compile(r"\b(1[89]|20)\d\d\b")
 _MONTH = re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)", re.IGNORECASE)
 # Metadata keys (lower-cased) that fill each plain-string Paper field, first present wins.
 _STRING_FIELDS = {
@@ -99,10 +99,10 @@ def date_of(meta: dict[str, Any]) -> tuple[int | None, str | None]:
     """(year, month) from the first date-like metadata value: 2004, '2004', '2004 Nov', '2004-11-01'."""
     for key in _DATE_KEYS:
         value = text_of(meta.get(key))
-        year = _YEAR.search(value)
+        year = year_of(value)
         if year:
             month = _MONTH.search(value) or _MONTH.search(text_of(meta.get("month")))
-            return int(year.group(0)), month.group(1).title() if month else None
+            return year, month.group(1).title() if month else None
     return None, None
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError
 
-from index.errors import LoadError
+from index.errors import LoadError, first_line
 from index.loaders.text import content_id
 from index.records import Paper
 
@@ -52,23 +52,17 @@ def open_reader(path: Path) -> PdfReader:
     except OSError as exc:
         raise LoadError(path, f"cannot read: {exc.strerror or exc}") from exc
     except DependencyError as exc:  # AES encryption needs the optional 'cryptography' package
-        raise LoadError(path, f"encrypted PDF ({describe(exc)})") from exc
+        raise LoadError(path, f"encrypted PDF ({first_line(exc, named=False)})") from exc
     except Exception as exc:  # pypdf raises many types (KeyError, ValueError ...) on malformed files
-        raise LoadError(path, f"corrupt PDF ({describe(exc)})") from exc
+        raise LoadError(path, f"corrupt PDF ({first_line(exc, named=False)})") from exc
     if reader.is_encrypted:
         try:
             opened = reader.decrypt("")
         except (DependencyError, NotImplementedError) as exc:
-            raise LoadError(path, f"encrypted PDF ({describe(exc)})") from exc
+            raise LoadError(path, f"encrypted PDF ({first_line(exc, named=False)})") from exc
         if not opened:
             raise LoadError(path, "encrypted PDF (a password is needed to open it)")
     return reader
-
-
-def describe(exc: Exception) -> str:
-    """A one-line reason from an exception, naming its type when the message is empty."""
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return message or type(exc).__name__
 
 
 def page_texts(reader: PdfReader, path: Path) -> list[str]:
@@ -78,7 +72,7 @@ def page_texts(reader: PdfReader, path: Path) -> list[str]:
     except FileNotDecryptedError as exc:
         raise LoadError(path, "encrypted PDF") from exc
     except Exception as exc:  # a broken page tree fails here rather than at open
-        raise LoadError(path, f"corrupt PDF ({describe(exc)})") from exc
+        raise LoadError(path, f"corrupt PDF ({first_line(exc, named=False)})") from exc
     if not pages:
         raise LoadError(path, "PDF has no pages")
     texts, failures = [], []
@@ -86,12 +80,12 @@ def page_texts(reader: PdfReader, path: Path) -> list[str]:
         try:
             texts.append(page.extract_text() or "")
         except DependencyError as exc:  # AES content streams need 'cryptography', even with no password
-            raise LoadError(path, f"encrypted PDF ({describe(exc)})") from exc
+            raise LoadError(path, f"encrypted PDF ({first_line(exc, named=False)})") from exc
         except Exception as exc:  # one unreadable page should not lose the others
             texts.append("")
             failures.append(exc)
     if failures and not any(t.strip() for t in texts):
-        raise LoadError(path, f"corrupt PDF ({describe(failures[0])})")
+        raise LoadError(path, f"corrupt PDF ({first_line(failures[0], named=False)})")
     return texts
 
 
@@ -135,6 +129,26 @@ def paragraphs(raw: str) -> list[str]:
             result.append(current)
             current = ""
     return result
+
+
+def sentence_text(page: list[str]) -> list[str]:
+    """A page's paragraphs as quotable text: titles, headings, author and DOI lines are left out.
+
+    Such a line ends no sentence, so the sentence splitter would glue it onto the next one ("…in colorectal cancer
+    In colorectal cancer cells, …"); the title is the record's context, not a sentence of it. A page's last
+    paragraph may end mid-sentence (it goes on over the page) and stays, as does a long one (prose cut by a figure);
+    an inline heading keeps its text ('Abstract: Radiation induces …' -> 'Radiation induces …').
+    """
+    kept = []
+    for index, paragraph in enumerate(page):
+        heading = _HEADING.match(paragraph)
+        if heading and heading.group(2):
+            paragraph = heading.group(2)
+        elif heading or (index + 1 < len(page) and len(paragraph) <= _MAX_TITLE
+                         and not paragraph.endswith(_TERMINAL)):
+            continue
+        kept.append(paragraph)
+    return kept
 
 
 def find_abstract(first_page: list[str]) -> str:
@@ -185,7 +199,7 @@ def load(path: Path) -> list[Paper]:
     pages = [paragraphs(text) for text in raw]
     if not any(pages):
         raise LoadError(path, "no text layer (scanned PDF?)")
-    body = ["\n\n".join(page) for page in pages]
+    body = ["\n\n".join(sentence_text(page)) for page in pages]
     try:
         title, authors, doi = title_of(reader, raw[0]), authors_of(reader), doi_of(reader, raw[0])
     except Exception:  # broken metadata should not lose readable text

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from index.errors import LoadError
+from index.loaders.fields import year_of
 from index.loaders.text import read_text
 from index.records import Figure
 
@@ -112,10 +113,9 @@ def genes_of(data: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
     return unique(symbols), words
 
 
-def year_of(value: Any) -> int | None:
+def year(value: Any) -> int | None:
     """A four-digit year from '2023', 2023 or '' (missing)."""
-    match = re.search(r"\b(1[89]|20)\d\d\b", str(clean(value) or ""))
-    return int(match.group(0)) if match else None
+    return year_of(clean(value))
 
 
 def keywords_of(value: Any) -> list[str]:
@@ -137,7 +137,7 @@ def to_figure(data: dict[str, Any], path: Path) -> Figure:
         caption=get("caption") or "", organisms=[o for o in as_list(data.get("organisms"))],
         genes=genes, gene_words=words, keywords=keywords_of(data.get("keywords")),
         papertitle=get("papertitle"), reftext=get("reftext"), pmcid=get("pmcid"),
-        figlink=get("figlink"), year=year_of(data.get("year")) or year_of(get("reftext")),
+        figlink=get("figlink"), year=year(data.get("year")) or year(get("reftext")),
         doi=get("doi"), journal=get("journal_title"),
     )
 

@@ -36,6 +36,22 @@ the phosphate from JNK, so cells escape apoptosis."""
 
 UNTITLED_THREE = """The third page follows a deliberately blank second page."""
 
+# A title wrapped over two lines right above the first sentence, with no heading between them, and the finding
+# a question asks about on page 4.
+SMAD4_PAGES = ["""SMAD4 loss raises WNT target genes in
+colorectal cancer
+In colorectal cancer cells, loss of SMAD4 raises the expression of WNT target
+genes and speeds tumour growth in mice. Restoring SMAD4 reversed both effects.""",
+               """Introduction
+SMAD4 is a transcription factor of the TGF-beta pathway that is lost in about a
+third of colorectal tumours, most often late in their progression.""",
+               """Methods
+HCT116 and SW480 cells were grown as monolayers and as organoids, and SMAD4 was
+knocked down with two independent short hairpin RNAs.""",
+               """Results
+Knocking down SMAD4 in HCT116 cells doubled the level of MYC messenger RNA.
+The gene may therefore link TGF-beta signalling to the WNT programme."""]
+
 
 def new_pdf() -> FPDF:
     """A PDF with a core font and a fixed date, so fixtures stay small and reproducible."""
@@ -70,6 +86,16 @@ def untitled() -> FPDF:
     return pdf
 
 
+def smad4_paper() -> FPDF:
+    """Four pages with metadata title and authors; the title is printed over two lines above the first sentence."""
+    pdf = new_pdf()
+    pdf.set_title("SMAD4 loss raises WNT target genes in colorectal cancer")
+    pdf.set_author("Mei Tanaka; Omar Haddad")
+    for page in SMAD4_PAGES:
+        add_text_page(pdf, page)
+    return pdf
+
+
 def encrypted() -> FPDF:
     """A text PDF that needs a user password to open (RC4, so no crypto library is needed)."""
     pdf = new_pdf()
@@ -90,7 +116,7 @@ def image_only() -> FPDF:
 def main() -> None:
     """Write every fixture; the corrupt one is the two-page PDF cut short."""
     for name, build in {"two_pages": two_pages, "untitled": untitled, "encrypted": encrypted,
-                        "image_only": image_only}.items():
+                        "image_only": image_only, "smad4_paper": smad4_paper}.items():
         build().output(str(HERE / f"{name}.pdf"))
     data = (HERE / "two_pages.pdf").read_bytes()
     # Keep the header and first object only: no page tree and no xref remain.

@@ -11,8 +11,10 @@ import io
 import json
 import random
 import shutil
+import struct
 import sys
 import zipfile
+import zlib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -212,6 +214,110 @@ MARKUP_ESCAPES = [
 ]
 
 
+GENES = {"long_member_name": "BRCA2", "file_and_folder": "RAD51", "encrypted_member": "PALB2", "zip_bomb": "ATR"}
+
+
+def good_member(zip_name: str) -> str:
+    """A good member, its own for each zip (identical texts would be one source)."""
+    return f"# A good member of {zip_name}.zip\n\n{GENES[zip_name]} loss impairs homologous recombination.\n"
+
+WHEN = (2024, 1, 1, 0, 0, 0)
+
+
+def zip_of(members: dict[str, str | bytes], level: int | None = None) -> bytes:
+    """A zip of these members (deflated at `level` when given, else stored), dated alike so its bytes never vary."""
+    buffer = io.BytesIO()
+    method = zipfile.ZIP_DEFLATED if level is not None else zipfile.ZIP_STORED
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(zipfile.ZipInfo(name, date_time=WHEN), data, compress_type=method, compresslevel=level)
+    return buffer.getvalue()
+
+
+def long_member_name() -> bytes:
+    """A member whose name is over the 255 bytes a file system takes, beside a good one."""
+    return zip_of({"refs/" + "very-long-title-" * 20 + ".md": "# Long\n\nNever written.\n",
+                   "refs/good_member.md": good_member("long_member_name")})
+
+
+def file_and_folder() -> bytes:
+    """p.md as a file and as the folder of p.md/q.md, beside a good member."""
+    return zip_of({"p.md": "# P\n\nMYC drives ribosome biogenesis.\n", "p.md/q.md": "# Q\n\nNever written.\n",
+                   "good_member.md": good_member("file_and_folder")})
+
+
+def zip_bomb() -> bytes:
+    """16 MiB of text deflated to ~16 KiB (a 1000:1 ratio: at that rate a 50 MB upload unpacks to ~50 GB)."""
+    return zip_of({"bomb.txt": "0" * (16 * 1024 * 1024), "good_member.md": good_member("zip_bomb")}, level=9)
+
+
+class ZipCrypto:
+    """PKWARE's traditional zip encryption (APPNOTE 6.1), to make a real password-protected member."""
+
+    def __init__(self, password: bytes) -> None:
+        self.keys = [0x12345678, 0x23456789, 0x34567890]
+        for byte in password:
+            self.update(byte)
+
+    @staticmethod
+    def crc(value: int, byte: int) -> int:
+        return (value >> 8) ^ CRC_TABLE[(value ^ byte) & 0xFF]
+
+    def update(self, byte: int) -> None:
+        k0, k1, k2 = self.keys
+        k0 = self.crc(k0, byte)
+        k1 = ((k1 + (k0 & 0xFF)) * 134775813 + 1) & 0xFFFFFFFF
+        k2 = self.crc(k2, k1 >> 24)
+        self.keys = [k0, k1, k2]
+
+    def encrypt(self, data: bytes) -> bytes:
+        out = bytearray()
+        for byte in data:
+            temp = (self.keys[2] | 2) & 0xFFFF
+            out.append(byte ^ (((temp * (temp ^ 1)) >> 8) & 0xFF))
+            self.update(byte)
+        return bytes(out)
+
+
+def crc_table() -> list[int]:
+    """The CRC-32 table ZipCrypto's key schedule uses."""
+    table = []
+    for n in range(256):
+        c = n
+        for _ in range(8):
+            c = (c >> 1) ^ 0xEDB88320 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+CRC_TABLE = crc_table()
+
+
+def encrypted_member() -> bytes:
+    """A zip written by hand: a ZipCrypto-encrypted member (password 'litassist'), beside a good member."""
+    members = []
+    for name, text, password in (("secret.md", "# Secret\n\nOnly with the password.\n", b"litassist"),
+                                 ("good_member.md", good_member("encrypted_member"), None)):
+        plain = text.encode()
+        crc = zlib.crc32(plain)
+        data = plain
+        if password:  # a fixed 12-byte header whose last byte checks the password, then the data
+            data = ZipCrypto(password).encrypt(bytes(range(11)) + bytes([crc >> 24]) + plain)
+        members.append((name.encode(), data, crc, len(plain), 1 if password else 0))
+    local, central, offset = b"", b"", 0
+    for name, data, crc, size, flag in members:
+        header = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, flag, 0, 0, 0x5821, crc, len(data), size, len(name), 0)
+        central += struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, flag, 0, 0, 0x5821, crc, len(data), size,
+                               len(name), 0, 0, 0, 0, 0, offset) + name
+        local += header + name + data
+        offset += len(header) + len(name) + len(data)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(members), len(members), len(central), offset, 0)
+    archive = local + central + end
+    with zipfile.ZipFile(io.BytesIO(archive)) as zf:  # a real encrypted member: the password opens it
+        assert zf.read("secret.md", pwd=b"litassist").startswith(b"# Secret")
+    return archive
+
+
 def pdf_bytes(build) -> bytes:
     """A PDF fixture from make_pdfs as bytes."""
     return bytes(build().output())
@@ -271,6 +377,10 @@ def main() -> None:
         (CORPUS / name).write_bytes(data)
     UPLOADS.mkdir(parents=True)
     (UPLOADS / "zip_slip.zip").write_bytes(zip_slip())
+    (UPLOADS / "long_member_name.zip").write_bytes(long_member_name())
+    (UPLOADS / "file_and_folder.zip").write_bytes(file_and_folder())
+    (UPLOADS / "encrypted_member.zip").write_bytes(encrypted_member())
+    (UPLOADS / "zip_bomb.zip").write_bytes(zip_bomb())
 
 
 if __name__ == "__main__":
