@@ -86,6 +86,8 @@ def ingest(obj: Context, paths: tuple[Path, ...], as_json: bool, force: bool) ->
                + f"; {report.embedded} chunks embedded, {report.reused} reused", err=True)
     if line := stayed_deleted_line(report.stayed_deleted):
         say(line, err=True)
+    if report.removed:
+        say(f"{len(report.removed)} Zotero item(s) left the index: gone from the library or in its trash", err=True)
     if report.problems:  # a failed file, or a file that went in with some entries skipped
         sys.exit(EXIT_PARTIAL)
 
@@ -100,6 +102,8 @@ def answer_options(func):
                      help=f"Only sources of this study type: {', '.join(STUDY_TYPES)}."),
         click.option("--species", default=None, metavar="SPECIES",
                      help=f"Only sources about this species: {', '.join(SPECIES)} (or its scientific name)."),
+        click.option("--collection", default=None, help="Only items of this Zotero collection (its name)."),
+        click.option("--tag", default=None, help="Only items with this Zotero tag."),
         click.option("--year-min", type=int, default=None, help="Only sources from this year on."),
         click.option("--year-max", type=int, default=None, help="Only sources up to this year."),
         click.option("--llm", "llm_spec", default=None, metavar="SPEC",
@@ -113,13 +117,13 @@ def answer_options(func):
 
 def answerer(obj: Context, k: int | None, kind: str | None, organism: str | None, year_min: int | None,
              year_max: int | None, llm: BaseChatModel | None, stream: bool, study_type: str | None = None,
-             species: str | None = None) -> Answerer:
+             species: str | None = None, collection: str | None = None, tag: str | None = None) -> Answerer:
     """question -> Answer with the given filters, extractive or through the chat model."""
     comp = obj.components
     if comp.store.count() == 0:
         raise EmptyIndexError(f"nothing is indexed in {obj.settings.home} yet: run 'litassist ingest PATH' first")
     # A reversed year range, and a study type or species outside the vocabulary, are refused.
-    where = make_filter(kind, organism, year_min, year_max, study_type, species)
+    where = make_filter(kind, organism, year_min, year_max, study_type, species, collection, tag)
     if admits_nothing(comp.store, where):  # not "the sources do not answer": the filters left nothing to search
         raise LitassistError(nothing_matches(where))
     announce_model_export(comp)
@@ -136,8 +140,8 @@ def answerer(obj: Context, k: int | None, kind: str | None, organism: str | None
 @answer_options
 @click.pass_obj
 def ask(obj: Context, question: str, as_json: bool, fmt: str, k: int | None, kind: str | None,
-        organism: str | None, study_type: str | None, species: str | None, year_min: int | None,
-        year_max: int | None, llm_spec: str | None) -> None:
+        organism: str | None, study_type: str | None, species: str | None, collection: str | None, tag: str | None,
+        year_min: int | None, year_max: int | None, llm_spec: str | None) -> None:
     """Answer a question with numbered citations."""
     if not question.strip():
         raise click.UsageError("the question is empty")
@@ -145,7 +149,8 @@ def ask(obj: Context, question: str, as_json: bool, fmt: str, k: int | None, kin
     if as_json and fmt != "text":
         raise click.UsageError(f"--json and --format {fmt} cannot be combined")
     llm = obj.components.chat_model(llm_spec)  # built before retrieval, so a bad spec fails fast
-    result = answerer(obj, k, kind, organism, year_min, year_max, llm, not as_json, study_type, species)(question)
+    result = answerer(obj, k, kind, organism, year_min, year_max, llm, not as_json, study_type, species, collection,
+                      tag)(question)
     if result.note:
         say(f"note: {result.note}", err=True)
     if as_json:
@@ -163,14 +168,15 @@ def ask(obj: Context, question: str, as_json: bool, fmt: str, k: int | None, kin
 @answer_options
 @click.pass_obj
 def chat(obj: Context, as_json: bool, k: int | None, kind: str | None, organism: str | None,
-         study_type: str | None, species: str | None, year_min: int | None, year_max: int | None,
-         llm_spec: str | None) -> None:
+         study_type: str | None, species: str | None, collection: str | None, tag: str | None,
+         year_min: int | None, year_max: int | None, llm_spec: str | None) -> None:
     """Converse with your library: follow-up questions carry the earlier ones' topic (/help lists commands)."""
     from assistant.chat import HELP, ChatSession, prompt_reader, run_interactive, run_json
 
     comp = obj.components
     llm = comp.chat_model(llm_spec)
-    answer = answerer(obj, k, kind, organism, year_min, year_max, llm, not as_json, study_type, species)
+    answer = answerer(obj, k, kind, organism, year_min, year_max, llm, not as_json, study_type, species, collection,
+                      tag)
     rewrite = llm if obj.settings.conversation.llm_rewrite else None
     conversation = Conversation(max_turns=obj.settings.conversation.max_turns,
                                 max_question_chars=obj.settings.answer.max_question_chars)

@@ -141,9 +141,12 @@ def cite_keys(records: list[Record]) -> list[str]:
 
 
 def cite_key(record: Record) -> str:
-    """'smith2019her2' for a paper, the figid for a figure, the source id as a last resort."""
+    """'smith2019her2' for a paper (or its own citation key, from Better BibTeX), the figid for a figure, the source
+    id as a last resort."""
     if isinstance(record, Figure):
         return _KEY_UNSAFE.sub("-", record.figid)
+    if record.citekey:  # the key the user's manuscripts already cite
+        return _KEY_UNSAFE.sub("-", record.citekey)
     words = [w for w in ascii_words(record.title or "") if w not in _KEY_STOPWORDS]
     if not (record.year or words):
         return _KEY_UNSAFE.sub("-", record.source_id)

@@ -16,15 +16,16 @@ class FilterError(LitassistError):
 
 
 def make_filter(kind: str | None = None, organism: str | None = None, year_min: int | None = None,
-                year_max: int | None = None, study_type: str | None = None, species: str | None = None
-                ) -> SearchFilter:
+                year_max: int | None = None, study_type: str | None = None, species: str | None = None,
+                collection: str | None = None, tag: str | None = None) -> SearchFilter:
     """A SearchFilter from the user's choices; a year range whose start is after its end is refused, and so is a
     study type or species outside the vocabulary (index/study.py)."""
     if year_min is not None and year_max is not None and year_min > year_max:
         raise FilterError(f"the year range {year_min}–{year_max} is reversed: the first year must not be after "
                           "the second")
     return SearchFilter(kind=kind if kind in KINDS else None, organism=organism or None, year_min=year_min,
-                        year_max=year_max, study_type=checked_study_type(study_type), species=checked_species(species))
+                        year_max=year_max, study_type=checked_study_type(study_type), species=checked_species(species),
+                        collection=collection or None, tag=tag or None)
 
 
 def checked_study_type(value: str | None) -> str | None:
@@ -47,7 +48,8 @@ def checked_species(value: str | None) -> str | None:
 
 def describe(where: SearchFilter) -> str:
     """'figures only · Mus musculus · review · mouse · 2013–2013' — the active filters in words ('' when none)."""
-    parts = [KINDS.get(where.kind or "", ""), where.organism or "", where.study_type or "", where.species or ""]
+    parts = [KINDS.get(where.kind or "", ""), where.organism or "", where.study_type or "", where.species or "",
+             f"collection “{where.collection}”" if where.collection else "", f"tag “{where.tag}”" if where.tag else ""]
     if where.year_min is not None or where.year_max is not None:
         low = str(where.year_min) if where.year_min is not None else "…"
         high = str(where.year_max) if where.year_max is not None else "…"

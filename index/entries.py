@@ -50,8 +50,8 @@ def record_metadata(record: Record) -> dict[str, Any]:
                             "record": record.model_dump_json(exclude=_RECORD_EXCLUDE, exclude_none=True)}
     if record.year is not None:
         meta["year"] = record.year
-    for key in ("organisms", "study_types", "species"):
-        if values := list(getattr(record, key)):
+    for key in ("organisms", "study_types", "species", "collections", "tags"):
+        if values := list(getattr(record, key, [])):
             meta[key] = values
     # A paper arriving by another route is matched to this one by these (index/same_paper.py).
     for key in ("doi", "pmid", "pmcid"):
@@ -63,7 +63,8 @@ def record_metadata(record: Record) -> dict[str, Any]:
 def facts_of(meta: dict[str, Any]) -> ChunkFacts:
     """Filter fields from Chroma metadata."""
     return ChunkFacts(kind=meta["kind"], year=meta.get("year"), organisms=list(meta.get("organisms") or []),
-                      study_types=list(meta.get("study_types") or []), species=list(meta.get("species") or []))
+                      study_types=list(meta.get("study_types") or []), species=list(meta.get("species") or []),
+                      collections=list(meta.get("collections") or []), tags=list(meta.get("tags") or []))
 
 
 def passage_of(chunk_id: str, text: str, meta: dict[str, Any], score: float) -> Passage:

@@ -22,9 +22,11 @@ from index.ingest_progress import IngestProgress, ProgressCounter
 from index.ingest_report import FileOutcome, IngestReport, Status
 from index.ingest_vectors import vectors_for
 from index.loaders import FileParts, iter_files, unsupported
+from index.loaders.zotero import is_library
 from index.records import Record
 from index.same_paper import SamePaper
 from index.store import Entry, Store
+from index.zotero_ingest import OnePart, take_library
 
 
 @dataclass
@@ -89,7 +91,7 @@ class Ingestor:
             self._writer.shutdown()
             self._progress.close()
         settled = self._same.settle()  # one paper, one source: superseded versions go, merged records are written
-        if settled or any(o.status in ("added", "replaced") for o in self.report.outcomes):
+        if settled or self.report.removed or any(o.status in ("added", "replaced") for o in self.report.outcomes):
             self._progress.stage("indexing")
             self.store.rebuild_bm25()
         self._progress.stage("done")
@@ -97,6 +99,8 @@ class Ingestor:
 
     def _take(self, path: Path) -> None:
         """Check and hash one file, then read it part by part; unchanged and failed files finish here."""
+        if is_library(path):  # a Zotero database: its items go in one by one, each as a file of its own
+            return take_library(self, path)
         if skip := unsupported(path):
             return self._finish(FileOutcome(file=str(path), status="skipped", reason=skip))
         key = str(path.resolve()) if path.exists() else str(path)
@@ -126,11 +130,11 @@ class Ingestor:
         gone = self._deleted_files.get(key, [])
         return bool(gone) and all(same_content(source.file_hash, digest) for source in gone)
 
-    def _read(self, path: Path, stream: Stream) -> None:
-        """Claim, chunk and queue each part of the file; a failure in any part fails the whole file."""
+    def _read(self, path: Path, stream: Stream, parts: FileParts | OnePart | None = None) -> None:
+        """Claim, chunk and queue each part of the file (or of `parts`); a failure in any part fails the whole file."""
         # Parts of a quarter batch in records (abstracts make ~2.5 chunks each): a batch is then a few parts, and
         # the pipeline's unhidden ends (reading the first part, writing the last) stay short.
-        parts = FileParts(path, max(1, self.flush_chunks // 4))
+        parts = parts or FileParts(path, max(1, self.flush_chunks // 4))
         records = iter(parts)
         while True:
             try:

@@ -32,6 +32,10 @@ def where_clause(where: SearchFilter | None) -> dict[str, Any] | None:
         terms.append({"study_types": {"$contains": where.study_type}})
     if where.species:
         terms.append({"species": {"$contains": where.species}})
+    if where.collection:
+        terms.append({"collections": {"$contains": where.collection}})
+    if where.tag:
+        terms.append({"tags": {"$contains": where.tag}})
     if where.year_min is not None:
         terms.append({"year": {"$gte": where.year_min}})
     if where.year_max is not None:

@@ -89,6 +89,9 @@ class Paper(BaseModel):
     study_types: list[str] = Field(default_factory=list, description="From index.study.STUDY_TYPES")
     species: list[str] = Field(default_factory=list, description="From index.study.SPECIES")
     notices: list[Notice] = Field(default_factory=list, description="Retractions, errata, expressions of concern")
+    citekey: str | None = Field(default=None, description="A reference manager's citation key (Better BibTeX)")
+    collections: list[str] = Field(default_factory=list, description="The Zotero collections it is filed in")
+    tags: list[str] = Field(default_factory=list, description="Its Zotero tags")
     file: str | None = Field(default=None, description="The file the record was loaded from")
 
     @field_validator("doi", "pmid", "pmcid", "url", mode="before")

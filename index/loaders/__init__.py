@@ -12,6 +12,7 @@ from index.loaders import abstract_page, by_content, jats, jsonl, pdf, pfocr, pu
 from index.records import Record
 
 Loader = Callable[[Path], list[Record]]
+ZOTERO_DB = "zotero.sqlite"  # a Zotero data folder's database (index/loaders/zotero.py)
 
 BY_EXTENSION: dict[str, Loader] = {
     ".nbib": pubmed.load_medline,
@@ -103,7 +104,7 @@ class FileParts:
 def unsupported(path: Path) -> str | None:
     """Why a file's format is not read ('not a supported format (.docx)'), or None when it is."""
     suffix = path.suffix.lower()
-    return None if suffix in SUPPORTED_EXTENSIONS else f"not a supported format ({suffix or 'no extension'})"
+    return None if suffix in SUPPORTED_EXTENSIONS or path.name == ZOTERO_DB else f"not a supported format ({suffix or 'no extension'})"
 
 
 def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
@@ -114,6 +115,10 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
             continue
         for root, dirs, files in os.walk(path, followlinks=False):
+            if ZOTERO_DB in files:  # a Zotero data folder: its database, never storage/'s PDFs on their own
+                dirs[:] = []
+                yield Path(root) / ZOTERO_DB
+                continue
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(files):
                 if not name.startswith("."):
