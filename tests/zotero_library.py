@@ -109,7 +109,7 @@ class ZoteroLibrary:
         return self.collections[name]
 
     def _attach(self, db: sqlite3.Connection, parent: int, key: str, pages: list[str]) -> None:
-        attachment_key = ("P" + key)[:8]
+        attachment_key = f"A{len(self.ids):07d}"  # 8 characters, as Zotero's keys are
         attachment = self._new_item(db, attachment_key, "attachment")
         db.execute("INSERT INTO itemAttachments (itemID, parentItemID, linkMode, contentType, path) "
                    "VALUES (?, ?, ?, 'application/pdf', 'storage:paper.pdf')", (attachment, parent, IMPORTED_FILE))
