@@ -64,6 +64,7 @@ def take_library(ingestor: Ingestor, sqlite: Path) -> None:
         items = read_items(sqlite)
     except LoadError as exc:
         return ingestor._fail(sqlite, exc.reason)
+    ingestor._progress.more_files(len(items) - 1)  # each item is told as a file of its own
     prefix = prefix_of(sqlite)
     names = {prefix + item.name for item in items}
     ingestor._wait()  # earlier files' writes are done before chunks are removed beside them

@@ -127,3 +127,13 @@ def test_bibtex_export_keeps_the_better_bibtex_citation_key(tmp_path, run_cli) -
     code, out, _ = run_cli("--home", tmp_path / "home", "ask", "What does knocking down YAP1 do to hepatocyte "
                            "proliferation?", "--format", "bibtex")
     assert "@article{smith2019yap," in out
+
+
+def test_progress_counts_each_item_as_a_file(tmp_path, encoder) -> None:
+    from index.ingest import Ingestor
+    from index.store import Store
+
+    library = build(tmp_path)
+    seen = []
+    Ingestor(Store(tmp_path / "home", encoder.name), encoder, on_progress=seen.append).run([library.folder])
+    assert (seen[-1].files_done, seen[-1].files_total) == (3, 3)
