@@ -28,7 +28,7 @@ def fetch() -> None:
 @fetch.command()
 @click.argument("query")
 @click.option("--max", "limit", type=click.IntRange(1, 10_000), default=None,
-              help="Most records to take from the search, best matches first (default LITASSIST_FETCH__MAX_RESULTS).")
+              help="Most records to take from the search, in esearch's order (default LITASSIST_FETCH__MAX_RESULTS).")
 @click.pass_obj
 def pubmed(obj: Context, query: str, limit: int | None) -> None:
     """Search PubMed for QUERY and fetch the records not fetched before (abstracts, as PubMed XML)."""
