@@ -55,13 +55,15 @@ def search_ids(client: Eutils, query: str, limit: int) -> tuple[int, list[str]]:
     """(records matching in all, the first `limit` PMIDs), paged through esearch."""
     page_size = client.settings.search_page
     first = client.esearch("pubmed", query, 0, min(page_size, limit))
-    ids = list(first.ids)
-    while len(ids) < min(limit, first.count):
-        page = client.esearch("pubmed", query, len(ids), min(page_size, limit - len(ids)))
+    ids = dict.fromkeys(first.ids)  # ordered, and a record new to PubMed between pages cannot repeat an id
+    start = len(first.ids)
+    while start < min(limit, first.count):
+        page = client.esearch("pubmed", query, start, min(page_size, limit - start))
         if not page.ids:  # the result shrank while we paged: take what there is
             break
-        ids += [i for i in page.ids if i not in ids]
-    return first.count, ids[:limit]
+        ids.update(dict.fromkeys(page.ids))
+        start += len(page.ids)
+    return first.count, list(ids)[:limit]
 
 
 def fetch_pubmed(client: Eutils, folder: Path, query: str, limit: int,
@@ -70,7 +72,8 @@ def fetch_pubmed(client: Eutils, folder: Path, query: str, limit: int,
     found, ids = search_ids(client, query, limit)
     result = FetchResult(found=found, ids=ids, already=[i for i in ids if pubmed_path(folder, i).exists()])
     on_plan(result)
-    todo = [i for i in ids if i not in set(result.already)]
+    done = set(result.already)
+    todo = [i for i in ids if i not in done]
     for batch in batches(todo, client.settings.batch_size):
         text = client.efetch("pubmed", batch, rettype="abstract", retmode="xml")
         articles = pubmed_articles(text, client.host)
@@ -116,7 +119,8 @@ def fetch_pmc(client: Eutils, folder: Path, pmcids: list[str], progress: Progres
     result = FetchResult(found=len(numbers), ids=numbers,
                          already=[n for n in numbers if pmc_path(folder, n).exists()])
     on_plan(result)
-    todo = [n for n in numbers if n not in set(result.already)]
+    done = set(result.already)
+    todo = [n for n in numbers if n not in done]
     for batch in batches(todo, client.settings.batch_size):
         articles, errors = pmc_articles(client.efetch("pmc", batch, retmode="xml"), client.host)
         for number in batch:

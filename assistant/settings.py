@@ -119,7 +119,7 @@ class FetchSettings(Section):
     email: str | None = Field(None, description="Sent as `email=` with every request when set: NCBI writes to this address before blocking a program that overloads it")
     api_key: SecretStr | None = Field(None, description="NCBI API key, sent as `api_key=` when set: raises the rate limit from 3 to 10 requests per second")
     max_results: int = Field(100, ge=1, le=10_000, description="Records `fetch pubmed` takes from a search when `--max` is not given (E-utilities returns at most the first 10,000)")
-    batch_size: int = Field(200, ge=1, le=10_000, description="Records asked for in one efetch request")
+    batch_size: int = Field(200, ge=1, le=500, description="Records asked for in one efetch request (their ids travel in the URL, so at most 500)")
     search_page: int = Field(10_000, ge=1, le=10_000, description="Ids asked for in one esearch request (the search is paged with retstart)")
     retries: int = Field(4, ge=0, le=10, description="Tries again after HTTP 429, a 5xx answer or a failed connection, waiting twice as long each time")
     backoff_s: float = Field(1.0, gt=0, description="Seconds to wait before the first retry (then 2x, 4x …); a Retry-After header is honoured when longer")
