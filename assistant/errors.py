@@ -15,6 +15,10 @@ class EmptyIndexError(LitassistError):
     """A question was asked before anything was ingested."""
 
 
+class FetchError(LitassistError):
+    """`litassist fetch` could not get records from NCBI (no network, a refused request, an answer it cannot read)."""
+
+
 class QuestionTooLongError(LitassistError):
     """A question over the length limit (a pasted document is not a question, and would stall everyone's answers)."""
 
@@ -32,5 +36,5 @@ def check_question(question: str, limit: int | None) -> None:
 
 __all__ = [
     "LitassistError", "LoadError", "PartialLoadError", "ModelError", "StoreError",
-    "SettingsError", "PromptError", "EmptyIndexError", "QuestionTooLongError", "check_question",
+    "SettingsError", "PromptError", "EmptyIndexError", "FetchError", "QuestionTooLongError", "check_question",
 ]
