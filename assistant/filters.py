@@ -5,13 +5,9 @@ from __future__ import annotations
 from index.bm25 import SearchFilter
 from index.store import Store
 
-from assistant.errors import LitassistError
+from assistant.errors import FilterError
 
 KINDS = {"paper": "papers only", "figure": "figures only"}
-
-
-class FilterError(LitassistError):
-    """The filters cannot be used as given (a reversed year range)."""
 
 
 def make_filter(kind: str | None = None, organism: str | None = None, year_min: int | None = None,

@@ -119,7 +119,7 @@ def sections(record: Record) -> list[tuple[str, int | None]]:
     return found or ([(record.title, None)] if record.title else [])
 
 
-def chunk_record(record: Record, max_tokens: int = 200, count: TokenCounter = approx_tokens) -> list[Chunk]:
+def chunk_record(record: Record, *, max_tokens: int, count: TokenCounter = approx_tokens) -> list[Chunk]:
     """Chunk one record; each chunk keeps the record's id, kind and its title or figure context."""
     # Context may take at most half the window: the model reads only 256 tokens, and the quotable text must fit.
     texts = sections(record)
@@ -138,7 +138,7 @@ def chunk_record(record: Record, max_tokens: int = 200, count: TokenCounter = ap
     return chunks
 
 
-def chunk_records(records: Iterable[Record], max_tokens: int = 200, count: TokenCounter = approx_tokens) -> list[Chunk]:
+def chunk_records(records: Iterable[Record], *, max_tokens: int, count: TokenCounter = approx_tokens) -> list[Chunk]:
     """Chunk many records in order."""
-    return [chunk for record in records for chunk in chunk_record(record, max_tokens, count)]
+    return [chunk for record in records for chunk in chunk_record(record, max_tokens=max_tokens, count=count)]
 
