@@ -59,7 +59,7 @@ def timed_opens(make_client, folder: Path, label: str, times: int = 2) -> list[f
     for n in range(times):
         client = make_client()
         start = time.perf_counter()
-        store = Store(folder / f"{label}-{n}", MODEL, client=client)
+        store = Store(folder / f"{label}-{n}", MODEL, hnsw=hnsw_for(StoreSettings()), client=client)
         seconds.append(round(time.perf_counter() - start, 2))
         assert store.bm25.generation == "bench"
     return seconds
