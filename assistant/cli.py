@@ -18,6 +18,7 @@ from index.store import Store
 from index.study import SPECIES, STUDY_TYPES
 
 from assistant.answer import answering, build_chain, chain_input
+from assistant.cli_fetch import fetch
 from assistant.cli_library import delete, sources
 from assistant.citations import render_text, to_markdown
 from assistant.errors import EmptyIndexError, check_question
@@ -29,10 +30,10 @@ from assistant.library import stored_records
 from assistant.llm import TokenPrinter, first_line, model_label
 from assistant.models import Answer, Focus
 from assistant.settings import ServerSettings, load_settings, settings_problem
-from assistant.terminal import (announce_model_export, nothing_ingestible, print_outcome, say,
+from assistant.terminal import (EXIT_PARTIAL, announce_model_export, nothing_ingestible, print_outcome, say,
                                 stayed_deleted_line)
 
-EXIT_USAGE, EXIT_PARTIAL = 2, 3
+EXIT_USAGE = 2
 FORMATS = ["text", "markdown", "bibtex", "ris"]
 
 
@@ -290,6 +291,7 @@ def eval_command(obj: Context, dataset: tuple[Path, ...], split: str, mode: str,
 
 cli.add_command(sources)
 cli.add_command(delete)
+cli.add_command(fetch)
 
 
 def main() -> None:

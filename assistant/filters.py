@@ -6,13 +6,9 @@ from index.bm25 import SearchFilter
 from index.store import Store
 from index.study import SPECIES, STUDY_TYPES, species_choice, study_type_choice
 
-from assistant.errors import LitassistError
+from assistant.errors import FilterError
 
 KINDS = {"paper": "papers only", "figure": "figures only"}
-
-
-class FilterError(LitassistError):
-    """The filters cannot be used as given (a reversed year range)."""
 
 
 def make_filter(kind: str | None = None, organism: str | None = None, year_min: int | None = None,

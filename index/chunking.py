@@ -141,7 +141,7 @@ def chunk_sections(paper: Paper, max_tokens: int, count: TokenCounter) -> list[C
     return chunks
 
 
-def chunk_record(record: Record, max_tokens: int = 200, count: TokenCounter = approx_tokens) -> list[Chunk]:
+def chunk_record(record: Record, *, max_tokens: int, count: TokenCounter = approx_tokens) -> list[Chunk]:
     """Chunk one record; each chunk keeps the record's id, kind and its title or figure context."""
     if isinstance(record, Paper) and record.sections:
         return chunk_sections(record, max_tokens, count)
@@ -162,7 +162,7 @@ def chunk_record(record: Record, max_tokens: int = 200, count: TokenCounter = ap
     return chunks
 
 
-def chunk_records(records: Iterable[Record], max_tokens: int = 200, count: TokenCounter = approx_tokens) -> list[Chunk]:
+def chunk_records(records: Iterable[Record], *, max_tokens: int, count: TokenCounter = approx_tokens) -> list[Chunk]:
     """Chunk many records in order."""
-    return [chunk for record in records for chunk in chunk_record(record, max_tokens, count)]
+    return [chunk for record in records for chunk in chunk_record(record, max_tokens=max_tokens, count=count)]
 

@@ -6,7 +6,7 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -35,10 +35,11 @@ class Ingestor:
 
     store: Store
     encoder: Encoder
-    max_tokens: int = 200
-    flush_chunks: int = 512  # parsed chunks held before encoding: bounds memory on large corpora
-    write_chunks: int = 128  # encoded chunks handed to the writer at a time: files are written and told as they go
-    max_file_bytes: int | None = None  # larger files fail unread (streamed .jsonl excepted); None: no limit
+    _: KW_ONLY  # the limits below come from settings (Components.ingestor): no second default here
+    max_tokens: int
+    flush_chunks: int  # parsed chunks held before encoding: bounds memory on large corpora
+    write_chunks: int  # encoded chunks handed to the writer at a time: files are written and told as they go
+    max_file_bytes: int | None  # larger files fail unread (streamed .jsonl excepted); None: no limit
     show_progress: bool = False
     cache_vectors: bool = True  # keep encoded vectors in <home>/vector-cache, keyed by model and text
     force: bool = False  # re-read files even when unchanged (deleted sources still stay deleted)
@@ -159,7 +160,7 @@ class Ingestor:
         self._same.note(kept, stream.key)
         self._owners.update((r.source_id, stream.key) for r in kept)
         try:
-            chunks = chunk_records(kept, self.max_tokens, self.encoder.count_tokens)
+            chunks = chunk_records(kept, max_tokens=self.max_tokens, count=self.encoder.count_tokens)
         except Exception as exc:  # noqa: BLE001  (text no tokenizer accepts must cost one file, not the run)
             return f"cannot be split into chunks ({first_line(exc)})"
         if chunks:
@@ -291,8 +292,3 @@ class Ingestor:
             self._progress.file_done()
             if self.on_outcome:
                 self.on_outcome(outcome)
-
-
-def ingest(paths: Iterable[Path], store: Store, encoder: Encoder, **options) -> IngestReport:
-    """Ingest files and folders into the store; see Ingestor for options."""
-    return Ingestor(store, encoder, **options).run(paths)

@@ -32,11 +32,11 @@ _REFRESH_LOCK = threading.Lock()
 
 @dataclass
 class Hnsw:
-    """HNSW parameters: Chroma's defaults (ef 100, M 16) lose recall at 100k chunks."""
+    """HNSW parameters (from settings.store: Chroma's defaults, ef 100 and M 16, lose recall at 100k chunks)."""
 
-    ef_construction: int = 200
-    ef_search: int = 128
-    max_neighbors: int = 32
+    ef_construction: int
+    ef_search: int
+    max_neighbors: int
 
 
 def local_client(home: Path) -> Any:
@@ -69,7 +69,7 @@ def reopened_local_client(home: Path, stale: Any) -> Any:
 class Store:
     """A Chroma collection per embedding model, with a BM25 index beside it."""
 
-    def __init__(self, home: Path, model_name: str, hnsw: Hnsw | None = None, client: Any = None) -> None:
+    def __init__(self, home: Path, model_name: str, *, hnsw: Hnsw, client: Any = None) -> None:
         self.home = Path(home)
         self.name = f"chunks-{model_name}"
         self.local = client is None  # the embedded database, as opposed to a Chroma server
@@ -79,7 +79,6 @@ class Store:
             self.client = client or local_client(self.db_home)
         except Exception as exc:  # chromadb raises several types for a bad or locked folder
             raise StoreError(f"cannot open the index at {self.home / 'chroma'}: {exc}") from exc
-        hnsw = hnsw or Hnsw()
         self.collection = self.client.get_or_create_collection(
             self.name, embedding_function=None,
             configuration={"hnsw": {"space": "cosine", **hnsw.__dict__}},

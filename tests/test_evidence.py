@@ -12,9 +12,8 @@ import pytest
 from assistant.cards import source_cards
 from assistant.citations import to_markdown
 from assistant.models import Answer
-from index.ingest import ingest
+from tests.conftest import ingest, store_at
 from index.records import Figure, Paper
-from index.store import Store
 
 FORMATS = Path(__file__).parent / "data" / "formats"
 PFOCR_FIGURE = """---
@@ -37,13 +36,13 @@ YAP_QUESTION = "How quickly does YAP1 enter the nucleus after partial hepatectom
 def home(tmp_path_factory: pytest.TempPathFactory, encoder) -> Path:
     """A data home with every file of tests/data/formats ingested (the MEDLINE record of the YAP1 paper first)."""
     home = tmp_path_factory.mktemp("formats_home")
-    report = ingest([FORMATS], Store(home, encoder.name), encoder)
+    report = ingest([FORMATS], store_at(home, encoder.name), encoder)
     assert not report.problems, report.problems
     return home
 
 
 def test_a_paper_from_medline_and_from_pmc_xml_is_one_source_with_the_full_text_and_the_retraction(home, encoder):
-    store = Store(home, encoder.name)
+    store = store_at(home, encoder.name)
     rows = [r for r in store.sources() if r["source_id"] == "31000001"]
     assert len(rows) == 1 and rows[0]["file"].endswith("yap1_regeneration.nxml")  # the fuller version stays
     paper = store.record("31000001")
@@ -54,7 +53,7 @@ def test_a_paper_from_medline_and_from_pmc_xml_is_one_source_with_the_full_text_
 
 
 def test_the_same_paper_in_the_other_order_is_one_source_too(tmp_path, encoder):
-    store = Store(tmp_path / "home", encoder.name)
+    store = store_at(tmp_path / "home", encoder.name)
     ingest([FORMATS / "yap1_regeneration.nxml"], store, encoder)
     report = ingest([FORMATS / "retracted.nbib"], store, encoder)
     assert "'31000001' is already indexed from" in report.outcomes[0].reason
@@ -74,11 +73,11 @@ def make_where(**filters):
 def test_a_figure_indexed_before_or_after_its_paper_links_to_it(tmp_path, encoder):
     figure = tmp_path / "PMC6400001__hepres-49-201-g009.md"
     figure.write_text(PFOCR_FIGURE)
-    store = Store(tmp_path / "before", encoder.name)
+    store = store_at(tmp_path / "before", encoder.name)
     ingest([figure], store, encoder)
     ingest([FORMATS / "yap1_regeneration.nxml"], store, encoder)
     assert store.record("PMC6400001__hepres-49-201-g009").paper_id == "31000001"
-    store = Store(tmp_path / "after", encoder.name)
+    store = store_at(tmp_path / "after", encoder.name)
     ingest([FORMATS / "yap1_regeneration.nxml"], store, encoder)
     ingest([figure], store, encoder)
     assert store.record("PMC6400001__hepres-49-201-g009").paper_id == "31000001"
@@ -108,7 +107,7 @@ def test_a_sentence_quoted_from_a_retracted_paper_is_flagged_in_text_json_and_ma
 def test_the_card_of_a_retracted_paper_shows_the_flag_the_notice_and_its_badges(home, encoder, run_cli):
     _, out, _ = run_cli("--home", home, "ask", YAP_QUESTION, "--json")
     answer = Answer.model_validate_json(out)
-    store = Store(home, encoder.name)
+    store = store_at(home, encoder.name)
     cards = source_cards(answer, {c.source_id: store.record(c.source_id) for c in answer.citations})
     card = cards[cards.index('id="src-1-'):]
     assert '<span class="la-flag">RETRACTED</span>' in cards
@@ -172,7 +171,7 @@ def test_a_changed_file_replaces_its_papers_notices_rather_than_keeping_the_old_
     path = tmp_path / "export.nbib"
     text = (FORMATS / "retracted.nbib").read_text()
     path.write_text(text)
-    store = Store(tmp_path / "home", encoder.name)
+    store = store_at(tmp_path / "home", encoder.name)
     ingest([path], store, encoder)
     assert store.record("31000001").flag == "retracted"
     start = text.index("RIN - ")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tests.conftest import store_at
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "corpus"
@@ -61,11 +62,10 @@ def test_each_figure_record_is_a_cc0_pfocr_record_whose_ids_agree_and_whose_sour
 @pytest.fixture(scope="module")
 def examples_home(tmp_path_factory: pytest.TempPathFactory, encoder) -> Path:
     """A data home with the bundled example corpus ingested."""
-    from index.ingest import ingest
-    from index.store import Store
+    from tests.conftest import ingest
 
     home = tmp_path_factory.mktemp("examples_home")
-    report = ingest([EXAMPLES], Store(home, encoder.name), encoder)
+    report = ingest([EXAMPLES], store_at(home, encoder.name), encoder)
     assert not report.failed
     return home
 

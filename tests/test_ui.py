@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import assistant  # noqa: F401  (offline switches before gradio loads)
-from tests.conftest import BROWSER_SKIP, free_port
+from tests.conftest import BROWSER_SKIP, free_port, store_at
 
 CHROMIUM = Path(os.environ.get("LITASSIST_TEST_CHROMIUM", "/usr/bin/chromium"))  # another path: to test the skip
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{BROWSER_SKIP}: no chromium at {CHROMIUM}")
@@ -40,14 +40,13 @@ UPLOAD_TITLE = "Quokka keratinocytes raise PLXNB3 under ultraviolet stress"
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory, encoder) -> Iterator[str]:
     """The UI served on a free port over the example corpus plus the hostile figure."""
-    from index.ingest import ingest
-    from index.store import Store
+    from tests.conftest import ingest
 
     from app import serve
     from assistant.settings import ServerSettings, Settings
 
     home = tmp_path_factory.mktemp("ui_home")
-    report = ingest([EXAMPLES, XSS_FIGURE, MARKDOWN_PAPER], Store(home, encoder.name), encoder)
+    report = ingest([EXAMPLES, XSS_FIGURE, MARKDOWN_PAPER], store_at(home, encoder.name), encoder)
     assert not report.failed, report.failed
     del report
     gc.collect()  # free ingest's progress bars now: Gradio's tqdm patch cannot close bars made before it

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_ui import ask, browser, free_port, page, pytestmark  # noqa: F401  (fixtures and the chromium skip)
+from tests.conftest import store_at
 
 FORMATS = Path(__file__).parent / "data" / "formats"
 TEAD_QUESTION = "What does TEAD4 do in intestinal stem cells?"
@@ -19,14 +20,13 @@ YAP_QUESTION = "How quickly does YAP1 enter the nucleus after partial hepatectom
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory, encoder) -> Iterator[str]:
     """The UI served over the format samples (page, from tests/test_ui.py, opens this one)."""
-    from index.ingest import ingest
-    from index.store import Store
+    from tests.conftest import ingest
 
     from app import serve
     from assistant.settings import ServerSettings, Settings
 
     home = tmp_path_factory.mktemp("evidence_ui_home")
-    report = ingest([FORMATS], Store(home, encoder.name), encoder)
+    report = ingest([FORMATS], store_at(home, encoder.name), encoder)
     assert not report.failed, report.failed
     del report
     gc.collect()

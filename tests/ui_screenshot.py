@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import assistant  # noqa: F401  (offline switches before gradio loads)
+from tests.conftest import store_at, torch_encoder
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -46,12 +47,10 @@ def main() -> int:
 
     from app import serve
     from assistant.settings import ServerSettings, Settings
-    from index.embedding import SentenceTransformerEncoder
-    from index.ingest import ingest
-    from index.store import Store
+    from tests.conftest import ingest
 
-    encoder = SentenceTransformerEncoder()
-    report = ingest([args.corpus], Store(args.home, encoder.name), encoder)
+    encoder = torch_encoder()
+    report = ingest([args.corpus], store_at(args.home, encoder.name), encoder)
     if report.failed:
         print(f"error: ingest failed for {[o.file for o in report.failed]}", file=sys.stderr)
         return 1
