@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from index.ingest import ingest
-from index.store import Store
+from tests.conftest import ingest, store_at
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
@@ -28,9 +27,9 @@ def home(tmp_path_factory: pytest.TempPathFactory, encoder) -> Path:
               "text": f"YAP1 and TEAD drive cell proliferation in the regenerating {ORGANS[i % 6]}, cohort {i}."}
              for i in range(40)]
     corpus.write_text("\n".join(json.dumps(line) for line in lines))
-    store = Store(home, encoder.name)
+    store = store_at(home, encoder.name)
     ingest([corpus], store, encoder)
-    assert study_facts.assign(store) and not study_facts.assign(Store(home, encoder.name))  # once per home
+    assert study_facts.assign(store) and not study_facts.assign(store_at(home, encoder.name))  # once per home
     return home
 
 

@@ -1,4 +1,4 @@
-"""Store read paths made fast: filtered dense retrieval (post-filter or Chroma `where`), the saved source list."""
+"""Store read paths made fast: filtered dense retrieval (post-filter, in-memory narrow search or Chroma `where`), the saved source list."""
 
 import pytest
 
@@ -62,17 +62,17 @@ def test_a_narrow_filter_never_returns_a_chunk_another_writer_deleted(corpus_hom
     import shutil
 
     from index import prefilter
-    from index.store import Store
+    from tests.conftest import store_at
 
     monkeypatch.setattr(prefilter, "POST_FILTER_SHARE", 1.01)  # the test corpus is tiny: every filter is "narrow"
     shutil.copytree(corpus_home, tmp_path / "home")
-    store = Store(tmp_path / "home", encoder.name)
+    store = store_at(tmp_path / "home", encoder.name)
     where = SearchFilter(kind="figure")
     vector = encoder.encode(["pathway figure of signalling"])[0]
     first = store.dense(vector, 5, where)  # reads the admitted chunks' vectors and keeps them
     assert first and all(p.chunk.kind == "figure" for p in first)
     gone = first[0].chunk.id
-    other = Store(tmp_path / "home", encoder.name)  # another writer, as `litassist ingest` beside `serve`
+    other = store_at(tmp_path / "home", encoder.name)  # another writer, as `litassist ingest` beside `serve`
     with other.lock:
         other.collection.delete(ids=[gone])
     assert gone not in [p.chunk.id for p in store.dense(vector, 5, where)]  # before this reader's refresh
