@@ -238,7 +238,8 @@ class Store:
         if held is not None:
             return self.passages(held)
         # Naming the admitted ids costs Chroma ~25 ms for 5k of 100k chunks, its `where` ~90 ms (prefilter.py).
-        from chromadb.errors import ChromaError  # loaded with the collection already; kept lazy like chromadb
+        # chromadb is loaded with the collection already; imported here to keep it lazy like the rest of this module
+        from chromadb.errors import ChromaError
 
         try:
             return self._nearest(vector, k, ids=list(admitted))
