@@ -33,16 +33,17 @@ class NarrowVectors:
             return None
         if self._for is not bm25:  # a rebuilt index: the chunks may have changed
             self._for, self._held = bm25, {}
-        key = astuple(where)
-        if key not in self._held:
-            if len(self._held) >= FILTERS_HELD:
-                self._held.pop(next(iter(self._held)))
+        held, key = self._held, astuple(where)  # one dict throughout: concurrent questions may replace self._held
+        entry = held.get(key)
+        if entry is None:
             vectors = read(sorted(admitted))  # ids another writer deleted since BM25 was built are left out
             ids = list(vectors)
             matrix = np.asarray([vectors[i] for i in ids], dtype=np.float32).reshape(len(ids), -1)
             matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
-            self._held[key] = (ids, matrix)
-        ids, matrix = self._held[key]
+            if len(held) >= FILTERS_HELD:
+                held.pop(next(iter(held), None), None)
+            entry = held[key] = (ids, matrix)
+        ids, matrix = entry
         if not ids:
             return []
         query = np.asarray(vector, dtype=np.float32)
