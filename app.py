@@ -16,7 +16,7 @@ from index.ingest_progress import IngestProgress
 
 from assistant.answer import answering
 from assistant.cards import CSS, SOURCES_PLACEHOLDER, ChatState, ServedFiles, chat_markdown, source_cards
-from assistant.citations import body_text, md_literal, to_markdown
+from assistant.citations import body_text, marked, md_literal, to_markdown
 from assistant.conversation import Conversation, ask, replay
 from assistant.errors import QuestionTooLongError
 from assistant.factory import Components
@@ -29,7 +29,7 @@ from assistant.uploads import upload_dir
 from assistant.llm import model_label
 from assistant.settings import Settings, load_settings
 from assistant.suggest import example_questions
-from assistant.support import marked
+
 from assistant.upload_jobs import ingest_uploads, resume
 from library_ui import deletion_box, stayed_deleted
 
