@@ -23,8 +23,8 @@ from assistant.factory import Components
 from assistant.filters import FilterError, admits_nothing, describe, from_widgets, nothing_matches
 from assistant.guard import Guard
 from assistant.ingest_stream import run_beside
-from assistant.library import (FORMATS_NOTE, SOURCE_COLUMNS, conversation_downloads, organism_choices, private_dir,
-                               settings_markdown, source_rows, stored_records)
+from assistant.library import (FORMATS_NOTE, SOURCE_COLUMNS, conversation_downloads, facet_choices,
+                               organism_choices, private_dir, settings_markdown, source_rows, stored_records)
 from assistant.llm import TokenPrinter, model_label
 from assistant.settings import Settings, load_settings
 from assistant.suggest import example_questions
@@ -77,19 +77,20 @@ class ChatApp:
         return self.components.known_name()(word)
 
     def ask_json(self, question: str, kind: str = "both", organism: str = "", year_min: float = 0,
-                 year_max: float = 0, history: list[str] | None = None) -> dict:
+                 year_max: float = 0, history: list[str] | None = None, study_type: str = "",
+                 species: str = "") -> dict:
         """API: one question (with the conversation's earlier questions, if any) -> `litassist ask --json` plus
         search_query and turn."""
         self.sync()
         try:
             conversation = replay(list(history or []), self.known, self.settings.conversation.max_turns, self.limit)
-            answerer = answering(self.components.retriever(from_widgets(kind, organism, year_min, year_max)),
-                                 self.settings.answer, self.llm)
+            where = from_widgets(kind, organism, year_min, year_max, study_type, species)
+            answerer = answering(self.components.retriever(where), self.settings.answer, self.llm)
             return ask(conversation, question, answerer, self.known, self.rewrite).to_json()
         except QuestionTooLongError as exc:
             raise gr.Error(str(exc)) from None
 
-    def refusal(self, message: str, kind: str, organism: str, year_min: float, year_max: float) -> str | None:
+    def refusal(self, message: str, *filters: str | float | None) -> str | None:
         """Why the question gets no answer (too long, nothing indexed, bad or empty filters), as the chat shows it."""
         if len(message.strip()) > self.limit:  # refused before any work: a pasted document would stall every chat
             refusal = str(QuestionTooLongError(len(message.strip()), self.limit))
@@ -98,13 +99,13 @@ class ChatApp:
             return EMPTY
         self.sync()
         try:
-            where = from_widgets(kind, organism, year_min, year_max)
+            where = from_widgets(*filters)
         except FilterError as exc:
             return f"The filters cannot be used: {exc}."
         return md_literal(nothing_matches(where)) if admits_nothing(self.store, where) else None
 
     def chat(self, message: str, history: list, state: ChatState | None, kind: str, organism: str, year_min: float,
-             year_max: float):
+             year_max: float, study_type: str | None = None, species: str | None = None):
         """Answer in the chat (with a chat model, its draft shows as its tokens arrive); every answer keeps its own
         cards."""
         state = state or ChatState(Conversation(self.settings.conversation.max_turns, self.limit))
@@ -113,11 +114,12 @@ class ChatApp:
             return
         shown = message if len(message) <= self.limit else f"{message[:200]} … ({len(message):,} characters)"
         history = history + [{"role": "user", "content": md_literal(shown)}]
-        refusal = self.refusal(message, kind, organism, year_min, year_max)
+        filters = (kind, organism, year_min, year_max, study_type, species)
+        refusal = self.refusal(message, *filters)
         if refusal is not None:
             yield history + [{"role": "assistant", "content": refusal}], *unchanged(state)
             return
-        where = from_widgets(kind, organism, year_min, year_max)
+        where = from_widgets(*filters)
         for step in self.answers(state.conversation, message, where):
             if isinstance(step, Turn):
                 yield self.finished(history, state, step, where)
@@ -177,7 +179,9 @@ class ChatApp:
         questions = self.examples_now()
         return (gr.update(choices=organism_choices(sources)), gr.update(samples=[[q] for q in questions]),
                 gr.update(placeholder=f"e.g. {questions[0]}"), settings_markdown(self.components),
-                gr.update(placeholder=EMPTY if not sources else WELCOME))
+                gr.update(placeholder=EMPTY if not sources else WELCOME),
+                gr.update(choices=facet_choices(sources, "study_types")),
+                gr.update(choices=facet_choices(sources, "species")))
 
     def build(self) -> gr.Blocks:
         """The whole page: Chat, Library and Settings tabs, wired to the handlers."""
@@ -203,6 +207,13 @@ class ChatApp:
                             organism = gr.Dropdown(organism_choices(sources), value=None, label="Organism",
                                                    allow_custom_value=True, filterable=True,
                                                    info="Most common first; type to search")
+                            with gr.Row():
+                                study_type = gr.Dropdown(facet_choices(sources, "study_types"), value=None,
+                                                         label="Study type", elem_id="study-type",
+                                                         info="From PubMed publication types and JATS")
+                                species = gr.Dropdown(facet_choices(sources, "species"), value=None,
+                                                      label="Species", elem_id="species",
+                                                      info="From MeSH check tags and figures")
                             with gr.Row():
                                 # Text boxes: a Number box shows "0" when empty, which reads as a year
                                 year_min = gr.Textbox(label="From year", placeholder="any year", max_lines=1,
@@ -240,12 +251,12 @@ class ChatApp:
             with gr.Tab("Settings"):
                 settings_view = gr.Markdown(settings_markdown(self.components), elem_id="settings")
 
-            inputs = [question, chatbot, state, kind, organism, year_min, year_max]
+            inputs = [question, chatbot, state, kind, organism, year_min, year_max, study_type, species]
             chat_outputs = [chatbot, cards, notes, bib, ris, state, conversation_md, copy]
             question.submit(self.chat, inputs, chat_outputs, api_name="chat").then(lambda: "", None, question)
             example_set.click(lambda sample: sample[0], example_set, question, api_visibility="private").then(
                 self.chat, inputs, chat_outputs, api_visibility="private").then(lambda: "", None, question)
-            page_outputs = [organism, example_set, question, settings_view, chatbot]
+            page_outputs = [organism, example_set, question, settings_view, chatbot, study_type, species]
             demo.load(self.page_state, None, page_outputs, api_visibility="private")
             clear.click(clear_chat, None, chat_outputs, api_visibility="private")
             chatbot.clear(clear_chat, None, chat_outputs, api_visibility="private")

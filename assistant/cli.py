@@ -15,6 +15,7 @@ from langchain_core.language_models import BaseChatModel
 from index.bm25 import SearchFilter
 from index.errors import LitassistError
 from index.store import Store
+from index.study import SPECIES, STUDY_TYPES
 
 from assistant.answer import answer, answering
 from assistant.cli_library import delete, sources
@@ -95,6 +96,10 @@ def answer_options(func):
         click.option("-k", type=click.IntRange(1, 100), default=None, help="Passages to retrieve."),
         click.option("--kind", type=click.Choice(["paper", "figure"]), default=None, help="Only papers or only figures."),
         click.option("--organism", default=None, help="Only figures annotated with this organism."),
+        click.option("--study-type", default=None, metavar="TYPE",
+                     help=f"Only sources of this study type: {', '.join(STUDY_TYPES)}."),
+        click.option("--species", default=None, metavar="SPECIES",
+                     help=f"Only sources about this species: {', '.join(SPECIES)} (or its scientific name)."),
         click.option("--year-min", type=int, default=None, help="Only sources from this year on."),
         click.option("--year-max", type=int, default=None, help="Only sources up to this year."),
         click.option("--llm", "llm_spec", default=None, metavar="SPEC",
@@ -107,12 +112,14 @@ def answer_options(func):
 
 
 def answerer(obj: Context, k: int | None, kind: str | None, organism: str | None, year_min: int | None,
-             year_max: int | None, llm: BaseChatModel | None, stream: bool) -> Answerer:
+             year_max: int | None, llm: BaseChatModel | None, stream: bool, study_type: str | None = None,
+             species: str | None = None) -> Answerer:
     """question -> Answer with the given filters, extractive or through the chat model."""
     comp = obj.components
     if comp.store.count() == 0:
         raise EmptyIndexError(f"nothing is indexed in {obj.settings.home} yet: run 'litassist ingest PATH' first")
-    where = make_filter(kind, organism, year_min, year_max)  # a reversed year range is refused
+    # A reversed year range, and a study type or species outside the vocabulary, are refused.
+    where = make_filter(kind, organism, year_min, year_max, study_type, species)
     if admits_nothing(comp.store, where):  # not "the sources do not answer": the filters left nothing to search
         raise LitassistError(nothing_matches(where))
     announce_model_export(comp)
@@ -129,7 +136,8 @@ def answerer(obj: Context, k: int | None, kind: str | None, organism: str | None
 @answer_options
 @click.pass_obj
 def ask(obj: Context, question: str, as_json: bool, fmt: str, k: int | None, kind: str | None,
-        organism: str | None, year_min: int | None, year_max: int | None, llm_spec: str | None) -> None:
+        organism: str | None, study_type: str | None, species: str | None, year_min: int | None,
+        year_max: int | None, llm_spec: str | None) -> None:
     """Answer a question with numbered citations."""
     if not question.strip():
         raise click.UsageError("the question is empty")
@@ -137,7 +145,7 @@ def ask(obj: Context, question: str, as_json: bool, fmt: str, k: int | None, kin
     if as_json and fmt != "text":
         raise click.UsageError(f"--json and --format {fmt} cannot be combined")
     llm = obj.components.chat_model(llm_spec)  # built before retrieval, so a bad spec fails fast
-    result = answerer(obj, k, kind, organism, year_min, year_max, llm, stream=not as_json)(question)
+    result = answerer(obj, k, kind, organism, year_min, year_max, llm, not as_json, study_type, species)(question)
     if result.note:
         say(f"note: {result.note}", err=True)
     if as_json:
@@ -155,13 +163,14 @@ def ask(obj: Context, question: str, as_json: bool, fmt: str, k: int | None, kin
 @answer_options
 @click.pass_obj
 def chat(obj: Context, as_json: bool, k: int | None, kind: str | None, organism: str | None,
-         year_min: int | None, year_max: int | None, llm_spec: str | None) -> None:
+         study_type: str | None, species: str | None, year_min: int | None, year_max: int | None,
+         llm_spec: str | None) -> None:
     """Converse with your library: follow-up questions carry the earlier ones' topic (/help lists commands)."""
     from assistant.chat import HELP, ChatSession, prompt_reader, run_interactive, run_json
 
     comp = obj.components
     llm = comp.chat_model(llm_spec)
-    answer = answerer(obj, k, kind, organism, year_min, year_max, llm, stream=not as_json)
+    answer = answerer(obj, k, kind, organism, year_min, year_max, llm, not as_json, study_type, species)
     rewrite = llm if obj.settings.conversation.llm_rewrite else None
     conversation = Conversation(max_turns=obj.settings.conversation.max_turns,
                                 max_question_chars=obj.settings.answer.max_question_chars)

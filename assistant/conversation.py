@@ -12,7 +12,7 @@ from assistant.citations import body_text, markdown_body, markdown_reference, ma
 from assistant.errors import check_question
 from assistant.followup import Resolution, Topic, resolve, topic_of
 from assistant.llm import ask_model, first_line, model_label
-from assistant.models import Answer, AnswerSentence, Citation, Focus
+from assistant.models import Answer, Citation, Focus
 from assistant.prompting import render
 
 # standalone query, and what a follow-up's answer must be about (None for a self-contained question) -> Answer
@@ -155,8 +155,7 @@ def renumbered(answer: Answer, numbers: dict[str, int]) -> str:
     if answer.abstained or not answer.citations:
         return answer.answer
     local = {c.n: numbers[c.source_id] for c in answer.citations}
-    sentences = [AnswerSentence(text=s.text, citations=[local.get(n, n) for n in s.citations], supported=s.supported)
-                 for s in answer.sentences]
+    sentences = [s.model_copy(update={"citations": [local.get(n, n) for n in s.citations]}) for s in answer.sentences]
     return body_text([marked(s) for s in sentences], answer.form)
 
 

@@ -21,6 +21,7 @@ from bibtexparser.model import Entry, Field
 from index.records import Figure, Paper, Record
 
 from assistant.citations import figure_title, paper_url, without_controls
+from assistant.evidence import flag_line
 
 _TEX = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "%": r"\%", "&": r"\&", "#": r"\#",
         "$": r"\$", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
@@ -75,7 +76,8 @@ def paper_fields(paper: Paper) -> dict[str, str | None]:
             "journal": tex_escape(paper.journal), "year": paper.year and str(paper.year),
             "volume": tex_escape(paper.volume), "number": tex_escape(paper.issue),
             "pages": tex_escape(paper.pages and paper.pages.replace("-", "--")),
-            "doi": paper.doi, "pmid": paper.pmid, "pmcid": paper.pmcid, "url": link_of(paper)}
+            "doi": paper.doi, "pmid": paper.pmid, "pmcid": paper.pmcid, "url": link_of(paper),
+            "note": tex_escape(flag_line(paper))}  # a retraction travels with the reference
 
 
 def figure_fields(figure: Figure) -> dict[str, str | None]:
@@ -187,7 +189,7 @@ def paper_ris(paper: Paper) -> dict:
             "secondary_title": paper.journal, "year": paper.year, "volume": paper.volume,
             "number": paper.issue, "start_page": first, "end_page": last, "doi": paper.doi,
             "accession_number": paper.pmid, "name_of_database": "PubMed" if paper.pmid else None,
-            "urls": [link_of(paper)]}
+            "urls": [link_of(paper)], "notes": [flag_line(paper)]}
 
 
 def figure_ris(figure: Figure) -> dict:

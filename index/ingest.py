@@ -20,10 +20,11 @@ from index.fingerprint import forced, same_content
 from index.ingest_parts import MB, Pending, Stream, groups, refusal  # noqa: F401  (MB: for callers)
 from index.ingest_progress import IngestProgress, ProgressCounter
 from index.ingest_report import FileOutcome, IngestReport, Status
+from index.ingest_vectors import vectors_for
 from index.loaders import FileParts, iter_files, unsupported
-from index.records import Chunk, Record
+from index.records import Record
+from index.same_paper import SamePaper
 from index.store import Entry, Store
-from index.vector_cache import VectorCache
 
 
 @dataclass
@@ -44,6 +45,7 @@ class Ingestor:
     report: IngestReport = field(default_factory=IngestReport)
     _pending: list[Pending] = field(default_factory=list)
     _owners: dict[str, str] = field(default_factory=dict)  # source id -> file that holds it, this run
+    _same: SamePaper | None = None  # one paper, one source: matches papers by PMID, PMCID, DOI
     _progress: ProgressCounter | None = None
     _stream: Stream | None = None  # the file being read
     _worker: ThreadPoolExecutor | None = None
@@ -64,6 +66,7 @@ class Ingestor:
     def _run(self, paths: Iterable[Path]) -> IngestReport:
         """Ingest, holding the write lock."""
         files = list(iter_files(Path(p) for p in paths))
+        self._same = SamePaper(self.store)
         self._deleted = tombstones.kept_out(self.store.collection.metadata)
         for source in self._deleted.values():
             self._deleted_files.setdefault(source.file, []).append(source)
@@ -85,7 +88,8 @@ class Ingestor:
             self._worker.shutdown()
             self._writer.shutdown()
             self._progress.close()
-        if any(o.status in ("added", "replaced") for o in self.report.outcomes):
+        settled = self._same.settle()  # one paper, one source: superseded versions go, merged records are written
+        if settled or any(o.status in ("added", "replaced") for o in self.report.outcomes):
             self._progress.stage("indexing")
             self.store.rebuild_bm25()
         self._progress.stage("done")
@@ -146,7 +150,9 @@ class Ingestor:
     def _take_part(self, stream: Stream, records: list[Record]) -> str | None:
         """Claim and chunk one part and queue it for writing; why the file fails, if it does."""
         held = {**self.store.owners([r.source_id for r in records]), **self._owners}
+        records = self._same.resolve(records, stream.key, held)  # a paper already known takes that one's id
         kept = stream.claim(records, held, self._deleted)
+        self._same.note(kept, stream.key)
         self._owners.update((r.source_id, stream.key) for r in kept)
         try:
             chunks = chunk_records(kept, self.max_tokens, self.encoder.count_tokens)
@@ -252,7 +258,8 @@ class Ingestor:
             item.chunks = [c for c in item.chunks if not (c.id in seen or seen.add(c.id))]
             self._progress.chunks_read(len(item.chunks) - before)
         for group in groups(pending, self.write_chunks):
-            vectors = self._vectors([c for item in group for c in item.chunks])
+            vectors = vectors_for([c for item in group for c in item.chunks], self.store, self.encoder, self.report,
+                                  self.cache_vectors, self._progress.chunks_embedded)
             self._wait_written()  # writes stay in order, one at a time
             self._written = self._writer.submit(self._write, group, vectors)
 
@@ -272,22 +279,6 @@ class Ingestor:
                 if item.stream:
                     item.stream.close()
                 self._finish(item.outcome)
-
-    def _vectors(self, chunks: list[Chunk]) -> dict[str, np.ndarray]:
-        """Stored vectors where the chunk is known, freshly encoded ones otherwise."""
-        known = self.store.vectors([c.id for c in chunks])
-        cache = VectorCache(self.store.home / "vector-cache", self.store.name) if self.cache_vectors else None
-        cached = cache.lookup([c.search_text for c in chunks if c.id not in known]) if cache else {}
-        known.update({c.id: cached[c.search_text] for c in chunks if c.id not in known and c.search_text in cached})
-        missing = [c for c in chunks if c.id not in known]
-        self._progress.chunks_embedded(len(chunks) - len(missing))
-        encoded = self.encoder.encode([c.search_text for c in missing], progress=self._progress.chunks_embedded)
-        known.update({c.id: v for c, v in zip(missing, encoded)})
-        if cache:
-            cache.add([c.search_text for c in missing], encoded)
-        self.report.embedded += len(missing)
-        self.report.reused += len(chunks) - len(missing)
-        return known
 
     def _finish(self, outcome: FileOutcome) -> None:
         """Record an outcome and tell the caller (one at a time: the worker finishes files too)."""

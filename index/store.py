@@ -19,6 +19,7 @@ from index import offline  # noqa: F401  (before any library that could reach th
 from index.bm25 import Bm25Index, SearchFilter
 from index.entries import RECORD, Entry, chunk_metadata, facts_of, passage_of
 from index.errors import StoreError
+from index.prefilter import where_clause
 from index.records import Passage, Record
 from index.write_lock import WriteLock, read_only
 
@@ -35,22 +36,6 @@ class Hnsw:
     ef_construction: int = 200
     ef_search: int = 128
     max_neighbors: int = 32
-
-
-def where_clause(where: SearchFilter | None) -> dict[str, Any] | None:
-    """The same filter as a Chroma `where` document."""
-    if where is None or where.empty:
-        return None
-    terms: list[dict[str, Any]] = []
-    if where.kind:
-        terms.append({"kind": where.kind})
-    if where.organism:
-        terms.append({"organisms": {"$contains": where.organism}})
-    if where.year_min is not None:
-        terms.append({"year": {"$gte": where.year_min}})
-    if where.year_max is not None:
-        terms.append({"year": {"$lte": where.year_max}})
-    return terms[0] if len(terms) == 1 else {"$and": terms}
 
 
 def local_client(home: Path) -> Any:

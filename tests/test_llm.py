@@ -263,7 +263,7 @@ def test_ask_json_reports_sentences_with_support_in_llm_mode(corpus_home, run_cl
     data = json.loads(out)
     assert code == 0 and reply not in err  # no streamed draft around JSON
     assert data["mode"] == "llm" and data["sentences"] == [
-        {"text": "HER2 raises CXCR4 levels.", "citations": [], "supported": False}]
+        {"text": "HER2 raises CXCR4 levels.", "citations": [], "supported": False, "flags": []}]
 
 
 def test_ask_with_an_invalid_spec_is_a_one_line_error(corpus_home, run_cli):

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from index.errors import LoadError, PartialLoadError
-from index.loaders import abstract_page, jsonl, pdf, pfocr, pubmed, refman, text
+from index.loaders import abstract_page, by_content, jats, jsonl, pdf, pfocr, pubmed, refman, text
 from index.records import Record
 
 Loader = Callable[[Path], list[Record]]
@@ -17,6 +17,7 @@ BY_EXTENSION: dict[str, Loader] = {
     ".nbib": pubmed.load_medline,
     ".medline": pubmed.load_medline,
     ".xml": pubmed.load_xml,
+    ".nxml": jats.load,
     ".ris": refman.load_ris,
     ".bib": refman.load_bibtex,
     ".bibtex": refman.load_bibtex,
@@ -25,6 +26,8 @@ BY_EXTENSION: dict[str, Loader] = {
     ".pdf": pdf.load,
 }
 SNIFFED_EXTENSIONS = {".txt", ".md", ".markdown", ".text"}
+# Formats that share an extension, told apart by content: PubMed XML / JATS / BioC, and CSL-JSON / BioC JSON.
+BY_CONTENT: dict[str, Callable[[Path], Loader]] = {".xml": by_content.xml_loader, ".json": by_content.json_loader}
 # Read line by line in parts, never whole: exempt from the per-file size limit (BEIR corpora run to gigabytes).
 STREAMED = {".jsonl": jsonl.Parts}
 STREAMED_EXTENSIONS = frozenset(STREAMED)
@@ -48,6 +51,8 @@ def sniff(path: Path) -> Loader:
 def loader_for(path: Path) -> Loader:
     """The loader for one file; LoadError if the format is not supported."""
     suffix = path.suffix.lower()
+    if suffix in BY_CONTENT and path.is_file():
+        return BY_CONTENT[suffix](path)
     if suffix in BY_EXTENSION:
         return BY_EXTENSION[suffix]
     if suffix in SNIFFED_EXTENSIONS:
