@@ -1,0 +1,253 @@
+"""Ranking levers (issue 18) over cached candidates: each variant re-ranks the same per-query candidates in seconds.
+
+    python bench/rank_levers.py cache DATASET_DIR [--home /work/eval-home]   # once per dataset (encodes queries)
+    python bench/rank_levers.py run DATASET_DIR [--variant NAME ...]        # nDCG@10 / hit@1 per variant
+
+`cache` reads the dataset's eval index (built by `litassist eval`), every chunk vector, and per query the query
+vector and BM25's scores over its whole positive list, into /tmp/litassist-rank/<dataset>.pkl. Dense scores are
+exact cosines against every chunk (the HNSW top 300 it stands in for agrees on these small corpora: the "baseline"
+row reproduces `litassist eval`'s nDCG@10). Every variant is a function of one query's candidates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from assistant.evaluate import index_home, ir_metrics, load_dataset
+from assistant.factory import Components
+from assistant.settings import load_settings
+from assistant.synonyms import bm25_terms
+from index.embedding import model_slug
+
+CACHE = Path("/tmp/litassist-rank")
+DEPTH = 300  # chunk candidates per side, as retrieval.doc_candidates
+
+
+@dataclass
+class Corpus:
+    """Every chunk of the index: ids, owning document, vector; and the documents' chunk lists."""
+
+    ids: list[str]
+    source: np.ndarray  # document index per chunk
+    docs: list[str]
+    vectors: np.ndarray  # (chunks, dim), unit length
+    texts: list[str]
+
+
+@dataclass
+class Query:
+    """One query's inputs: its vector and BM25's positive scores (chunk index -> score)."""
+
+    qid: str
+    text: str
+    vector: np.ndarray
+    bm25: dict[int, float]
+    hnsw: dict[int, float]  # Chroma's own top DEPTH chunks (approximate search), as `litassist eval` sees them
+
+
+def build_cache(folder: Path, home: Path) -> Path:
+    """Read the eval index of a dataset once; write the cache file."""
+    settings = load_settings(home=home)
+    data = load_dataset(folder)
+    comp = Components(settings.model_copy(update={"home": index_home(home, data.corpus,
+                                                                     model_slug(settings.embedding.model))}))
+    got = comp.store.collection.get(include=["embeddings", "metadatas", "documents"])
+    docs = sorted({m["source_id"] for m in got["metadatas"]})
+    where = {d: i for i, d in enumerate(docs)}
+    vectors = np.asarray(got["embeddings"], dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    corpus = Corpus(list(got["ids"]), np.array([where[m["source_id"]] for m in got["metadatas"]]), docs, vectors,
+                    list(got["documents"]))
+    row = {cid: i for i, cid in enumerate(corpus.ids)}
+    retriever = comp.retriever()
+    queries = []
+    for qid, text in data.queries.items():
+        vec = comp.encoder.encode([text])[0]  # one at a time, as `ask` does (int8 activations depend on the batch)
+        extra = " ".join(bm25_terms(retriever.expansions(text)))
+        hits = comp.store.bm25.search(f"{text} {extra}" if extra else text, len(corpus.ids))
+        hnsw = {row[p.chunk.id]: p.score for p in comp.store.dense(np.asarray(vec), DEPTH)}
+        queries.append(Query(qid, text, np.asarray(vec, dtype=np.float32), {row[c]: s for c, s in hits}, hnsw))
+    CACHE.mkdir(parents=True, exist_ok=True)
+    out = CACHE / f"{data.name}.pkl"
+    out.write_bytes(pickle.dumps({"corpus": corpus, "queries": queries, "qrels": data.qrels}))
+    return out
+
+
+
+
+def doc_max(corpus: Corpus, chunks: np.ndarray, scores: np.ndarray) -> dict[int, float]:
+    """Best chunk score per document among the given chunks."""
+    best: dict[int, float] = {}
+    for c, s in zip(chunks, scores):
+        d = int(corpus.source[c])
+        if s > best.get(d, -np.inf):
+            best[d] = float(s)
+    return best
+
+
+def minmax(scores: dict[int, float], low: float | None = None) -> dict[int, float]:
+    """Min-max scaled to [0, 1] (low: a floor to scale from instead of the list's own minimum)."""
+    if not scores:
+        return {}
+    lo = min(scores.values()) if low is None else low
+    hi = max(scores.values())
+    return {d: (s - lo) / (hi - lo) if hi > lo else 1.0 for d, s in scores.items()}
+
+
+def convex(sides: list[dict[int, float]], weights: list[float]) -> list[int]:
+    """Weighted sum of scaled scores (absent: 0), best first."""
+    total: dict[int, float] = {}
+    for side, w in zip(sides, weights):
+        for d, s in side.items():
+            total[d] = total.get(d, 0.0) + w * s
+    return sorted(total, key=total.__getitem__, reverse=True)
+
+
+def top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k largest scores, best first."""
+    k = min(k, len(scores))
+    idx = np.argpartition(-scores, k - 1)[:k]
+    return idx[np.argsort(-scores[idx], kind="stable")]
+
+
+class Ranker:
+    """The variants share the per-query dense cosines and BM25 scores."""
+
+    def __init__(self, corpus: Corpus, q: Query) -> None:
+        self.corpus, self.q = corpus, q
+        self.cos = corpus.vectors @ q.vector / max(np.linalg.norm(q.vector), 1e-9)
+        self.bm_ids = np.array(sorted(q.bm25, key=q.bm25.__getitem__, reverse=True), dtype=int)
+        self.bm_scores = np.array([q.bm25[i] for i in self.bm_ids], dtype=np.float32)
+
+    def dense_docs(self, depth: int | None = DEPTH, cos: np.ndarray | None = None) -> dict[int, float]:
+        """Best-chunk cosine per document over the top `depth` chunks (None: every chunk)."""
+        cos = self.cos if cos is None else cos
+        chunks = top(cos, depth) if depth else np.arange(len(cos))
+        return doc_max(self.corpus, chunks, cos[chunks])
+
+    def bm25_docs(self, depth: int | None = DEPTH) -> dict[int, float]:
+        """Best-chunk BM25 per document over the top `depth` chunks (None: every positive chunk)."""
+        n = depth or len(self.bm_ids)
+        return doc_max(self.corpus, self.bm_ids[:n], self.bm_scores[:n])
+
+
+Variant = Callable[[Ranker], list[int]]
+
+
+def baseline(r: Ranker) -> list[int]:
+    """Today: best chunk per side over 300 chunks (dense: Chroma's HNSW), min-max per side's documents, 0.5/0.5."""
+    hnsw = np.array(list(r.q.hnsw), dtype=int)
+    dense = doc_max(r.corpus, hnsw, np.array([r.q.hnsw[i] for i in hnsw]))
+    return convex([minmax(dense), minmax(r.bm25_docs())], [0.5, 0.5])
+
+
+def exact(r: Ranker) -> list[int]:
+    """Today's ranking with exact dense cosines (what every other variant starts from)."""
+    return convex([minmax(r.dense_docs()), minmax(r.bm25_docs())], [0.5, 0.5])
+
+
+def full_norm(r: Ranker) -> list[int]:
+    """Min-max over every document's best chunk (BM25 from 0: an unmatched document scores 0)."""
+    return convex([minmax(r.dense_docs(None)), minmax(r.bm25_docs(None), low=0.0)], [0.5, 0.5])
+
+
+def deep_norm(depth: int) -> Variant:
+    """Min-max over a deeper candidate list per side."""
+    return lambda r: convex([minmax(r.dense_docs(depth)), minmax(r.bm25_docs(depth))], [0.5, 0.5])
+
+
+def centroids(corpus: Corpus) -> np.ndarray:
+    """Per document the unit mean of its chunk vectors (a whole-document vector without encoding anything)."""
+    if getattr(corpus, "_centroids", None) is None:
+        sums = np.zeros((len(corpus.docs), corpus.vectors.shape[1]), dtype=np.float32)
+        np.add.at(sums, corpus.source, corpus.vectors)
+        corpus._centroids = sums / np.linalg.norm(sums, axis=1, keepdims=True)
+    return corpus._centroids
+
+
+def granular(doc_weight: float, dense_weight: float = 0.5, fill: bool = True) -> Variant:
+    """Dense document score = (1 - w) * best chunk + w * centroid cosine, for the documents of both candidate lists
+    (fill) or of the dense list only (a document BM25 alone found keeps 0 on the dense side, as today)."""
+    def rank(r: Ranker) -> list[int]:
+        best, bm = r.dense_docs(), r.bm25_docs()
+        cands = np.array(sorted(set(best) | set(bm) if fill else set(best)), dtype=int)
+        whole = centroids(r.corpus)[cands] @ (r.q.vector / np.linalg.norm(r.q.vector))
+        chunk = doc_max(r.corpus, np.arange(len(r.cos)), r.cos)
+        dense = {int(d): (1 - doc_weight) * chunk[int(d)] + doc_weight * float(w) for d, w in zip(cands, whole)}
+        return convex([minmax(dense), minmax(bm)], [dense_weight, 1 - dense_weight])
+    return rank
+
+
+def rocchio(k: int, beta: float) -> Variant:
+    """Dense pseudo-relevance feedback: the query vector moves towards the best chunks of today's top k documents,
+    then today's ranking runs again with the new dense cosines."""
+    def rank(r: Ranker) -> list[int]:
+        first = exact(r)[:k]
+        best = [max(np.flatnonzero(r.corpus.source == d), key=lambda c: r.cos[c]) for d in first]
+        q = r.q.vector / np.linalg.norm(r.q.vector) + beta * r.corpus.vectors[best].mean(axis=0)
+        cos = r.corpus.vectors @ (q / np.linalg.norm(q))
+        return convex([minmax(r.dense_docs(cos=cos)), minmax(r.bm25_docs())], [0.5, 0.5])
+    return rank
+
+
+def weight(dense_weight: float) -> Variant:
+    """Today's ranking with another dense weight."""
+    return lambda r: convex([minmax(r.dense_docs()), minmax(r.bm25_docs())], [dense_weight, 1 - dense_weight])
+
+
+VARIANTS: dict[str, Variant] = {
+    "rocchio_3_0.5": rocchio(3, 0.5),
+    "rocchio_3_1.0": rocchio(3, 1.0),
+    "rocchio_5_0.5": rocchio(5, 0.5),
+    "weight_0.4": weight(0.4),
+    "weight_0.6": weight(0.6),
+    "fill_dense": granular(0.0),
+    "centroid_0.5_nofill": granular(0.5, fill=False),
+    "centroid_1.0_nofill": granular(1.0, fill=False),
+    "centroid_0.25": granular(0.25),
+    "centroid_0.5": granular(0.5),
+    "centroid_1.0": granular(1.0),
+    "baseline": baseline,
+    "exact": exact,
+    "full_norm": full_norm,
+    "deep_norm_1000": deep_norm(1000),
+}
+
+
+def evaluate(name: str, variants: list[str]) -> dict[str, dict[str, float]]:
+    """nDCG@10, hit@1, Recall@100 per variant over the cached queries."""
+    data = pickle.loads((CACHE / f"{name}.pkl").read_bytes())
+    corpus, queries, qrels = data["corpus"], data["queries"], data["qrels"]
+    rankers = [Ranker(corpus, q) for q in queries]
+    out = {}
+    for v in variants:
+        runs = {r.q.qid: [corpus.docs[d] for d in VARIANTS[v](r)[:100]] for r in rankers}
+        m = ir_metrics(qrels, runs)
+        out[v] = {k: round(m[k], 4) for k in ("ndcg@10", "hit@1", "recall@100")}
+    return out
+
+
+def main() -> None:
+    """Command line: cache, or run variants."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("action", choices=["cache", "run"])
+    parser.add_argument("dataset", type=Path)
+    parser.add_argument("--home", type=Path, default=Path("/work/eval-home"))
+    parser.add_argument("--variant", nargs="*", default=list(VARIANTS))
+    args = parser.parse_args()
+    if args.action == "cache":
+        print(build_cache(args.dataset, args.home), file=sys.stderr)
+        return
+    for v, m in evaluate(args.dataset.resolve().name, args.variant).items():
+        print(f"{args.dataset.resolve().name}\t{v}\t" + "\t".join(f"{k} {x:.4f}" for k, x in m.items()), flush=True)
+
+
+if __name__ == "__main__":
+    main()
