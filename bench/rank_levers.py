@@ -12,8 +12,11 @@ row reproduces `litassist eval`'s nDCG@10). Every variant is a function of one q
 from __future__ import annotations
 
 import argparse
+import json
 import pickle
+import re
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +27,7 @@ from assistant.evaluate import index_home, ir_metrics, load_dataset
 from assistant.factory import Components
 from assistant.settings import load_settings
 from assistant.synonyms import bm25_terms
+from index.bm25 import Bm25Index, tokenize
 from index.embedding import model_slug
 
 CACHE = Path("/tmp/litassist-rank")
@@ -39,6 +43,7 @@ class Corpus:
     docs: list[str]
     vectors: np.ndarray  # (chunks, dim), unit length
     texts: list[str]
+    bm25_dir: Path  # the index's saved BM25 (pseudo-relevance feedback re-scores single terms with it)
 
 
 @dataclass
@@ -64,7 +69,7 @@ def build_cache(folder: Path, home: Path) -> Path:
     vectors = np.asarray(got["embeddings"], dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     corpus = Corpus(list(got["ids"]), np.array([where[m["source_id"]] for m in got["metadatas"]]), docs, vectors,
-                    list(got["documents"]))
+                    list(got["documents"]), comp.store.bm25_dir)
     row = {cid: i for i, cid in enumerate(corpus.ids)}
     retriever = comp.retriever()
     queries = []
@@ -197,12 +202,100 @@ def rocchio(k: int, beta: float) -> Variant:
     return rank
 
 
+def encode_windows(folder: Path, home: Path, size: int = 3) -> Path:
+    """Whole-document vectors (title + text, cut at the model's window) and every `size`-sentence window's vector,
+    for the documents of the cached index; prints the encoding time (the ingest cost this lever would add)."""
+    name = folder.resolve().name
+    corpus = pickle.loads((CACHE / f"{name}.pkl").read_bytes())["corpus"]
+    records = {}
+    with (folder / "corpus.jsonl").open() as f:
+        for line in f:
+            row = json.loads(line)
+            records[str(row["_id"])] = (row.get("title") or "", row.get("text") or "")
+    settings = load_settings(home=home)
+    encoder = Components(settings).encoder
+    wholes, windows, owner = [], [], []
+    for i, doc in enumerate(corpus.docs):
+        title, text = records[doc]
+        wholes.append(f"{title}. {text}" if title else text)
+        sentences = [s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9(])", text) if s.strip()]
+        for j in range(max(1, len(sentences) - size + 1)):
+            windows.append(" ".join(sentences[j:j + size]))
+            owner.append(i)
+    start = time.perf_counter()
+    whole = np.asarray(encoder.encode(wholes), dtype=np.float32)
+    window = np.asarray(encoder.encode(windows), dtype=np.float32)
+    took = time.perf_counter() - start
+    print(f"{name}: {len(wholes)} documents + {len(windows)} windows ({len(corpus.ids)} chunks) encoded in "
+          f"{took:.0f} s", file=sys.stderr)
+    out = CACHE / f"{name}-windows.pkl"
+    out.write_bytes(pickle.dumps({"whole": whole / np.linalg.norm(whole, axis=1, keepdims=True),
+                                  "window": window / np.linalg.norm(window, axis=1, keepdims=True),
+                                  "owner": np.array(owner), "seconds": took}))
+    return out
+
+
+def granularities(whole_weight: float, fill: bool = False) -> Variant:
+    """The issue's sketch: dense document score = w * whole-document cosine + (1 - w) * best window cosine, for the
+    dense list's documents (fill: for both lists'), then 0.5/0.5 with BM25 as today."""
+    def rank(r: Ranker) -> list[int]:
+        g = r.corpus._windows
+        q = r.q.vector / np.linalg.norm(r.q.vector)
+        whole, wcos = g["whole"] @ q, g["window"] @ q
+        best_window = np.full(len(r.corpus.docs), -1.0, dtype=np.float32)
+        np.maximum.at(best_window, g["owner"], wcos)
+        dense, bm = r.dense_docs(), r.bm25_docs()
+        docs = set(dense) | set(bm) if fill else set(dense)
+        mixed = {d: whole_weight * float(whole[d]) + (1 - whole_weight) * float(best_window[d]) for d in docs}
+        return convex([minmax(mixed), minmax(bm)], [0.5, 0.5])
+    return rank
+
+
+def bm25_model(corpus: Corpus) -> tuple:
+    """The saved BM25 model and, per corpus chunk, its row in that model."""
+    if getattr(corpus, "_bm25", None) is None:
+        index = Bm25Index.load(corpus.bm25_dir)
+        row = {cid: i for i, cid in enumerate(index.ids)}
+        corpus._bm25 = (index.model, np.array([row[c] for c in corpus.ids]))
+    return corpus._bm25
+
+
+def rm3(k: int, terms: int, lam: float) -> Variant:
+    """BM25 pseudo-relevance feedback (RM3): the `terms` commonest stemmed terms of today's top k documents, weighted
+    by their share there (each document by its fused rank's score), mixed with the query's own terms (1 - lam)."""
+    def rank(r: Ranker) -> list[int]:
+        model, rows = bm25_model(r.corpus)
+        first = exact(r)[:k]
+        feedback: dict[str, float] = {}
+        for d in first:
+            words = [w for c in np.flatnonzero(r.corpus.source == d) for w in tokenize([r.corpus.texts[c]])[0]]
+            for w in words:
+                feedback[w] = feedback.get(w, 0.0) + 1.0 / (len(words) * k)
+        own = tokenize([r.q.text])[0]
+        weights = {w: (1 - lam) / len(own) for w in own} if own else {}
+        for w in sorted(feedback, key=feedback.__getitem__, reverse=True)[:terms]:
+            weights[w] = weights.get(w, 0.0) + lam * feedback[w] / sum(sorted(feedback.values())[-terms:])
+        scores = sum(wt * model.get_scores([w]) for w, wt in weights.items() if w in model.vocab_dict)
+        chunk = np.asarray(scores, dtype=np.float32)[rows] if not np.isscalar(scores) else np.zeros(len(rows))
+        ids = top(chunk, DEPTH)
+        ids = ids[chunk[ids] > 0]
+        return convex([minmax(r.dense_docs()), minmax(doc_max(r.corpus, ids, chunk[ids]))], [0.5, 0.5])
+    return rank
+
+
 def weight(dense_weight: float) -> Variant:
     """Today's ranking with another dense weight."""
     return lambda r: convex([minmax(r.dense_docs()), minmax(r.bm25_docs())], [dense_weight, 1 - dense_weight])
 
 
 VARIANTS: dict[str, Variant] = {
+    "windows_0.5": granularities(0.5),
+    "windows_0.5_fill": granularities(0.5, fill=True),
+    "windows_0.0": granularities(0.0),
+    "whole_1.0": granularities(1.0),
+    "rm3_3_10_0.3": rm3(3, 10, 0.3),
+    "rm3_3_10_0.5": rm3(3, 10, 0.5),
+    "rm3_5_20_0.3": rm3(5, 20, 0.3),
     "rocchio_3_0.5": rocchio(3, 0.5),
     "rocchio_3_1.0": rocchio(3, 1.0),
     "rocchio_5_0.5": rocchio(5, 0.5),
@@ -225,6 +318,9 @@ def evaluate(name: str, variants: list[str]) -> dict[str, dict[str, float]]:
     """nDCG@10, hit@1, Recall@100 per variant over the cached queries."""
     data = pickle.loads((CACHE / f"{name}.pkl").read_bytes())
     corpus, queries, qrels = data["corpus"], data["queries"], data["qrels"]
+    windows = CACHE / f"{name}-windows.pkl"
+    corpus._windows = pickle.loads(windows.read_bytes()) if windows.exists() else None
+    variants = [v for v in variants if corpus._windows is not None or not v.startswith(("windows", "whole"))]
     rankers = [Ranker(corpus, q) for q in queries]
     out = {}
     for v in variants:
@@ -237,13 +333,16 @@ def evaluate(name: str, variants: list[str]) -> dict[str, dict[str, float]]:
 def main() -> None:
     """Command line: cache, or run variants."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("action", choices=["cache", "run"])
+    parser.add_argument("action", choices=["cache", "windows", "run"])
     parser.add_argument("dataset", type=Path)
     parser.add_argument("--home", type=Path, default=Path("/work/eval-home"))
     parser.add_argument("--variant", nargs="*", default=list(VARIANTS))
     args = parser.parse_args()
     if args.action == "cache":
         print(build_cache(args.dataset, args.home), file=sys.stderr)
+        return
+    if args.action == "windows":
+        print(encode_windows(args.dataset, args.home), file=sys.stderr)
         return
     for v, m in evaluate(args.dataset.resolve().name, args.variant).items():
         print(f"{args.dataset.resolve().name}\t{v}\t" + "\t".join(f"{k} {x:.4f}" for k, x in m.items()), flush=True)
