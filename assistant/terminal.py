@@ -14,6 +14,7 @@ from index.loaders import SUPPORTED_EXTENSIONS
 
 from assistant.citations import without_controls
 
+EXIT_PARTIAL = 3  # some files failed or went in with entries skipped (`ingest`, `fetch`)
 _MARK = {"added": "+", "replaced": "~", "unchanged": "=", "failed": "!", "skipped": "-"}
 
 
