@@ -57,7 +57,7 @@ class Query:
     hnsw: dict[int, float]  # Chroma's own top DEPTH chunks (approximate search), as `litassist eval` sees them
 
 
-def build_cache(folder: Path, home: Path) -> Path:
+def build_cache(folder: Path, home: Path, cache: Path = CACHE) -> Path:
     """Read the eval index of a dataset once; write the cache file."""
     settings = load_settings(home=home)
     data = load_dataset(folder)
@@ -79,8 +79,8 @@ def build_cache(folder: Path, home: Path) -> Path:
         hits = comp.store.bm25.search(f"{text} {extra}" if extra else text, len(corpus.ids))
         hnsw = {row[p.chunk.id]: p.score for p in comp.store.dense(np.asarray(vec), DEPTH)}
         queries.append(Query(qid, text, np.asarray(vec, dtype=np.float32), {row[c]: s for c, s in hits}, hnsw))
-    CACHE.mkdir(parents=True, exist_ok=True)
-    out = CACHE / f"{data.name}.pkl"
+    cache.mkdir(parents=True, exist_ok=True)
+    out = cache / f"{data.name}.pkl"
     out.write_bytes(pickle.dumps({"corpus": corpus, "queries": queries, "qrels": data.qrels}))
     return out
 
@@ -202,11 +202,11 @@ def rocchio(k: int, beta: float) -> Variant:
     return rank
 
 
-def encode_windows(folder: Path, home: Path, size: int = 3) -> Path:
+def encode_windows(folder: Path, home: Path, cache: Path = CACHE, size: int = 3) -> Path:
     """Whole-document vectors (title + text, cut at the model's window) and every `size`-sentence window's vector,
     for the documents of the cached index; prints the encoding time (the ingest cost this lever would add)."""
     name = folder.resolve().name
-    corpus = pickle.loads((CACHE / f"{name}.pkl").read_bytes())["corpus"]
+    corpus = pickle.loads((cache / f"{name}.pkl").read_bytes())["corpus"]
     records = {}
     with (folder / "corpus.jsonl").open() as f:
         for line in f:
@@ -228,7 +228,7 @@ def encode_windows(folder: Path, home: Path, size: int = 3) -> Path:
     took = time.perf_counter() - start
     print(f"{name}: {len(wholes)} documents + {len(windows)} windows ({len(corpus.ids)} chunks) encoded in "
           f"{took:.0f} s", file=sys.stderr)
-    out = CACHE / f"{name}-windows.pkl"
+    out = cache / f"{name}-windows.pkl"
     out.write_bytes(pickle.dumps({"whole": whole / np.linalg.norm(whole, axis=1, keepdims=True),
                                   "window": window / np.linalg.norm(window, axis=1, keepdims=True),
                                   "owner": np.array(owner), "seconds": took}))
@@ -314,18 +314,24 @@ VARIANTS: dict[str, Variant] = {
 }
 
 
-def evaluate(name: str, variants: list[str]) -> dict[str, dict[str, float]]:
-    """nDCG@10, hit@1, Recall@100 per variant over the cached queries."""
-    data = pickle.loads((CACHE / f"{name}.pkl").read_bytes())
-    corpus, queries, qrels = data["corpus"], data["queries"], data["qrels"]
-    windows = CACHE / f"{name}-windows.pkl"
+def runs(name: str, variants: list[str], cache: Path = CACHE) -> tuple[dict[str, dict[str, list[str]]], dict]:
+    """Per variant, each cached query's top 100 documents; and the qrels."""
+    data = pickle.loads((cache / f"{name}.pkl").read_bytes())
+    corpus, queries = data["corpus"], data["queries"]
+    windows = cache / f"{name}-windows.pkl"
     corpus._windows = pickle.loads(windows.read_bytes()) if windows.exists() else None
     variants = [v for v in variants if corpus._windows is not None or not v.startswith(("windows", "whole"))]
     rankers = [Ranker(corpus, q) for q in queries]
+    return {v: {r.q.qid: [corpus.docs[d] for d in VARIANTS[v](r)[:100]] for r in rankers} for v in variants}, \
+        data["qrels"]
+
+
+def evaluate(name: str, variants: list[str], cache: Path = CACHE) -> dict[str, dict[str, float]]:
+    """nDCG@10, hit@1, Recall@100 per variant over the cached queries."""
+    ranked, qrels = runs(name, variants, cache)
     out = {}
-    for v in variants:
-        runs = {r.q.qid: [corpus.docs[d] for d in VARIANTS[v](r)[:100]] for r in rankers}
-        m = ir_metrics(qrels, runs)
+    for v, run in ranked.items():
+        m = ir_metrics(qrels, run)
         out[v] = {k: round(m[k], 4) for k in ("ndcg@10", "hit@1", "recall@100")}
     return out
 
@@ -337,14 +343,15 @@ def main() -> None:
     parser.add_argument("dataset", type=Path)
     parser.add_argument("--home", type=Path, default=Path("/work/eval-home"))
     parser.add_argument("--variant", nargs="*", default=list(VARIANTS))
+    parser.add_argument("--cache", type=Path, default=CACHE, help="where the cached candidates are kept")
     args = parser.parse_args()
     if args.action == "cache":
-        print(build_cache(args.dataset, args.home), file=sys.stderr)
+        print(build_cache(args.dataset, args.home, args.cache), file=sys.stderr)
         return
     if args.action == "windows":
-        print(encode_windows(args.dataset, args.home), file=sys.stderr)
+        print(encode_windows(args.dataset, args.home, args.cache), file=sys.stderr)
         return
-    for v, m in evaluate(args.dataset.resolve().name, args.variant).items():
+    for v, m in evaluate(args.dataset.resolve().name, args.variant, args.cache).items():
         print(f"{args.dataset.resolve().name}\t{v}\t" + "\t".join(f"{k} {x:.4f}" for k, x in m.items()), flush=True)
 
 
