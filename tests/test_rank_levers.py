@@ -3,9 +3,9 @@ eval` ranks documents: its "baseline" must be today's ranking, or every before/a
 
 from pathlib import Path
 
-from bench.rank_levers import build_cache, evaluate, runs
 from assistant.evaluate import build_index, ir_metrics, load_dataset, make_retriever
 from assistant.settings import Settings
+from bench.rank_levers import build_cache, evaluate, runs
 
 BEIR = Path(__file__).parent / "data" / "beir"
 
