@@ -235,7 +235,7 @@ def encode_windows(folder: Path, home: Path, cache: Path = CACHE, size: int = 3)
     return out
 
 
-def granularities(whole_weight: float, fill: bool = False) -> Variant:
+def granularities(whole_weight: float, fill: bool = False, with_chunk: bool = False) -> Variant:
     """The issue's sketch: dense document score = w * whole-document cosine + (1 - w) * best window cosine, for the
     dense list's documents (fill: for both lists'), then 0.5/0.5 with BM25 as today."""
     def rank(r: Ranker) -> list[int]:
@@ -247,6 +247,8 @@ def granularities(whole_weight: float, fill: bool = False) -> Variant:
         dense, bm = r.dense_docs(), r.bm25_docs()
         docs = set(dense) | set(bm) if fill else set(dense)
         mixed = {d: whole_weight * float(whole[d]) + (1 - whole_weight) * float(best_window[d]) for d in docs}
+        if with_chunk:  # the three granularities, a third each
+            mixed = {d: (2 * s + dense.get(d, float(r.cos[r.corpus.source == d].max()))) / 3 for d, s in mixed.items()}
         return convex([minmax(mixed), minmax(bm)], [0.5, 0.5])
     return rank
 
@@ -292,6 +294,7 @@ VARIANTS: dict[str, Variant] = {
     "windows_0.5": granularities(0.5),
     "windows_0.5_fill": granularities(0.5, fill=True),
     "windows_0.0": granularities(0.0),
+    "chunk_whole_window": granularities(0.5, with_chunk=True),
     "whole_1.0": granularities(1.0),
     "rm3_3_10_0.3": rm3(3, 10, 0.3),
     "rm3_3_10_0.5": rm3(3, 10, 0.5),
