@@ -302,6 +302,8 @@ VARIANTS: dict[str, Variant] = {
     "rocchio_3_0.5": rocchio(3, 0.5),
     "rocchio_3_1.0": rocchio(3, 1.0),
     "rocchio_5_0.5": rocchio(5, 0.5),
+    "rocchio_3_0.2": rocchio(3, 0.2),
+    "rocchio_3_0.1": rocchio(3, 0.1),
     "weight_0.4": weight(0.4),
     "weight_0.6": weight(0.6),
     "fill_dense": granular(0.0),
