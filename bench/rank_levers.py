@@ -1,90 +1,28 @@
 """Ranking levers (issue 18) over cached candidates: each variant re-ranks the same per-query candidates in seconds.
 
-    python bench/rank_levers.py cache DATASET_DIR [--home /work/eval-home]   # once per dataset (encodes queries)
-    python bench/rank_levers.py run DATASET_DIR [--variant NAME ...]        # nDCG@10 / hit@1 per variant
+    PYTHONPATH=. python bench/rank_levers.py cache DATASET_DIR [--home /work/eval-home]  # once per set
+    PYTHONPATH=. python bench/rank_levers.py windows DATASET_DIR [--home ...]  # whole-document + window vectors
+    PYTHONPATH=. python bench/rank_levers.py run DATASET_DIR [--variant NAME ...]  # nDCG@10 / hit@1 per variant
 
 `cache` reads the dataset's eval index (built by `litassist eval`), every chunk vector, and per query the query
 vector and BM25's scores over its whole positive list, into /tmp/litassist-rank/<dataset>.pkl. Dense scores are
-exact cosines against every chunk (the HNSW top 300 it stands in for agrees on these small corpora: the "baseline"
-row reproduces `litassist eval`'s nDCG@10). Every variant is a function of one query's candidates.
+exact cosines against every chunk, except in "baseline", which uses Chroma's own top 300 and is `litassist eval`'s
+document ranking. Every variant is a function of one query's candidates.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import pickle
-import re
 import sys
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from assistant.evaluate import index_home, ir_metrics, load_dataset
-from assistant.factory import Components
-from assistant.settings import load_settings
-from assistant.synonyms import bm25_terms
+from assistant.evaluate import ir_metrics
+from bench.rank_cache import CACHE, DEPTH, Corpus, Query, build_cache, encode_windows
 from index.bm25 import Bm25Index, tokenize
-from index.embedding import model_slug
-
-CACHE = Path("/tmp/litassist-rank")
-DEPTH = 300  # chunk candidates per side, as retrieval.doc_candidates
-
-
-@dataclass
-class Corpus:
-    """Every chunk of the index: ids, owning document, vector; and the documents' chunk lists."""
-
-    ids: list[str]
-    source: np.ndarray  # document index per chunk
-    docs: list[str]
-    vectors: np.ndarray  # (chunks, dim), unit length
-    texts: list[str]
-    bm25_dir: Path  # the index's saved BM25 (pseudo-relevance feedback re-scores single terms with it)
-
-
-@dataclass
-class Query:
-    """One query's inputs: its vector and BM25's positive scores (chunk index -> score)."""
-
-    qid: str
-    text: str
-    vector: np.ndarray
-    bm25: dict[int, float]
-    hnsw: dict[int, float]  # Chroma's own top DEPTH chunks (approximate search), as `litassist eval` sees them
-
-
-def build_cache(folder: Path, home: Path, cache: Path = CACHE) -> Path:
-    """Read the eval index of a dataset once; write the cache file."""
-    settings = load_settings(home=home)
-    data = load_dataset(folder)
-    comp = Components(settings.model_copy(update={"home": index_home(home, data.corpus,
-                                                                     model_slug(settings.embedding.model))}))
-    got = comp.store.collection.get(include=["embeddings", "metadatas", "documents"])
-    docs = sorted({m["source_id"] for m in got["metadatas"]})
-    where = {d: i for i, d in enumerate(docs)}
-    vectors = np.asarray(got["embeddings"], dtype=np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    corpus = Corpus(list(got["ids"]), np.array([where[m["source_id"]] for m in got["metadatas"]]), docs, vectors,
-                    list(got["documents"]), comp.store.bm25_dir)
-    row = {cid: i for i, cid in enumerate(corpus.ids)}
-    retriever = comp.retriever()
-    queries = []
-    for qid, text in data.queries.items():
-        vec = comp.encoder.encode([text])[0]  # one at a time, as `ask` does (int8 activations depend on the batch)
-        extra = " ".join(bm25_terms(retriever.expansions(text)))
-        hits = comp.store.bm25.search(f"{text} {extra}" if extra else text, len(corpus.ids))
-        hnsw = {row[p.chunk.id]: p.score for p in comp.store.dense(np.asarray(vec), DEPTH)}
-        queries.append(Query(qid, text, np.asarray(vec, dtype=np.float32), {row[c]: s for c, s in hits}, hnsw))
-    cache.mkdir(parents=True, exist_ok=True)
-    out = cache / f"{data.name}.pkl"
-    out.write_bytes(pickle.dumps({"corpus": corpus, "queries": queries, "qrels": data.qrels}))
-    return out
-
-
 
 
 def doc_max(corpus: Corpus, chunks: np.ndarray, scores: np.ndarray) -> dict[int, float]:
@@ -200,39 +138,6 @@ def rocchio(k: int, beta: float) -> Variant:
         cos = r.corpus.vectors @ (q / np.linalg.norm(q))
         return convex([minmax(r.dense_docs(cos=cos)), minmax(r.bm25_docs())], [0.5, 0.5])
     return rank
-
-
-def encode_windows(folder: Path, home: Path, cache: Path = CACHE, size: int = 3) -> Path:
-    """Whole-document vectors (title + text, cut at the model's window) and every `size`-sentence window's vector,
-    for the documents of the cached index; prints the encoding time (the ingest cost this lever would add)."""
-    name = folder.resolve().name
-    corpus = pickle.loads((cache / f"{name}.pkl").read_bytes())["corpus"]
-    records = {}
-    with (folder / "corpus.jsonl").open() as f:
-        for line in f:
-            row = json.loads(line)
-            records[str(row["_id"])] = (row.get("title") or "", row.get("text") or "")
-    settings = load_settings(home=home)
-    encoder = Components(settings).encoder
-    wholes, windows, owner = [], [], []
-    for i, doc in enumerate(corpus.docs):
-        title, text = records[doc]
-        wholes.append(f"{title}. {text}" if title else text)
-        sentences = [s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9(])", text) if s.strip()]
-        for j in range(max(1, len(sentences) - size + 1)):
-            windows.append(" ".join(sentences[j:j + size]))
-            owner.append(i)
-    start = time.perf_counter()
-    whole = np.asarray(encoder.encode(wholes), dtype=np.float32)
-    window = np.asarray(encoder.encode(windows), dtype=np.float32)
-    took = time.perf_counter() - start
-    print(f"{name}: {len(wholes)} documents + {len(windows)} windows ({len(corpus.ids)} chunks) encoded in "
-          f"{took:.0f} s", file=sys.stderr)
-    out = cache / f"{name}-windows.pkl"
-    out.write_bytes(pickle.dumps({"whole": whole / np.linalg.norm(whole, axis=1, keepdims=True),
-                                  "window": window / np.linalg.norm(window, axis=1, keepdims=True),
-                                  "owner": np.array(owner), "seconds": took}))
-    return out
 
 
 def granularities(whole_weight: float, fill: bool = False, with_chunk: bool = False) -> Variant:
