@@ -1,0 +1,28 @@
+"""bench/rank_levers.py, whose rows docs/evaluation.md reports, re-ranks cached candidates exactly as `litassist
+eval` ranks documents: its "baseline" must be today's ranking, or every before/after in that table is off."""
+
+from pathlib import Path
+
+from assistant.evaluate import build_index, ir_metrics, load_dataset, make_retriever
+from assistant.settings import Settings
+from bench.rank_levers import build_cache, evaluate, runs
+
+BEIR = Path(__file__).parent / "data" / "beir"
+
+
+def test_baseline_variant_reproduces_the_eval_document_ranking(tmp_path, encoder):
+    settings = Settings(home=tmp_path / "home")
+    dataset = load_dataset(BEIR)
+    comp, _ = build_index(dataset, settings)
+    retriever = make_retriever(comp, "hybrid")
+    expected = {q: [p.chunk.source_id for p in retriever.documents(text, settings.retrieval.doc_candidates)]
+                for q, text in dataset.queries.items()}
+
+    build_cache(BEIR, settings.home, tmp_path / "cache")
+    ranked, _ = runs(dataset.name, ["baseline", "exact", "rocchio_3_0.5"], tmp_path / "cache")
+
+    assert ranked["baseline"] == expected  # every query, every document, in today's order
+    assert ranked["exact"] == expected  # a 12-document index: HNSW finds every chunk
+    assert ranked["rocchio_3_0.5"] != expected  # feedback moves documents: the comparison can tell rankings apart
+    got = evaluate(dataset.name, ["baseline"], tmp_path / "cache")["baseline"]
+    assert got["ndcg@10"] == round(ir_metrics(dataset.qrels, expected)["ndcg@10"], 4)
