@@ -5,20 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from langchain_core.language_models import BaseChatModel
-
-from index.bm25 import SearchFilter
 from index.chroma_server import http_client
 from index.embedding import Encoder, make_encoder, model_slug, resolve_backend
-from index.ingest import MB, Ingestor
 from index.store import Hnsw, Store, local_client
 
 from assistant.errors import SettingsError
-from assistant.llm import client_class, client_kwargs, first_line, parse_spec
 from assistant.retrieval import HybridRetriever
 from assistant.synonyms import SynonymTable, load_synonyms
 from assistant.settings import Settings
+
+if TYPE_CHECKING:  # an answer needs neither the file loaders nor a chat-model client: they load when first built
+    from langchain_core.language_models import BaseChatModel
+
+    from index.bm25 import SearchFilter
+    from index.ingest import Ingestor
 
 
 @dataclass
@@ -56,6 +58,8 @@ class Components:
     def ingestor(self, **options) -> Ingestor:
         """An ingestor with every ingest and chunking setting applied, for the CLI and the UI alike; `options` adds
         what only a caller knows (a progress bar, a per-file or progress callback, force)."""
+        from index.ingest import MB, Ingestor
+
         s = self.settings
         return Ingestor(self.store, self.encoder, max_tokens=s.chunking.max_tokens, flush_chunks=s.ingest.flush_chunks,
                         write_chunks=s.ingest.write_chunks, max_file_bytes=int(s.ingest.max_file_mb * MB), **options)
@@ -79,6 +83,8 @@ class Components:
 
     def chat_model(self, spec: str | None = None) -> BaseChatModel | None:
         """The chat model named by spec (else settings.llm); None means answer extractively."""
+        from assistant.llm import client_class, client_kwargs, first_line, parse_spec
+
         parsed = parse_spec(self.settings.llm if spec is None else spec)
         if parsed is None:
             return None  # nothing is called unless configured: no default hosted provider
