@@ -87,7 +87,7 @@ class Ingestor:
             self._progress.close()
         if any(o.status in ("added", "replaced") for o in self.report.outcomes):
             self._progress.stage("indexing")
-            self.store.rebuild_bm25()
+            self.store.update_bm25()
         self._progress.stage("done")
         return self.report
 
