@@ -2,6 +2,11 @@
 
     python bench/startup.py CORPUS_PATH... [--home DIR] [--backend B] [--runs N] [--questions N]
                             [--ingest-sizes 300,1000] [--quick] [--json]
+    python bench/startup.py CORPUS_PATH... --ratios [--limit 600] [--runs 5] [--json]
+
+--ratios times everyday commands in one run, each the median of --runs fresh processes, as ratios to `python -c pass`
+and to `python -c "import chromadb, onnxruntime, numpy"` (what an answer cannot do without), all with this Python:
+`--help`, `--version`, a usage error, `ask` and an `ingest` of the unchanged corpus (indexed first, untimed).
 """
 
 from __future__ import annotations
@@ -119,6 +124,42 @@ def prepare(corpus: list[Path], limit: int, backend: str, folder: Path) -> Path:
     return home
 
 
+REFERENCE = "import chromadb, onnxruntime, numpy"
+
+
+def median_seconds(command: list[str], env: dict[str, str], runs: int, codes: tuple[int, ...] = (0,)) -> float:
+    """Median wall time of `runs` fresh runs of a command (output discarded; an unexpected exit code stops the bench)."""
+    times = []
+    for _ in range(runs):
+        start = time.monotonic()
+        done = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        times.append(time.monotonic() - start)
+        if done.returncode not in codes:
+            raise SystemExit(f"{command[3:]} exited {done.returncode}: {done.stderr[-2000:]!r}")
+    return sorted(times)[len(times) // 2]
+
+
+def ratios(corpus: list[Path], limit: int, backend: str, runs: int, folder: Path) -> dict[str, Any]:
+    """Everyday commands against `python -c pass` and the reference imports, medians from one run."""
+    env = environment(backend)
+    home = prepare(corpus, limit, backend, folder)
+    files = [str(f) for f in limited_files(corpus, limit, folder)]  # the same files: unchanged, so nothing is read
+    commands = {
+        "python_pass": ([sys.executable, "-c", "pass"], (0,)),
+        "reference_imports": ([sys.executable, "-c", REFERENCE], (0,)),
+        "help": (litassist("--help"), (0,)),
+        "version": (litassist("--version"), (0,)),
+        "usage_error": (litassist("--home", str(home), "ask"), (2,)),
+        "ask": (litassist("--home", str(home), "ask", QUESTIONS[0], "--json"), (0,)),
+        "ingest_unchanged": (litassist("--home", str(home), "ingest", *files), (0, 3)),
+    }
+    seconds = {name: round(median_seconds(cmd, env, runs, codes), 3) for name, (cmd, codes) in commands.items()}
+    base, ref = seconds["python_pass"], seconds["reference_imports"]
+    return {"seconds_median": seconds, "runs": runs, "documents": limit,
+            "x_python_pass": {k: round(seconds[k] / base, 1) for k in ("help", "version", "usage_error")},
+            "x_reference": {k: round(seconds[k] / ref, 2) for k in ("ask", "ingest_unchanged")}}
+
+
 def arguments(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -131,6 +172,7 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ingest-sizes", default="", help="Also measure ingest peak RSS at these corpus sizes")
     parser.add_argument("--quick", action="store_true", help="One run, two questions, no ingest sizes")
     parser.add_argument("--json", action="store_true", help="Print one JSON object instead of a table")
+    parser.add_argument("--ratios", action="store_true", help="Time everyday commands as ratios (see above)")
     return parser.parse_args(argv)
 
 
@@ -142,6 +184,10 @@ def main(argv: list[str] | None = None) -> None:
     questions = (QUESTIONS * count)[:count]
     with tempfile.TemporaryDirectory(prefix="litassist-bench-") as tmp:
         folder = Path(tmp)
+        if args.ratios:
+            result = {**ratios(args.corpus, args.limit, args.backend, args.runs, folder),
+                      "backend": args.backend, "load_average_1m": load_average()}
+            return emit(result, args.json, f"everyday commands ({args.limit} documents, backend {args.backend})")
         if args.home is None and not args.corpus:
             raise SystemExit("give a corpus to index or --home")
         home = args.home or prepare(args.corpus, args.limit, args.backend, folder)
