@@ -148,7 +148,7 @@ def test_a_kill_while_a_segment_is_written_leaves_the_index_answering(tmp_path, 
                                  "text": "Zebrafish regrow fins through a blastema driven by Wnt signalling."}) + "\n")
     ingest([extra], Store(tmp_path / "clean", encoder.name), encoder)
     child = subprocess.run([sys.executable, "-c", KILLED_UPDATE, str(tmp_path / "crashed"), str(extra)],
-                           capture_output=True, text=True, timeout=300)
+                           capture_output=True, text=True, timeout=900)
     assert child.returncode == -signal.SIGKILL, child.stderr
 
     crashed, clean = Store(tmp_path / "crashed", encoder.name), Store(tmp_path / "clean", encoder.name)
