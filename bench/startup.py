@@ -2,11 +2,12 @@
 
     python bench/startup.py CORPUS_PATH... [--home DIR] [--backend B] [--runs N] [--questions N]
                             [--ingest-sizes 300,1000] [--quick] [--json]
-    python bench/startup.py CORPUS_PATH... --ratios [--limit 600] [--runs 5] [--json]
+    python bench/startup.py CORPUS_PATH... --ratios [--before CHECKOUT] [--limit 600] [--runs 5] [--json]
 
 --ratios times everyday commands in one run, each the median of --runs fresh processes, as ratios to `python -c pass`
 and to `python -c "import chromadb, onnxruntime, numpy"` (what an answer cannot do without), all with this Python:
-`--help`, `--version`, a usage error, `ask` and an `ingest` of the unchanged corpus (indexed first, untimed).
+`--help`, `--version`, a usage error, `ask`, an `ingest` of the unchanged corpus (indexed first, untimed) and
+`serve` to its first answer (median of up to 3 starts).
 """
 
 from __future__ import annotations
@@ -64,13 +65,14 @@ def first_answer(url: str, question: str, deadline: float) -> dict:
     return client.predict(question, "both", "", 0, 0, api_name="/ask"), client
 
 
-def serve_once(home: Path, backend: str, questions: list[str], log: Path) -> dict[str, Any]:
+def serve_once(home: Path, backend: str, questions: list[str], log: Path, code: Path = ROOT,
+               env: dict[str, str] | None = None) -> dict[str, Any]:
     """Start `litassist serve`, time the first answer from spawn, ask the rest, read the server's peak RSS."""
     port = free_port()
     start = time.monotonic()
     with log.open("w") as out:
-        server = subprocess.Popen(litassist("--home", str(home), "serve", "--port", str(port)), cwd=ROOT,
-                                  env=environment(backend), stdout=out, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(litassist("--home", str(home), "serve", "--port", str(port)), cwd=code,
+                                  env=env or environment(backend), stdout=out, stderr=subprocess.STDOUT)
     try:
         answer, client = first_answer(f"http://127.0.0.1:{port}/", questions[0], start + 600)
         seconds = time.monotonic() - start
@@ -113,11 +115,11 @@ def ingest_memory(corpus: list[Path], sizes: list[int], backend: str, folder: Pa
     return peaks
 
 
-def prepare(corpus: list[Path], limit: int, backend: str, folder: Path) -> Path:
-    """A home with the corpus ingested by `litassist ingest` (untimed)."""
-    home = folder / "home"
+def prepare(corpus: list[Path], limit: int, backend: str, folder: Path, code: Path = ROOT, name: str = "home") -> Path:
+    """A home with the corpus ingested by `litassist ingest` (untimed), run from the checkout `code`."""
+    home = folder / name
     files = limited_files(corpus, limit, folder)
-    done = subprocess.run(litassist("--home", str(home), "ingest", *map(str, files)), cwd=ROOT,
+    done = subprocess.run(litassist("--home", str(home), "ingest", *map(str, files)), cwd=code,
                           env=environment(backend), capture_output=True, text=True)
     if done.returncode not in (0, 3):
         raise SystemExit(f"ingest failed: {done.stderr[-2000:]}")
@@ -127,13 +129,14 @@ def prepare(corpus: list[Path], limit: int, backend: str, folder: Path) -> Path:
 REFERENCE = "import chromadb, onnxruntime, numpy"
 
 
-def median_seconds(command: list[str], env: dict[str, str], runs: int, codes: tuple[int, ...] = (0,)) -> float:
+def median_seconds(command: list[str], env: dict[str, str], runs: int, codes: tuple[int, ...] = (0,),
+                   code: Path = ROOT) -> float:
     """Median wall time of `runs` fresh runs of a command, after one untimed run (output discarded; an unexpected exit
     code stops the bench)."""
     times = []
     for _ in range(runs + 1):
         start = time.monotonic()
-        done = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        done = subprocess.run(command, cwd=code, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         times.append(time.monotonic() - start)
         if done.returncode not in codes:
             raise SystemExit(f"{command[3:]} exited {done.returncode}: {done.stderr[-2000:]!r}")
@@ -141,28 +144,37 @@ def median_seconds(command: list[str], env: dict[str, str], runs: int, codes: tu
     return sorted(times)[len(times) // 2]
 
 
-def ratios(corpus: list[Path], limit: int, backend: str, runs: int, folder: Path) -> dict[str, Any]:
-    """Everyday commands against `python -c pass` and the reference imports, medians from one run."""
+def ratios(corpus: list[Path], limit: int, backend: str, runs: int, folder: Path, before: Path | None = None
+           ) -> dict[str, Any]:
+    """Everyday commands against `python -c pass` and the reference imports, medians from one run; with `before`
+    (another checkout, e.g. main's) its commands too, each checkout on a home it indexed itself."""
     # Compiled bytecode cached as an installed package has it (a PYTHONDONTWRITEBYTECODE environment would otherwise
     # recompile every library on each start: seconds, not what a user's installation pays).
     env = {k: v for k, v in environment(backend).items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
-    home = prepare(corpus, limit, backend, folder)
-    files = [str(f) for f in limited_files(corpus, limit, folder)]  # the same files: unchanged, so nothing is read
-    commands = {
-        "python_pass": ([sys.executable, "-c", "pass"], (0,)),
-        "reference_imports": ([sys.executable, "-c", REFERENCE], (0,)),
-        "help": (litassist("--help"), (0,)),
-        "version": (litassist("--version"), (0,)),
-        "usage_error": (litassist("--home", str(home), "ask"), (2,)),
-        "ask": (litassist("--home", str(home), "ask", QUESTIONS[0], "--json"), (0,)),
-        "ingest_unchanged": (litassist("--home", str(home), "ingest", *files), (0, 3)),
-    }
-    seconds = {name: round(median_seconds(cmd, env, runs, codes), 3) for name, (cmd, codes) in commands.items()}
-    base, ref = seconds["python_pass"], seconds["reference_imports"]
-    return {"seconds_median": seconds, "runs": runs, "documents": limit,
-            "x_python_pass": {k: round(seconds[k] / base, 1) for k in ("help", "version", "usage_error")},
-            "x_reference": {k: round(seconds[k] / ref, 2) for k in ("ask", "ingest_unchanged")}}
+    files = [str(f) for f in limited_files(corpus, limit, folder)]  # ingested again unchanged: nothing is read
+    base = median_seconds([sys.executable, "-c", "pass"], env, runs)
+    ref = median_seconds([sys.executable, "-c", REFERENCE], env, runs)
+    result: dict[str, Any] = {"python_pass_s": round(base, 3), "reference_imports_s": round(ref, 3), "runs": runs,
+                              "documents": limit}
+    for label, code in [("after", ROOT)] + ([("before", before)] if before else []):
+        home = prepare(corpus, limit, backend, folder, code, f"home-{label}")
+        commands = {
+            "help": (litassist("--help"), (0,)),
+            "version": (litassist("--version"), (0,)),
+            "usage_error": (litassist("--home", str(home), "ask"), (2,)),
+            "ask": (litassist("--home", str(home), "ask", QUESTIONS[0], "--json"), (0,)),
+            "ingest_unchanged": (litassist("--home", str(home), "ingest", *files), (0, 3)),
+        }
+        seconds = {name: median_seconds(cmd, env, runs, codes, code) for name, (cmd, codes) in commands.items()}
+        serves = sorted(serve_once(home, backend, QUESTIONS[:1], folder / f"serve-{label}-{n}.log", code, env)
+                        ["first_answer_s"] for n in range(min(runs, 3)))
+        seconds["serve_first_answer"] = serves[len(serves) // 2]
+        result[label] = {"seconds_median": {k: round(v, 3) for k, v in seconds.items()},
+                         "x_python_pass": {k: round(seconds[k] / base, 1) for k in ("help", "version", "usage_error")},
+                         "x_reference": {k: round(seconds[k] / ref, 2)
+                                         for k in ("ask", "ingest_unchanged", "serve_first_answer")}}
+    return result
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -178,6 +190,7 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="One run, two questions, no ingest sizes")
     parser.add_argument("--json", action="store_true", help="Print one JSON object instead of a table")
     parser.add_argument("--ratios", action="store_true", help="Time everyday commands as ratios (see above)")
+    parser.add_argument("--before", type=Path, help="With --ratios: also time another checkout (e.g. main's)")
     return parser.parse_args(argv)
 
 
@@ -190,7 +203,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="litassist-bench-") as tmp:
         folder = Path(tmp)
         if args.ratios:
-            result = {**ratios(args.corpus, args.limit, args.backend, args.runs, folder),
+            result = {**ratios(args.corpus, args.limit, args.backend, args.runs, folder, args.before),
                       "backend": args.backend, "load_average_1m": load_average()}
             return emit(result, args.json, f"everyday commands ({args.limit} documents, backend {args.backend})")
         if args.home is None and not args.corpus:
