@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
-
-from langchain_core.runnables import Runnable, RunnableLambda
+from typing import TYPE_CHECKING, Any
 
 from index.bm25 import SearchFilter
 from index.records import Passage
@@ -17,8 +15,11 @@ from assistant.citations import body_text, number_sources
 from assistant.discourse import asks_for_list, listed_kind
 from assistant.extractive import Floors, select
 from assistant.models import CANNOT_ANSWER, Answer, Focus, PassageOut
-from assistant.retrieval import HybridRetriever, passages_from
+from assistant.retrieval import HybridRetriever
 from assistant.settings import AnswerSettings
+
+if TYPE_CHECKING:  # the chain's runnables load only for a chat model: an extractive answer calls the steps itself
+    from langchain_core.runnables import Runnable
 
 
 def passages_out(passages: list[Passage]) -> list[PassageOut]:
@@ -63,12 +64,12 @@ def compose_extractive(question: str, passages: list[Passage], encoder: Any, set
                   form=form, sentences=sentences, citations=citations, passages=passages_out(passages))
 
 
-def retrieve_step(retriever: HybridRetriever, list_depth: int = 0) -> Runnable:
+def retrieve_step(retriever: HybridRetriever, list_depth: int = 0) -> Callable[[str | dict[str, Any]], dict[str, Any]]:
     """question (or {question, focus}) -> {question, focus, passages, expansions, depth}; a list question
     retrieves `list_depth` passages when that is more than the retriever's k."""
     def run(query: str | dict[str, Any]) -> dict[str, Any]:
         question, focus = (query, None) if isinstance(query, str) else (query["question"], query["focus"])
-        return {"question": question, "focus": focus, "passages": passages_from(for_list(question).invoke(question)),
+        return {"question": question, "focus": focus, "passages": for_list(question).search(question),
                 "expansions": retriever.expansions(question), "depth": retriever.k}
 
     def for_list(question: str) -> HybridRetriever:
@@ -82,7 +83,7 @@ def retrieve_step(retriever: HybridRetriever, list_depth: int = 0) -> Runnable:
             where = replace(where, kind=kind)
         return retriever.model_copy(update={"k": max(list_depth, retriever.k), "where": where})
 
-    return RunnableLambda(run)
+    return run
 
 
 def with_expansions(result: Answer, expansions: dict[str, list[str]], where: SearchFilter | None = None) -> Answer:
@@ -93,18 +94,24 @@ def with_expansions(result: Answer, expansions: dict[str, list[str]], where: Sea
     return result.model_copy(update=update)
 
 
+def extractive_step(retriever: HybridRetriever, settings: AnswerSettings) -> Callable[[dict[str, Any]], Answer]:
+    """{question, focus, passages, expansions, depth} -> the extractive Answer."""
+    return lambda x: with_expansions(compose_extractive(
+        x["question"], x["passages"], retriever.encoder, settings, x["expansions"], x["focus"], x["depth"],
+        retriever.store), x["expansions"], retriever.where)
+
+
 def build_chain(retriever: HybridRetriever, settings: AnswerSettings, llm: Any = None) -> Runnable:
     """question -> {question, passages, expansions} -> Answer, as a LangChain runnable."""
+    from langchain_core.runnables import RunnableLambda
+
     if llm is not None:
         from assistant.generate import compose_with_llm
 
-        return retrieve_step(retriever) | RunnableLambda(lambda x: with_expansions(
+        return RunnableLambda(retrieve_step(retriever)) | RunnableLambda(lambda x: with_expansions(
             compose_with_llm(x["question"], x["passages"], llm, retriever.encoder, settings), x["expansions"],
             retriever.where))
-    compose = RunnableLambda(lambda x: with_expansions(compose_extractive(
-        x["question"], x["passages"], retriever.encoder, settings, x["expansions"], x["focus"], x["depth"],
-        retriever.store), x["expansions"], retriever.where))
-    return retrieve_step(retriever, settings.list_passages) | compose
+    return RunnableLambda(retrieve_step(retriever, settings.list_passages)) | extractive_step(retriever, settings)
 
 
 def chain_input(question: str, focus: Focus | None = None) -> str | dict[str, Any]:
@@ -115,7 +122,11 @@ def chain_input(question: str, focus: Focus | None = None) -> str | dict[str, An
 def answer(question: str, retriever: HybridRetriever, llm: Any = None,
            settings: AnswerSettings | None = None, focus: Focus | None = None) -> Answer:
     """Answer one question with citations (`focus`: what a follow-up's answer must be about, see select())."""
-    return build_chain(retriever, settings or AnswerSettings(), llm).invoke(chain_input(question, focus))
+    settings = settings or AnswerSettings()
+    if llm is None:  # the chain's two steps called directly: LangChain is not imported for an extractive answer
+        return extractive_step(retriever, settings)(retrieve_step(retriever, settings.list_passages)(
+            chain_input(question, focus)))
+    return build_chain(retriever, settings, llm).invoke(chain_input(question, focus))
 
 
 def answering(retriever: HybridRetriever, settings: AnswerSettings, llm: Any = None
