@@ -129,50 +129,67 @@ def prepare(corpus: list[Path], limit: int, backend: str, folder: Path, code: Pa
 REFERENCE = "import chromadb, onnxruntime, numpy"
 
 
-def median_seconds(command: list[str], env: dict[str, str], runs: int, codes: tuple[int, ...] = (0,),
-                   code: Path = ROOT) -> float:
-    """Median wall time of `runs` fresh runs of a command, after one untimed run (output discarded; an unexpected exit
-    code stops the bench)."""
-    times = []
-    for _ in range(runs + 1):
-        start = time.monotonic()
-        done = subprocess.run(command, cwd=code, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        times.append(time.monotonic() - start)
-        if done.returncode not in codes:
-            raise SystemExit(f"{command[3:]} exited {done.returncode}: {done.stderr[-2000:]!r}")
-    times = times[1:]  # the first run wrote the bytecode cache, as installing a package does
-    return sorted(times)[len(times) // 2]
+def run_seconds(command: list[str], env: dict[str, str], codes: tuple[int, ...] = (0,), code: Path = ROOT) -> float:
+    """Wall time of one fresh run of a command (output discarded; an unexpected exit code stops the bench)."""
+    start = time.monotonic()
+    done = subprocess.run(command, cwd=code, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    seconds = time.monotonic() - start
+    if done.returncode not in codes:
+        raise SystemExit(f"{command[3:]} exited {done.returncode}: {done.stderr[-2000:]!r}")
+    return seconds
+
+
+def median(values: list[float]) -> float:
+    """The middle value."""
+    return sorted(values)[len(values) // 2]
 
 
 def ratios(corpus: list[Path], limit: int, backend: str, runs: int, folder: Path, before: Path | None = None
            ) -> dict[str, Any]:
     """Everyday commands against `python -c pass` and the reference imports, medians from one run; with `before`
-    (another checkout, e.g. main's) its commands too, each checkout on a home it indexed itself."""
+    (another checkout, e.g. main's) its commands too, each checkout on a home it indexed itself. Runs go round
+    robin (every command of every checkout, then again), so a change in outside load hits all of them alike."""
     # Compiled bytecode cached as an installed package has it (a PYTHONDONTWRITEBYTECODE environment would otherwise
     # recompile every library on each start: seconds, not what a user's installation pays).
     env = {k: v for k, v in environment(backend).items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
     files = [str(f) for f in limited_files(corpus, limit, folder)]  # ingested again unchanged: nothing is read
-    base = median_seconds([sys.executable, "-c", "pass"], env, runs)
-    ref = median_seconds([sys.executable, "-c", REFERENCE], env, runs)
+    checkouts = [("after", ROOT)] + ([("before", before)] if before else [])
+    commands: dict[str, dict[str, tuple[list[str], tuple[int, ...], Path]]] = {
+        "": {"python_pass": ([sys.executable, "-c", "pass"], (0,), ROOT),
+             "reference_imports": ([sys.executable, "-c", REFERENCE], (0,), ROOT)}}
+    for label, code in checkouts:
+        home = str(prepare(corpus, limit, backend, folder, code, f"home-{label}"))
+        commands[label] = {
+            "help": (litassist("--help"), (0,), code),
+            "version": (litassist("--version"), (0,), code),
+            "usage_error": (litassist("--home", home, "ask"), (2,), code),
+            "ask": (litassist("--home", home, "ask", QUESTIONS[0], "--json"), (0,), code),
+            "ingest_unchanged": (litassist("--home", home, "ingest", *files), (0, 3), code),
+        }
+    times: dict[str, dict[str, list[float]]] = {label: {name: [] for name in cmds} for label, cmds in commands.items()}
+    for _ in range(runs + 1):  # the first round writes the bytecode caches, as installing a package does: dropped
+        for label, cmds in commands.items():
+            for name, (command, codes, code) in cmds.items():
+                times[label][name].append(run_seconds(command, env, codes, code))
+    for label, code in checkouts:
+        times[label]["serve_first_answer"] = []
+    for n in range(min(runs, 3)):
+        for label, code in checkouts:
+            home = folder / f"home-{label}"
+            log = folder / f"serve-{label}-{n}.log"
+            times[label]["serve_first_answer"].append(
+                serve_once(home, backend, QUESTIONS[:1], log, code, env)["first_answer_s"])
+    seconds = {label: {name: median(v[1:] if name != "serve_first_answer" else v) for name, v in got.items()}
+               for label, got in times.items()}
+    base, ref = seconds[""]["python_pass"], seconds[""]["reference_imports"]
     result: dict[str, Any] = {"python_pass_s": round(base, 3), "reference_imports_s": round(ref, 3), "runs": runs,
                               "documents": limit}
-    for label, code in [("after", ROOT)] + ([("before", before)] if before else []):
-        home = prepare(corpus, limit, backend, folder, code, f"home-{label}")
-        commands = {
-            "help": (litassist("--help"), (0,)),
-            "version": (litassist("--version"), (0,)),
-            "usage_error": (litassist("--home", str(home), "ask"), (2,)),
-            "ask": (litassist("--home", str(home), "ask", QUESTIONS[0], "--json"), (0,)),
-            "ingest_unchanged": (litassist("--home", str(home), "ingest", *files), (0, 3)),
-        }
-        seconds = {name: median_seconds(cmd, env, runs, codes, code) for name, (cmd, codes) in commands.items()}
-        serves = sorted(serve_once(home, backend, QUESTIONS[:1], folder / f"serve-{label}-{n}.log", code, env)
-                        ["first_answer_s"] for n in range(min(runs, 3)))
-        seconds["serve_first_answer"] = serves[len(serves) // 2]
-        result[label] = {"seconds_median": {k: round(v, 3) for k, v in seconds.items()},
-                         "x_python_pass": {k: round(seconds[k] / base, 1) for k in ("help", "version", "usage_error")},
-                         "x_reference": {k: round(seconds[k] / ref, 2)
+    for label, _ in checkouts:
+        got = seconds[label]
+        result[label] = {"seconds_median": {k: round(v, 3) for k, v in got.items()},
+                         "x_python_pass": {k: round(got[k] / base, 1) for k in ("help", "version", "usage_error")},
+                         "x_reference": {k: round(got[k] / ref, 2)
                                          for k in ("ask", "ingest_unchanged", "serve_first_answer")}}
     return result
 
