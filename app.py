@@ -23,8 +23,8 @@ from assistant.factory import Components
 from assistant.filters import FilterError, admits_nothing, describe, from_widgets, nothing_matches
 from assistant.guard import Guard
 from assistant.ingest_stream import ingest_with_progress, progress_html
-from assistant.library import (FORMATS_NOTE, SOURCE_COLUMNS, conversation_downloads, organism_choices, private_dir,
-                               settings_markdown, source_choices, source_rows)
+from assistant.library import (FORMATS_NOTE, SOURCE_COLUMNS, conversation_downloads, facet_choices, organism_choices,
+                               private_dir, settings_markdown, source_choices, source_rows)
 from assistant.uploads import upload_dir
 from assistant.llm import model_label
 from assistant.settings import Settings, load_settings
@@ -71,23 +71,26 @@ def build_app(components: Components, say: Callable[[str], None] = log) -> gr.Bl
     rewrite = llm if settings.conversation.llm_rewrite else None
     exports = private_dir() / "exports"
 
-    def answer_fn(kind: str, organism: str | None, year_min: float | None, year_max: float | None):
+    def answer_fn(kind: str, organism: str | None, year_min: float | None, year_max: float | None,
+                  study_type: str | None = None, species: str | None = None):
         """question -> Answer with the page's filters."""
-        return answering(components.retriever(from_widgets(kind, organism, year_min, year_max)), settings.answer, llm)
+        where = from_widgets(kind, organism, year_min, year_max, study_type, species)
+        return answering(components.retriever(where), settings.answer, llm)
 
     def ask_json(question: str, kind: str = "both", organism: str = "", year_min: float = 0, year_max: float = 0,
-                 history: list[str] | None = None) -> dict:
+                 history: list[str] | None = None, study_type: str = "", species: str = "") -> dict:
         """API: one question (with the conversation's earlier questions, if any) -> `litassist ask --json` plus
         search_query and turn."""
         sync()
         try:
             conversation = replay(list(history or []), known, settings.conversation.max_turns, limit)
-            return ask(conversation, question, answer_fn(kind, organism, year_min, year_max), known, rewrite).to_json()
+            answer_with = answer_fn(kind, organism, year_min, year_max, study_type, species)
+            return ask(conversation, question, answer_with, known, rewrite).to_json()
         except QuestionTooLongError as exc:
             raise gr.Error(str(exc)) from None
 
     def chat(message: str, history: list, state: ChatState | None, kind: str, organism: str, year_min: float,
-             year_max: float):
+             year_max: float, study_type: str | None = None, species: str | None = None):
         """Answer in the chat, streamed sentence by sentence; every answer keeps its own cards."""
         state = state or ChatState(Conversation(settings.conversation.max_turns, limit))
         if not message.strip():  # nothing asked: the chat, its sources and downloads stay as they are
@@ -106,14 +109,15 @@ def build_app(components: Components, say: Callable[[str], None] = log) -> gr.Bl
             return
         sync()
         try:
-            where = from_widgets(kind, organism, year_min, year_max)
+            where = from_widgets(kind, organism, year_min, year_max, study_type, species)
         except FilterError as exc:
             yield history + [{"role": "assistant", "content": f"The filters cannot be used: {exc}."}], *unchanged(state)
             return
         if admits_nothing(store, where):
             yield history + [{"role": "assistant", "content": md_literal(nothing_matches(where))}], *unchanged(state)
             return
-        turn = ask(state.conversation, message, answer_fn(kind, organism, year_min, year_max), known, rewrite)
+        turn = ask(state.conversation, message, answer_fn(kind, organism, year_min, year_max, study_type, species),
+                   known, rewrite)
         result = turn.answer
         records = {c.source_id: store.record(c.source_id) for c in result.citations + result.closest}
         pdfs = ServedFiles(upload_dir(settings.home), demo.allowed_paths)  # an uploaded PDF opens from its card
@@ -178,7 +182,9 @@ def build_app(components: Components, say: Callable[[str], None] = log) -> gr.Bl
         questions = examples_now()
         return (gr.update(choices=organism_choices(sources)), gr.update(samples=[[q] for q in questions]),
                 gr.update(placeholder=f"e.g. {questions[0]}"), settings_markdown(components),
-                gr.update(placeholder=EMPTY if not sources else WELCOME))
+                gr.update(placeholder=EMPTY if not sources else WELCOME),
+                gr.update(choices=facet_choices(sources, "study_types")),
+                gr.update(choices=facet_choices(sources, "species")))
 
     # The source list is built once for both widgets (saved with BM25; without it, reading every chunk's metadata
     # takes 9-17 s at 100k chunks).
@@ -202,6 +208,12 @@ def build_app(components: Components, say: Callable[[str], None] = log) -> gr.Bl
                         organism = gr.Dropdown(organism_choices(sources), value=None, label="Organism",
                                                allow_custom_value=True, filterable=True,
                                                info="Most common first; type to search")
+                        with gr.Row():
+                            study_type = gr.Dropdown(facet_choices(sources, "study_types"), value=None,
+                                                     label="Study type", elem_id="study-type",
+                                                     info="From PubMed publication types and JATS")
+                            species = gr.Dropdown(facet_choices(sources, "species"), value=None, label="Species",
+                                                  elem_id="species", info="From MeSH check tags and figures")
                         with gr.Row():
                             # Text boxes: a Number box shows "0" when empty, which reads as a year
                             year_min = gr.Textbox(label="From year", placeholder="any year", max_lines=1,
@@ -237,12 +249,12 @@ def build_app(components: Components, say: Callable[[str], None] = log) -> gr.Bl
         with gr.Tab("Settings"):
             settings_view = gr.Markdown(settings_markdown(components), elem_id="settings")
 
-        inputs = [question, chatbot, state, kind, organism, year_min, year_max]
+        inputs = [question, chatbot, state, kind, organism, year_min, year_max, study_type, species]
         chat_outputs = [chatbot, cards, notes, bib, ris, state, conversation_md, copy]
         question.submit(chat, inputs, chat_outputs, api_name="chat").then(lambda: "", None, question)
         example_set.click(lambda sample: sample[0], example_set, question, api_visibility="private").then(
             chat, inputs, chat_outputs, api_visibility="private").then(lambda: "", None, question)
-        page_outputs = [organism, example_set, question, settings_view, chatbot]
+        page_outputs = [organism, example_set, question, settings_view, chatbot, study_type, species]
         demo.load(page_state, None, page_outputs, api_visibility="private")
         clear.click(clear_chat, None, chat_outputs, api_visibility="private")
         chatbot.clear(clear_chat, None, chat_outputs, api_visibility="private")

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from index.records import Figure, Paper, Record
 
+from assistant import badges
 from assistant.citations import CLOSEST, authors_line, journal_line, md_literal, md_markers, page_label, paper_url
 from assistant.conversation import SEARCHED_FOR, Conversation, Turn
 from assistant.extractive import QUESTION_WORDS, mentions, question_terms
@@ -130,11 +131,11 @@ def paper_card(c: Citation, paper: Paper, terms: list[str], turn: int = 1, file_
         link(paper_url(paper) if not (paper.doi or paper.pmid) else None, "Link"), pdf,
     ]))
     return (
-        f'{card_open(c, "Paper", turn)}'
+        f'{card_open(c, "Paper", turn)}{badges.flag(c)}'
         f'<span class="la-title">{html.escape(paper.title or journal_line(paper) or paper.source_id)}</span></header>'
         f'{meta_line(authors_line(paper.authors))}'
         f'{meta_line(journal_line(paper))}{pages}'
-        f'<div class="la-links">{links}</div>'
+        f'<div class="la-links">{links}</div>{badges.paper_extras(c)}'
         f'<blockquote class="la-quote">{highlight(c.quote, terms)}</blockquote></article>'
     )
 
@@ -172,7 +173,8 @@ def figure_card(c: Citation, fig: Figure, terms: list[str], turn: int = 1) -> st
         f'<span class="la-title">Figure {html.escape(fig.label)} — {html.escape(fig.figtitle or fig.figid)}</span></header>'
         f'<div class="la-meta">{html.escape(", ".join(fig.organisms))}</div>{gene_chips(fig.genes, terms, c.quote)}'
         f'<p class="la-caption">{html.escape(caption)}</p><div class="la-meta">{paper}</div>'
-        f'<div class="la-links">{link(fig.url, "PMC figure page")}</div>'
+        f'<div class="la-links">{link(fig.url, "PMC figure page")}</div>{badges.tags(c)}'
+        f'{meta_line(f"Its paper is in your library: {fig.paper_id}" if fig.paper_id else "")}'
         f'<blockquote class="la-quote">{highlight(c.quote, terms)}</blockquote></article>'
     )
 
@@ -224,6 +226,8 @@ def chat_markdown(answer: Answer, turn: int = 1, searched_for: str | None = None
     body = md_markers(answer.answer, lambda n: f"#{anchor(turn, n)}")
     refs = "\n".join(f"{c.n}. {md_literal(c.title)} *({c.kind})*" for c in answer.citations)
     how = written_by(md_literal(model or "a language model")) if answer.mode == "llm" else QUOTED
+    if answer.sources_summary:  # what the evidence is: '2 reviews, 1 mouse study (1 retracted)'
+        how += f" · Sources: {md_literal(answer.sources_summary)}"
     return f"{body}\n\n{refs}{query}\n\n<sub>{how}</sub>"
 
 
@@ -267,4 +271,4 @@ CSS = """
 .la-closest-head { font-weight: 600; margin: 4px 0 8px; color: var(--body-text-color-subdued); }
 .la-closest { opacity: 0.8; border-style: dashed; }
 @media (max-width: 640px) { .la-card { padding: 8px; } }
-"""
+""" + badges.CSS

@@ -11,6 +11,7 @@ from urllib.parse import quote
 from index.records import Figure, Paper, Passage, Record
 
 from assistant.controls import without_controls  # noqa: F401  (re-exported: export.py and the UI use it from here)
+from assistant.evidence import citation_facts, flag_note, kind_note
 from assistant.models import Answer, AnswerSentence, Citation
 
 MAX_AUTHORS = 3  # "A, B, C, et al." as most journals abbreviate
@@ -103,17 +104,25 @@ def reference(record: Record) -> str:
     return figure_reference(record) if isinstance(record, Figure) else paper_reference(record)
 
 
-def citation_for(n: int, record: Record, quotes: list[str], pages: list[int] | None = None) -> Citation:
-    """A numbered Citation for a record; `pages`: the PDF pages of the quoted passages."""
+def citation_for(n: int, record: Record, quotes: list[str], pages: list[int] | None = None,
+                 sections: list[str] | None = None) -> Citation:
+    """A numbered Citation for a record; `pages`: the PDF pages of the quoted passages, `sections`: the full-text
+    sections they come from."""
+    facts = {**citation_facts(record), "sections": list(dict.fromkeys(sections or []))}
     if isinstance(record, Figure):
         return Citation(n=n, source_id=record.source_id, kind="figure", title=figure_title(record),
                         reference=figure_reference(record), url=record.url, doi=record.doi,
-                        pmcid=record.pmcid, figid=record.figid, quote=" ".join(quotes), year=record.year)
+                        pmcid=record.pmcid, figid=record.figid, quote=" ".join(quotes), year=record.year, **facts)
     pages = sorted(set(pages or []))
     return Citation(n=n, source_id=record.source_id, kind="paper", title=record.title or journal_line(record),
                     reference=paper_reference(record, pages), url=paper_url(record), doi=record.doi,
                     pmid=record.pmid, pmcid=record.pmcid, quote=" ".join(quotes), page=pages[0] if pages else None,
-                    pages=pages, year=record.year, file=record.file if pages else None)
+                    pages=pages, year=record.year, file=record.file if pages else None, **facts)
+
+
+def flags_of(passage: Passage) -> list[str]:
+    """The flag of the record a passage is from, as a list (none for most sources)."""
+    return [passage.record.flag] if passage.record.flag else []
 
 
 def with_pages(citation: Citation, pages: list[int]) -> Citation:
@@ -133,6 +142,7 @@ def number_sources(picks: list[tuple[str, Passage]]) -> tuple[list[AnswerSentenc
     numbers: dict[str, int] = {}
     quotes: dict[str, list[str]] = {}
     pages: dict[str, list[int]] = {}
+    sections: dict[str, list[str]] = {}
     records: dict[str, Record] = {}
     sentences = []
     for text, passage in picks:
@@ -141,20 +151,23 @@ def number_sources(picks: list[tuple[str, Passage]]) -> tuple[list[AnswerSentenc
         records[sid] = passage.record
         quotes.setdefault(sid, []).append(text)
         pages.setdefault(sid, []).extend([passage.chunk.page] if passage.chunk.page else [])
-        sentences.append(AnswerSentence(text=text, citations=[n]))
-    citations = [citation_for(n, records[sid], quotes[sid], pages[sid]) for sid, n in numbers.items()]
+        sections.setdefault(sid, []).extend([passage.chunk.section] if passage.chunk.section else [])
+        sentences.append(AnswerSentence(text=text, citations=[n], flags=flags_of(passage)))
+    citations = [citation_for(n, records[sid], quotes[sid], pages[sid], sections[sid]) for sid, n in numbers.items()]
     return sentences, citations
 
 
 def cited(sentence: AnswerSentence) -> str:
-    """'HER2 enhances CXCR4 [1].' — the marker goes before the full stop; an uncited sentence (LLM mode) is shown
-    as written, never given a number."""
+    """'HER2 enhances CXCR4 [1].' — the marker goes before the full stop, and a sentence quoted from a retracted or
+    flagged paper says so after it: 'YAP1 … [2] (RETRACTED).'; an uncited sentence (LLM mode) is shown as written,
+    never given a number."""
     markers = "".join(f"[{n}]" for n in sentence.citations)
     text = sentence.text.rstrip()
     if not markers:
         return text
     stop = text[-1] if text and text[-1] in ".!?" else ""
-    return f"{text[:-1] if stop else text} {markers}{stop or '.'}"
+    flags = "".join(f" ({flag.upper()})" for flag in dict.fromkeys(sentence.flags))
+    return f"{text[:-1] if stop else text} {markers}{flags}{stop or '.'}"
 
 
 def body_text(sentences: list[AnswerSentence], form: str = "sentences") -> str:
@@ -173,17 +186,20 @@ def body_text(sentences: list[AnswerSentence], form: str = "sentences") -> str:
 CLOSEST = "Closest sources found — they do not answer this"  # over the sources an abstention shows
 
 
+
 def render_text(answer: Answer) -> str:
-    """The answer as a user reads it: body, blank line, numbered references marked paper/figure; an abstention
-    adds its hint and the closest sources, under a line saying they do not answer the question."""
+    """The answer as a user reads it: body, blank line, numbered references marked paper/figure (and flagged),
+    then what the sources are when known; an abstention adds its hint and the closest sources, under a line saying
+    they do not answer the question."""
     if answer.abstained:
         near = "\n".join(f"- {c.reference} ({c.kind})\n  “{c.quote}”" for c in answer.closest)
         parts = [answer.answer, answer.hint, f"{CLOSEST}:\n{near}" if near else None]
         return "\n\n".join(p for p in parts if p)
     if not answer.citations:
         return answer.answer
-    refs = "\n".join(f"[{c.n}] {c.reference} ({c.kind})" for c in answer.citations)
-    return f"{answer.answer}\n\n{refs}"
+    refs = "\n".join(f"[{c.n}] {c.reference} ({kind_note(c)}){flag_note(c)}" for c in answer.citations)
+    kinds = f"\n\nSources: {answer.sources_summary}." if answer.sources_summary else ""
+    return f"{answer.answer}\n\n{refs}{kinds}"
 
 
 def md_escape(text: str) -> str:
@@ -207,7 +223,8 @@ def markdown_reference(citation: Citation) -> str:
     text = citation.reference.removesuffix(f" {url}") if url else citation.reference
     # Percent-encoding spaces, brackets and parentheses keeps odd DOIs from ending the link early.
     link = f" [{md_escape(url)}]({quote(url, safe=':/?#@!$&*+,;=%~')})" if url else ""
-    return f"{citation.n}. {md_escape(text)}{link} *({citation.kind})*"
+    flag = f" **{md_escape(flag_note(citation).strip())}**" if citation.flag else ""
+    return f"{citation.n}. {md_escape(text)}{link} *({md_escape(kind_note(citation))})*{flag}"
 
 
 def markdown_body(text: str) -> str:
@@ -221,4 +238,5 @@ def to_markdown(answer: Answer) -> str:
         return answer.answer
     body = markdown_body(answer.answer)
     refs = "\n".join(markdown_reference(c) for c in answer.citations)
-    return f"{body}\n\n{refs}"
+    kinds = f"\n\n*Sources: {md_escape(answer.sources_summary)}.*" if answer.sources_summary else ""
+    return f"{body}\n\n{refs}{kinds}"

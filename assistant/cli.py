@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING
 import click
 
 from index.errors import LitassistError
+from index.study import SPECIES, STUDY_TYPES
 
+from assistant.cli_fetch import fetch
 from assistant.cli_library import delete, sources
 from assistant.errors import EmptyIndexError, check_question
-from assistant.terminal import (announce_model_export, nothing_ingestible, print_outcome, say,
+from assistant.terminal import (EXIT_PARTIAL, announce_model_export, nothing_ingestible, print_outcome, say,
                                 stayed_deleted_line)
 
 if TYPE_CHECKING:  # `--help`, `--version` and usage errors import click alone; each command imports what it uses
@@ -30,7 +32,7 @@ if TYPE_CHECKING:  # `--help`, `--version` and usage errors import click alone; 
     from assistant.models import Answer, Focus
     from assistant.settings import Settings
 
-EXIT_USAGE, EXIT_PARTIAL = 2, 3
+EXIT_USAGE = 2
 FORMATS = ["text", "markdown", "bibtex", "ris"]
 
 
@@ -97,6 +99,8 @@ def ingest(obj: Context, paths: tuple[Path, ...], as_json: bool, force: bool) ->
                + f"; {report.embedded} chunks embedded, {report.reused} reused", err=True)
     if line := stayed_deleted_line(report.stayed_deleted):
         say(line, err=True)
+    if report.removed:
+        say(f"{len(report.removed)} Zotero item(s) left the index: gone from the library or in its trash", err=True)
     if report.problems:  # a failed file, or a file that went in with some entries skipped
         sys.exit(EXIT_PARTIAL)
 
@@ -107,6 +111,12 @@ def answer_options(func):
         click.option("-k", type=click.IntRange(1, 100), default=None, help="Passages to retrieve."),
         click.option("--kind", type=click.Choice(["paper", "figure"]), default=None, help="Only papers or only figures."),
         click.option("--organism", default=None, help="Only figures annotated with this organism."),
+        click.option("--study-type", default=None, metavar="TYPE",
+                     help=f"Only sources of this study type: {', '.join(STUDY_TYPES)}."),
+        click.option("--species", default=None, metavar="SPECIES",
+                     help=f"Only sources about this species: {', '.join(SPECIES)} (or its scientific name)."),
+        click.option("--collection", default=None, help="Only items of this Zotero collection (its name)."),
+        click.option("--tag", default=None, help="Only items with this Zotero tag."),
         click.option("--year-min", type=int, default=None, help="Only sources from this year on."),
         click.option("--year-max", type=int, default=None, help="Only sources up to this year."),
         click.option("--llm", "llm_spec", default=None, metavar="SPEC",
@@ -119,7 +129,8 @@ def answer_options(func):
 
 
 def answerer(obj: Context, k: int | None, kind: str | None, organism: str | None, year_min: int | None,
-             year_max: int | None, llm: BaseChatModel | None, stream: bool) -> Answerer:
+             year_max: int | None, llm: BaseChatModel | None, stream: bool, study_type: str | None = None,
+             species: str | None = None, collection: str | None = None, tag: str | None = None) -> Answerer:
     """question -> Answer with the given filters, extractive or through the chat model."""
     from assistant.answer import answering
     from assistant.filters import admits_nothing, make_filter, nothing_matches
@@ -127,7 +138,8 @@ def answerer(obj: Context, k: int | None, kind: str | None, organism: str | None
     comp = obj.components
     if comp.store.count() == 0:
         raise EmptyIndexError(f"nothing is indexed in {obj.settings.home} yet: run 'litassist ingest PATH' first")
-    where = make_filter(kind, organism, year_min, year_max)  # a reversed year range is refused
+    # A reversed year range, and a study type or species outside the vocabulary, are refused.
+    where = make_filter(kind, organism, year_min, year_max, study_type, species, collection, tag)
     if admits_nothing(comp.store, where):  # not "the sources do not answer": the filters left nothing to search
         raise LitassistError(nothing_matches(where))
     announce_model_export(comp)
@@ -144,7 +156,8 @@ def answerer(obj: Context, k: int | None, kind: str | None, organism: str | None
 @answer_options
 @click.pass_obj
 def ask(obj: Context, question: str, as_json: bool, fmt: str, k: int | None, kind: str | None,
-        organism: str | None, year_min: int | None, year_max: int | None, llm_spec: str | None) -> None:
+        organism: str | None, study_type: str | None, species: str | None, collection: str | None, tag: str | None,
+        year_min: int | None, year_max: int | None, llm_spec: str | None) -> None:
     """Answer a question with numbered citations."""
     from assistant.citations import render_text, to_markdown
 
@@ -154,7 +167,8 @@ def ask(obj: Context, question: str, as_json: bool, fmt: str, k: int | None, kin
     if as_json and fmt != "text":
         raise click.UsageError(f"--json and --format {fmt} cannot be combined")
     llm = obj.components.chat_model(llm_spec)  # built before retrieval, so a bad spec fails fast
-    result = answerer(obj, k, kind, organism, year_min, year_max, llm, stream=not as_json)(question)
+    result = answerer(obj, k, kind, organism, year_min, year_max, llm, not as_json, study_type, species, collection,
+                      tag)(question)
     if result.note:
         say(f"note: {result.note}", err=True)
     if as_json:
@@ -172,6 +186,7 @@ def ask(obj: Context, question: str, as_json: bool, fmt: str, k: int | None, kin
 @answer_options
 @click.pass_obj
 def chat(obj: Context, as_json: bool, k: int | None, kind: str | None, organism: str | None,
+         study_type: str | None, species: str | None, collection: str | None, tag: str | None,
          year_min: int | None, year_max: int | None, llm_spec: str | None) -> None:
     """Converse with your library: follow-up questions carry the earlier ones' topic (/help lists commands)."""
     from assistant.chat import HELP, ChatSession, prompt_reader, run_interactive, run_json
@@ -180,7 +195,8 @@ def chat(obj: Context, as_json: bool, k: int | None, kind: str | None, organism:
 
     comp = obj.components
     llm = comp.chat_model(llm_spec)
-    answer = answerer(obj, k, kind, organism, year_min, year_max, llm, stream=not as_json)
+    answer = answerer(obj, k, kind, organism, year_min, year_max, llm, not as_json, study_type, species, collection,
+                      tag)
     rewrite = llm if obj.settings.conversation.llm_rewrite else None
     conversation = Conversation(max_turns=obj.settings.conversation.max_turns,
                                 max_question_chars=obj.settings.answer.max_question_chars)
@@ -304,6 +320,7 @@ def eval_command(obj: Context, dataset: tuple[Path, ...], split: str, mode: str,
 
 cli.add_command(sources)
 cli.add_command(delete)
+cli.add_command(fetch)
 
 
 def main() -> None:

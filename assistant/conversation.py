@@ -13,7 +13,7 @@ from assistant.errors import check_question
 from assistant.followup import Resolution, Topic, resolve, topic_of
 from assistant.generate import ask_model
 from assistant.llm import first_line, model_label
-from assistant.models import Answer, AnswerSentence, Citation, Focus
+from assistant.models import Answer, Citation, Focus
 from assistant.prompting import render
 from assistant.support import marked
 
@@ -157,8 +157,7 @@ def renumbered(answer: Answer, numbers: dict[str, int]) -> str:
     if answer.abstained or not answer.citations:
         return answer.answer
     local = {c.n: numbers[c.source_id] for c in answer.citations}
-    sentences = [AnswerSentence(text=s.text, citations=[local.get(n, n) for n in s.citations], supported=s.supported)
-                 for s in answer.sentences]
+    sentences = [s.model_copy(update={"citations": [local.get(n, n) for n in s.citations]}) for s in answer.sentences]
     return body_text([marked(s) for s in sentences], answer.form)
 
 

@@ -15,6 +15,10 @@ class EmptyIndexError(LitassistError):
     """A question was asked before anything was ingested."""
 
 
+class FetchError(LitassistError):
+    """`litassist fetch` could not get records from NCBI (no network, a refused request, an answer it cannot read)."""
+
+
 class QuestionTooLongError(LitassistError):
     """A question over the length limit (a pasted document is not a question, and would stall everyone's answers)."""
 
@@ -24,6 +28,26 @@ class QuestionTooLongError(LitassistError):
                          "thing at a time (LITASSIST_ANSWER__MAX_QUESTION_CHARS sets the limit)")
 
 
+class FilterError(LitassistError):
+    """The filters cannot be used as given (a reversed year range)."""
+
+
+class SynonymFileError(LitassistError):
+    """The configured synonym file cannot be read."""
+
+
+class MemberError(LitassistError):
+    """One member of a zip cannot be unpacked; the message names why, never a path on this machine."""
+
+
+class DialogueFileError(LitassistError):
+    """The dialogue file cannot be used."""
+
+
+class DatasetError(LitassistError):
+    """The evaluation folder is not a usable BEIR dataset."""
+
+
 def check_question(question: str, limit: int | None) -> None:
     """QuestionTooLongError when the question is longer than `limit` characters (None: no limit)."""
     if limit is not None and len(question) > limit:
@@ -31,6 +55,20 @@ def check_question(question: str, limit: int | None) -> None:
 
 
 __all__ = [
-    "LitassistError", "LoadError", "PartialLoadError", "ModelError", "StoreError",
-    "SettingsError", "PromptError", "EmptyIndexError", "QuestionTooLongError", "check_question",
+    "DatasetError",
+    "DialogueFileError",
+    "EmptyIndexError",
+    "FetchError",
+    "FilterError",
+    "LitassistError",
+    "LoadError",
+    "MemberError",
+    "ModelError",
+    "PartialLoadError",
+    "PromptError",
+    "QuestionTooLongError",
+    "SettingsError",
+    "StoreError",
+    "SynonymFileError",
+    "check_question",
 ]

@@ -14,7 +14,7 @@ from ir_measures import RR, R, Success, nDCG
 from tqdm import tqdm
 
 from index.embedding import model_slug
-from index.errors import LitassistError
+from assistant.errors import DatasetError
 from index.ingest import IngestReport, file_hash
 
 from assistant.answer import answer, answering
@@ -30,10 +30,6 @@ LABELS = {"ndcg@10": "nDCG@10", "recall@10": "Recall@10", "recall@100": "Recall@
           "hit@1": "retrieval hit@1", "hit@3": "retrieval hit@3",
           "cite_hit@1": "citation hit@1", "cite_hit@3": "citation hit@3", "abstain_rate": "abstention rate",
           "offcorpus_abstain_rate": "off-corpus abstention"}
-
-
-class DatasetError(LitassistError):
-    """The evaluation folder is not a usable BEIR dataset."""
 
 
 @dataclass
@@ -137,15 +133,13 @@ def build_index(dataset: Dataset, settings: Settings) -> tuple[Components, Inges
 
 
 def make_retriever(comp: Components, mode: Mode) -> HybridRetriever:
-    """The configured retriever, restricted to one mode, ranking documents as settings say."""
-    r = comp.settings.retrieval
-    return comp.retriever().model_copy(update={"mode": mode, "doc_aggregate": r.doc_aggregate,
-                                                "doc_fusion": r.doc_fusion, "doc_dense_weight": r.doc_dense_weight})
+    """The configured retriever (ranking documents as settings say), restricted to one mode."""
+    return comp.retriever().model_copy(update={"mode": mode})
 
 
 def run_query(question: str, retriever: HybridRetriever, settings: Settings) -> Outcome:
     """Rank documents deeply for the IR metrics, and answer exactly as `litassist ask` would."""
-    docs = retriever.documents(question, settings.retrieval.doc_candidates)
+    docs = retriever.documents(question)  # doc_candidates deep, as settings say
     return Outcome([p.chunk.source_id for p in docs], answer(question, retriever, settings=settings.answer))
 
 

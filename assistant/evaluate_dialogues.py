@@ -17,15 +17,11 @@ from pathlib import Path
 from tqdm import tqdm
 
 from assistant.conversation import Answerer, Conversation, Turn, ask
-from assistant.errors import LitassistError
+from assistant.errors import DialogueFileError
 from assistant.models import Answer
 
 ABSTAIN = "abstain"
 CITED = 3  # a turn counts when a gold source is among the first three citations
-
-
-class DialogueFileError(LitassistError):
-    """The dialogue file cannot be used."""
 
 
 @dataclass

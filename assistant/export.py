@@ -21,6 +21,7 @@ from bibtexparser.model import Entry, Field
 from index.records import Figure, Paper, Record
 
 from assistant.citations import figure_title, paper_url, without_controls
+from assistant.evidence import flag_line
 
 _TEX = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "%": r"\%", "&": r"\&", "#": r"\#",
         "$": r"\$", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
@@ -75,7 +76,8 @@ def paper_fields(paper: Paper) -> dict[str, str | None]:
             "journal": tex_escape(paper.journal), "year": paper.year and str(paper.year),
             "volume": tex_escape(paper.volume), "number": tex_escape(paper.issue),
             "pages": tex_escape(paper.pages and paper.pages.replace("-", "--")),
-            "doi": paper.doi, "pmid": paper.pmid, "pmcid": paper.pmcid, "url": link_of(paper)}
+            "doi": paper.doi, "pmid": paper.pmid, "pmcid": paper.pmcid, "url": link_of(paper),
+            "note": tex_escape(flag_line(paper))}  # a retraction travels with the reference
 
 
 def figure_fields(figure: Figure) -> dict[str, str | None]:
@@ -139,9 +141,12 @@ def cite_keys(records: list[Record]) -> list[str]:
 
 
 def cite_key(record: Record) -> str:
-    """'smith2019her2' for a paper, the figid for a figure, the source id as a last resort."""
+    """'smith2019her2' for a paper (or its own citation key, from Better BibTeX), the figid for a figure, the source
+    id as a last resort."""
     if isinstance(record, Figure):
         return _KEY_UNSAFE.sub("-", record.figid)
+    if record.citekey:  # the key the user's manuscripts already cite
+        return _KEY_UNSAFE.sub("-", record.citekey)
     words = [w for w in ascii_words(record.title or "") if w not in _KEY_STOPWORDS]
     if not (record.year or words):
         return _KEY_UNSAFE.sub("-", record.source_id)
@@ -187,7 +192,7 @@ def paper_ris(paper: Paper) -> dict:
             "secondary_title": paper.journal, "year": paper.year, "volume": paper.volume,
             "number": paper.issue, "start_page": first, "end_page": last, "doi": paper.doi,
             "accession_number": paper.pmid, "name_of_database": "PubMed" if paper.pmid else None,
-            "urls": [link_of(paper)]}
+            "urls": [link_of(paper)], "notes": [flag_line(paper)]}
 
 
 def figure_ris(figure: Figure) -> dict:

@@ -13,8 +13,8 @@ from index.store import Hnsw, Store, local_client
 
 from assistant.errors import SettingsError
 from assistant.retrieval import HybridRetriever
-from assistant.synonyms import SynonymTable, load_synonyms
-from assistant.settings import Settings
+from assistant.synonyms import SynonymTable, load_synonyms, use_vocabulary_of
+from assistant.settings import RetrievalSettings, Settings, StoreSettings
 
 if TYPE_CHECKING:  # an answer needs neither the file loaders nor a chat-model client: they load when first built
     from langchain_core.language_models import BaseChatModel
@@ -23,11 +23,39 @@ if TYPE_CHECKING:  # an answer needs neither the file loaders nor a chat-model c
     from index.ingest import Ingestor
 
 
+def hnsw_for(s: StoreSettings) -> Hnsw:
+    """The HNSW parameters the store settings name."""
+    return Hnsw(ef_construction=s.ef_construction, ef_search=s.ef_search, max_neighbors=s.max_neighbors)
+
+
+def ingestor_for(settings: Settings, store: Store, encoder: Encoder, **options) -> Ingestor:
+    """An ingestor over a given store and encoder with the ingest and chunking settings applied."""
+    from index.ingest import MB, Ingestor  # the file loaders load for an ingest, not for every answer
+
+    s = settings
+    fields = {"max_tokens": s.chunking.max_tokens, "flush_chunks": s.ingest.flush_chunks,
+              "write_chunks": s.ingest.write_chunks, "max_file_bytes": int(s.ingest.max_file_mb * MB)}
+    return Ingestor(store, encoder, **{**fields, **options})
+
+
+def retriever_for(r: RetrievalSettings, store: Store, encoder: Encoder | None, synonyms: SynonymTable | None,
+                  **overrides) -> HybridRetriever:
+    """A hybrid retriever over a given store and encoder with the retrieval settings applied; `overrides` sets what
+    only a caller knows (a filter, a mode, a deeper k)."""
+    fields = r.model_dump(include={"k", "candidates", "rrf_k", "fusion", "dense_weight", "doc_candidates",
+                                   "doc_aggregate", "doc_fusion", "doc_dense_weight", "expand_dense"})
+    return HybridRetriever(store=store, encoder=encoder, synonyms=synonyms, **{**fields, **overrides})
+
+
 @dataclass
 class Components:
     """Encoder, store and retriever built from one Settings object, each on first use."""
 
     settings: Settings
+
+    def __post_init__(self) -> None:
+        """Ordinary words are those of the configured model's vocabulary, wherever the answer path asks."""
+        use_vocabulary_of(self.settings.embedding.model)
 
     @cached_property
     def encoder(self) -> Encoder:
@@ -51,26 +79,19 @@ class Components:
     def store(self) -> Store:
         """The Chroma + BM25 store under the data home."""
         s = self.settings.store
-        hnsw = Hnsw(ef_construction=s.ef_construction, ef_search=s.ef_search, max_neighbors=s.max_neighbors)
         client = http_client(s.chroma_url) if s.chroma_url else None  # None: the embedded database under home
-        return Store(self.settings.home, self.encoder.name, hnsw, client=client)
+        return Store(self.settings.home, self.encoder.name, hnsw=hnsw_for(s), client=client)
 
     def ingestor(self, **options) -> Ingestor:
-        """An ingestor with every ingest and chunking setting applied, for the CLI and the UI alike; `options` adds
-        what only a caller knows (a progress bar, a per-file or progress callback, force)."""
-        from index.ingest import MB, Ingestor
-
-        s = self.settings
-        return Ingestor(self.store, self.encoder, max_tokens=s.chunking.max_tokens, flush_chunks=s.ingest.flush_chunks,
-                        write_chunks=s.ingest.write_chunks, max_file_bytes=int(s.ingest.max_file_mb * MB), **options)
+        """An ingestor with every ingest and chunking setting applied, for the CLI, the UI and eval alike; `options`
+        adds what only a caller knows (a progress bar, a per-file or progress callback, force)."""
+        return ingestor_for(self.settings, self.store, self.encoder, **options)
 
     def retriever(self, where: SearchFilter | None = None, k: int | None = None) -> HybridRetriever:
-        """A hybrid retriever over the store."""
+        """A hybrid retriever over the store, every retrieval setting applied (the document ranking's too)."""
         r = self.settings.retrieval
-        return HybridRetriever(store=self.store, encoder=self.encoder, k=k or r.k, candidates=r.candidates,
-                               rrf_k=r.rrf_k, fusion=r.fusion, dense_weight=r.dense_weight, where=where,
-                               synonyms=self.synonyms if r.synonyms else None,
-                               expand_dense=r.expand_dense)
+        return retriever_for(r, self.store, self.encoder, self.synonyms if r.synonyms else None, where=where,
+                             k=k or r.k)
 
     def known_name(self) -> Callable[[str], bool]:
         """Whether a word is a gene name the synonym table knows (follow-ups treat it as a name, like HER2)."""

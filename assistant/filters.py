@@ -4,29 +4,48 @@ from __future__ import annotations
 
 from index.bm25 import SearchFilter
 from index.store import Store
+from index.study import SPECIES, STUDY_TYPES, species_choice, study_type_choice
 
-from assistant.errors import LitassistError
+from assistant.errors import FilterError
 
 KINDS = {"paper": "papers only", "figure": "figures only"}
 
 
-class FilterError(LitassistError):
-    """The filters cannot be used as given (a reversed year range)."""
-
-
 def make_filter(kind: str | None = None, organism: str | None = None, year_min: int | None = None,
-                year_max: int | None = None) -> SearchFilter:
-    """A SearchFilter from the user's choices; a year range whose start is after its end is refused."""
+                year_max: int | None = None, study_type: str | None = None, species: str | None = None,
+                collection: str | None = None, tag: str | None = None) -> SearchFilter:
+    """A SearchFilter from the user's choices; a year range whose start is after its end is refused, and so is a
+    study type or species outside the vocabulary (index/study.py)."""
     if year_min is not None and year_max is not None and year_min > year_max:
         raise FilterError(f"the year range {year_min}–{year_max} is reversed: the first year must not be after "
                           "the second")
     return SearchFilter(kind=kind if kind in KINDS else None, organism=organism or None, year_min=year_min,
-                        year_max=year_max)
+                        year_max=year_max, study_type=checked_study_type(study_type), species=checked_species(species),
+                        collection=collection or None, tag=tag or None)
+
+
+def checked_study_type(value: str | None) -> str | None:
+    """The study type as stored, None for none; FilterError naming the choices for anything else."""
+    if not (value or "").strip():
+        return None
+    if (found := study_type_choice(value)) is None:
+        raise FilterError(f"unknown study type “{value}”: choose one of {', '.join(STUDY_TYPES)}")
+    return found
+
+
+def checked_species(value: str | None) -> str | None:
+    """The species word as stored ('Mus musculus' and 'Mice' mean 'mouse'), None for none; FilterError otherwise."""
+    if not (value or "").strip():
+        return None
+    if (found := species_choice(value)) is None:
+        raise FilterError(f"unknown species “{value}”: choose one of {', '.join(SPECIES)}")
+    return found
 
 
 def describe(where: SearchFilter) -> str:
-    """'figures only · Mus musculus · 2013–2013' — the active filters in words ('' when there are none)."""
-    parts = [KINDS.get(where.kind or "", ""), where.organism or ""]
+    """'figures only · Mus musculus · review · mouse · 2013–2013' — the active filters in words ('' when none)."""
+    parts = [KINDS.get(where.kind or "", ""), where.organism or "", where.study_type or "", where.species or "",
+             f"collection “{where.collection}”" if where.collection else "", f"tag “{where.tag}”" if where.tag else ""]
     if where.year_min is not None or where.year_max is not None:
         low = str(where.year_min) if where.year_min is not None else "…"
         high = str(where.year_max) if where.year_max is not None else "…"
@@ -44,10 +63,11 @@ def nothing_matches(where: SearchFilter) -> str:
     return f"No indexed source matches the filters ({describe(where)}). Widen or clear them and ask again."
 
 
-def from_widgets(kind: str, organism: str | None, year_min: float | str | None, year_max: float | str | None
-                 ) -> SearchFilter:
+def from_widgets(kind: str, organism: str | None, year_min: float | str | None, year_max: float | str | None,
+                 study_type: str | None = None, species: str | None = None) -> SearchFilter:
     """The UI's filter widgets as a SearchFilter (an empty year box, or 0 from the API, means open)."""
-    return make_filter(kind, organism, year_of(year_min, "From year"), year_of(year_max, "To year"))
+    return make_filter(kind, organism, year_of(year_min, "From year"), year_of(year_max, "To year"), study_type,
+                       species)
 
 
 def year_of(value: float | str | None, label: str) -> int | None:

@@ -77,7 +77,12 @@ def fresh_export_folder(exports: Path) -> Path:
 
 def organism_choices(sources: list[dict]) -> list[str]:
     """Organisms of the indexed figures, the most common first (ties alphabetical)."""
-    counts = Counter(o for r in sources for o in r.get("organisms") or [])
+    return facet_choices(sources, "organisms")
+
+
+def facet_choices(sources: list[dict], key: str) -> list[str]:
+    """The values of a source-table list ('organisms', 'study_types', 'species'), the most common first."""
+    counts = Counter(o for r in sources for o in r.get(key) or [])
     return sorted(counts, key=lambda o: (-counts[o], o))
 
 
@@ -91,8 +96,8 @@ def describe_source(row: list) -> str:
     return f"“{row[1]}” ({row[0]}, {row[4]} chunk{'' if row[4] == 1 else 's'})"
 
 
-FORMATS_NOTE = ("PDF, PubMed/MEDLINE (.nbib, .xml), RIS, BibTeX, CSL-JSON, BEIR .jsonl, PFOCR figure records (.md), "
-                "text and Markdown; a folder as .zip")
+FORMATS_NOTE = ("PDF, PubMed/MEDLINE (.nbib, .xml), PMC/JATS full text (.nxml, .xml), BioC (.xml, .json), RIS, "
+                "BibTeX, CSL-JSON, BEIR .jsonl, PFOCR figure records (.md), text and Markdown; a folder as .zip")
 
 
 def source_rows(store: Store, sources: list[dict] | None = None) -> list[list]:

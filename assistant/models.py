@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from index.records import Kind
+
+from assistant.evidence import summary
 
 # Shared by the extractive answerer, the LLM prompt and the tests: one string, defined once.
 CANNOT_ANSWER = "The indexed sources do not answer this question."
@@ -27,6 +29,13 @@ class Citation(BaseModel):
     figid: str | None = None
     answers: bool = Field(True, description="False for a closest source shown when the answer abstains: it does not answer the question")
     quote: str = Field("", description="The sentence(s) quoted from this source, joined by spaces")
+    sections: list[str] = Field(default_factory=list, description="Full-text sections quoted from ('Results')")
+    study_types: list[str] = Field(default_factory=list, description="The source's study types (index/study.py)")
+    species: list[str] = Field(default_factory=list, description="The species the source is about")
+    retracted: bool = Field(False, description="The paper is retracted (wholly or partly)")
+    flag: str | None = Field(None, description="'retracted', 'partially retracted' or 'expression of concern'")
+    notices: list[str] = Field(default_factory=list, description="Retraction, erratum and concern notices")
+    paper_id: str | None = Field(None, description="A figure's paper, when that is indexed")
     page: int | None = Field(None, description="First PDF page quoted from (1-based); None for other formats")
     pages: list[int] = Field(default_factory=list, description="Every PDF page quoted from, in order")
     year: int | None = None
@@ -39,6 +48,7 @@ class AnswerSentence(BaseModel):
     text: str
     citations: list[int]
     supported: bool = True
+    flags: list[str] = Field(default_factory=list, description="Flags of the sources it quotes: 'retracted' …")
 
 
 class PassageOut(BaseModel):
@@ -73,3 +83,11 @@ class Answer(BaseModel):
     hint: str | None = Field(None, description="When the answer abstains: what was searched (synonyms, filters) and what to try")
     expansions: dict[str, list[str]] = Field(
         default_factory=dict, description="Question terms expanded with synonyms for retrieval, e.g. {'HER2': ['ERBB2', 'NEU']}")
+
+    @computed_field
+    @property
+    def sources_summary(self) -> str | None:
+        """What the cited sources are: '2 reviews, 1 mouse study (1 retracted)'; None when nothing is known."""
+        if self.abstained:
+            return None
+        return summary((c.kind, c.study_types, c.species, c.flag) for c in self.citations)

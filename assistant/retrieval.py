@@ -31,7 +31,7 @@ def source_key(passage: Passage) -> str:
     return passage.chunk.source_id
 
 
-def rrf(rankings: list[list[Passage]], k: int = 60, key: Callable[[Passage], str] = chunk_key) -> list[Passage]:
+def rrf(rankings: list[list[Passage]], k: int, key: Callable[[Passage], str] = chunk_key) -> list[Passage]:
     """Reciprocal-rank fusion: each ranking adds 1/(k + rank) to an item's score (items are chunks by default)."""
     scores: dict[str, float] = {}
     first: dict[str, Passage] = {}
@@ -83,20 +83,22 @@ class HybridRetriever(BaseModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
+    # The tuning fields have no defaults: assistant/settings.py holds them once, and Components applies them.
     store: Any
     encoder: Any
-    k: int = 8
-    candidates: int = 50
-    rrf_k: int = 60
-    fusion: Fusion = "convex"  # search(): how the chunk rankings are fused (settings.retrieval.fusion)
-    dense_weight: float = 0.5  # convex fusion of chunks: the dense side's weight (BM25 gets the rest)
+    k: int
+    candidates: int
+    rrf_k: int
+    fusion: Fusion  # search(): how the chunk rankings are fused
+    dense_weight: float  # convex fusion of chunks: the dense side's weight (BM25 gets the rest)
+    doc_candidates: int  # documents(): chunk candidates per side
+    doc_aggregate: Aggregate  # documents(): fuse per-side best ranks, or take the best fused chunk
+    doc_fusion: Fusion  # documents() with doc_aggregate "rrf": RRF, or convex fusion of scaled scores
+    doc_dense_weight: float  # convex fusion: the dense side's weight (BM25 gets the rest)
+    expand_dense: bool  # also append the synonyms to the text the dense side encodes
+    synonyms: Any = None  # a SynonymTable: BM25 queries get the other names of the question's genes
     where: SearchFilter | None = None
     mode: Mode = "hybrid"  # bm25 never encodes the query; dense skips BM25
-    doc_aggregate: Aggregate = "rrf"  # documents(): fuse per-side best ranks, or take the best fused chunk
-    doc_fusion: Fusion = "convex"  # documents() with doc_aggregate "rrf": RRF, or convex fusion of scaled scores
-    doc_dense_weight: float = 0.5  # convex fusion: the dense side's weight (BM25 gets the rest)
-    synonyms: Any = None  # a SynonymTable: BM25 queries get the other names of the question's genes
-    expand_dense: bool = False  # also append those names to the text the dense side encodes
 
     def expansions(self, query: str) -> dict[str, list[str]]:
         """The question's gene terms that have other names, with those names."""
@@ -128,9 +130,10 @@ class HybridRetriever(BaseModel):
         where = where if where is not None else self.where
         return self.fuse(self.rankings(query, self.candidates, where))[: k or self.k]
 
-    def documents(self, query: str, depth: int = 300, where: SearchFilter | None = None) -> list[Passage]:
-        """Documents best first, each as its best chunk; `depth` chunk candidates per side feed the ranking."""
-        rankings = self.rankings(query, depth, where if where is not None else self.where)
+    def documents(self, query: str, depth: int | None = None, where: SearchFilter | None = None) -> list[Passage]:
+        """Documents best first, each as its best chunk; `depth` (else doc_candidates) chunk candidates per side feed
+        the ranking."""
+        rankings = self.rankings(query, depth or self.doc_candidates, where if where is not None else self.where)
         if self.doc_aggregate == "max":
             return best_per_source(self.fuse(rankings))
         per_source = [best_per_source(r) for r in rankings]

@@ -111,6 +111,29 @@ class ServerSettings(Section):
         return value
 
 
+class FetchSettings(Section):
+    """`litassist fetch`: PubMed and PMC over NCBI E-utilities, the one command that uses the network."""
+
+    base_url: str = Field("https://eutils.ncbi.nlm.nih.gov/entrez/eutils/", description="E-utilities address that `fetch` sends its requests to (esearch.fcgi and efetch.fcgi are appended)")
+    tool: str = Field("litassist", min_length=1, description="Sent as `tool=` with every request, as NCBI asks, so it can tell which program is calling")
+    email: str | None = Field(None, description="Sent as `email=` with every request when set: NCBI writes to this address before blocking a program that overloads it")
+    api_key: SecretStr | None = Field(None, description="NCBI API key, sent as `api_key=` when set: raises the rate limit from 3 to 10 requests per second")
+    max_results: int = Field(100, ge=1, le=10_000, description="Records `fetch pubmed` takes from a search when `--max` is not given (E-utilities returns at most the first 10,000)")
+    batch_size: int = Field(200, ge=1, le=500, description="Records asked for in one efetch request (their ids travel in the URL, so at most 500)")
+    search_page: int = Field(10_000, ge=1, le=10_000, description="Ids asked for in one esearch request (the search is paged with retstart)")
+    retries: int = Field(4, ge=0, le=10, description="Tries again after HTTP 429, a 5xx answer or a failed connection, waiting twice as long each time")
+    backoff_s: float = Field(1.0, gt=0, description="Seconds to wait before the first retry (then 2x, 4x …); a Retry-After header is honoured when longer")
+    timeout_s: float = Field(60.0, gt=0, description="Seconds to wait for one E-utilities answer")
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        """An http(s) address ending in '/', so the endpoint names append to it."""
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// address")
+        return value if value.endswith("/") else value + "/"
+
+
 class Settings(BaseSettings):
     """Every setting of litassist; env vars like LITASSIST_HOME or LITASSIST_RETRIEVAL__K override defaults."""
 
@@ -126,6 +149,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answer settings")
     conversation: ConversationSettings = Field(default_factory=ConversationSettings, description="Conversation settings")
     server: ServerSettings = Field(default_factory=ServerSettings, description="Web UI settings")
+    fetch: FetchSettings = Field(default_factory=FetchSettings, description="`litassist fetch` settings")
     llm: str | None = Field(None, description="Chat model to answer with: openai:<model>, openai-compatible:<model>@<url>, ollama:<model>[@<url>]; unset means extractive")
     llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for the chat model before falling back to the extractive answer")
     llm_api_key: SecretStr | None = Field(None, description="API key for the chat model (openai-compatible servers; openai reads OPENAI_API_KEY when unset)")

@@ -10,7 +10,7 @@ from index.chunking import split_sentences
 from index.embedding import Encoder
 from index.records import Passage, Record
 
-from assistant.citations import citation_for
+from assistant.citations import citation_for, flags_of
 from assistant.extractive import coverage, mentions, question_terms
 from assistant.models import AnswerSentence, Citation
 
@@ -90,6 +90,7 @@ def number_checked(checked: list[Checked]) -> tuple[list[AnswerSentence], list[C
     records: dict[str, Record] = {}
     quotes: dict[str, list[str]] = {}
     pages: dict[str, list[int]] = {}
+    sections: dict[str, list[str]] = {}
     sentences = []
     for item in checked:
         cites: list[int] = []
@@ -98,11 +99,14 @@ def number_checked(checked: list[Checked]) -> tuple[list[AnswerSentence], list[C
             records[sid] = passage.record
             cites.append(numbers.setdefault(sid, len(numbers) + 1))
             pages.setdefault(sid, []).extend([passage.chunk.page] if passage.chunk.page else [])
+            sections.setdefault(sid, []).extend([passage.chunk.section] if passage.chunk.section else [])
             if evidence not in quotes.setdefault(sid, []):
                 quotes[sid].append(evidence)
         sentences.append(AnswerSentence(text=item.text, citations=list(dict.fromkeys(cites)),
-                                        supported=item.supported))
-    return sentences, [citation_for(n, records[sid], quotes[sid], pages[sid]) for sid, n in numbers.items()]
+                                        supported=item.supported,
+                                        flags=[f for p, _ in item.support for f in flags_of(p)]))
+    return sentences, [citation_for(n, records[sid], quotes[sid], pages[sid], sections[sid])
+                       for sid, n in numbers.items()]
 
 
 def marked(sentence: AnswerSentence) -> AnswerSentence:

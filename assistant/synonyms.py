@@ -12,8 +12,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from index.embedding import bundled_model_path
-from index.errors import LitassistError
+from index.embedding import resolve_model
+from assistant.errors import SynonymFileError
 
 _GREEK = str.maketrans({"Α": "A", "Β": "B", "Γ": "G", "Δ": "D", "Ε": "E", "Κ": "K"})
 _GREEK_WORDS = re.compile(r"ALPHA|BETA|GAMMA|DELTA|KAPPA")
@@ -22,20 +22,29 @@ _TOKEN = re.compile(r"[A-Za-z0-9α-ωΑ-Ω][A-Za-z0-9α-ωΑ-Ω\-–—/]*")
 MAX_NAMES = 12  # most names one term expands to (a family with many aliases would swamp the BM25 query)
 
 
-class SynonymFileError(LitassistError):
-    """The configured synonym file cannot be read."""
-
-
 def norm(name: str) -> str:
     """Comparison key: upper case, Greek letters as Latin (α, alpha -> A), no dashes, spaces or dots."""
     key = re.sub(r"[-–—\s.]", "", name.strip().upper().translate(_GREEK))
     return _GREEK_WORDS.sub(lambda m: m.group(0)[0], key) if len(key) > 5 else key
 
 
-@lru_cache(maxsize=1)
+_vocabulary = {"model": ""}  # the configured embedding model, as settings name it ('' is the bundled one)
+
+
+def use_vocabulary_of(model: str) -> None:
+    """Take common words from this embedding model's vocabulary (Components calls it with the configured model)."""
+    _vocabulary["model"] = model
+
+
 def common_words() -> frozenset[str]:
-    """Common words: whole lower-case words of the bundled model's vocabulary ('cat', 'set', 'trail', 'kit')."""
-    vocab = Path(bundled_model_path()) / "vocab.txt"
+    """Common words: whole lower-case words of the configured model's vocabulary ('cat', 'set', 'trail', 'kit')."""
+    return words_of(_vocabulary["model"])
+
+
+@lru_cache(maxsize=4)
+def words_of(model: str) -> frozenset[str]:
+    """The whole lower-case ASCII words of a model's vocab.txt (none when its folder has no such file)."""
+    vocab = Path(resolve_model(model)) / "vocab.txt"
     words = vocab.read_text(encoding="utf-8").split() if vocab.is_file() else []
     return frozenset(w for w in words if w.isalpha() and w.islower() and w.isascii())
 

@@ -13,6 +13,7 @@ from assistant.controls import without_controls
 if TYPE_CHECKING:  # every command's error path prints through this module: it imports nothing heavy at the top
     from index.ingest_report import FileOutcome, IngestReport
 
+EXIT_PARTIAL = 3  # some files failed or went in with entries skipped (`ingest`, `fetch`)
 _MARK = {"added": "+", "replaced": "~", "unchanged": "=", "failed": "!", "skipped": "-"}
 
 

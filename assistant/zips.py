@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 
 from index.loaders import unsupported
 
-from assistant.errors import LitassistError
+from assistant.errors import MemberError
 
 MB = 1024 * 1024
 NAME_BYTES = 255  # the longest file or folder name Linux, macOS and Windows file systems take
@@ -39,10 +39,6 @@ class UploadLimits:
 def label(name: str) -> str:
     """A member's name as a message shows it: a very long one shortened in the middle."""
     return name if len(name) <= 60 else f"{name[:40]}…{name[-12:]}"
-
-
-class MemberError(LitassistError):
-    """One member of a zip cannot be unpacked; the message names why, never a path on this machine."""
 
 
 def declared_entries(archive: Path) -> tuple[int, int] | None:

@@ -28,7 +28,9 @@ import numpy as np  # noqa: E402
 from served import free_port  # noqa: E402
 
 from index.chroma_server import http_client  # noqa: E402
-from index.store import Hnsw, Store  # noqa: E402
+from index.store import Store  # noqa: E402
+from assistant.factory import hnsw_for  # noqa: E402
+from assistant.settings import StoreSettings  # noqa: E402
 
 MODEL = "bench-rebuild"  # a collection name of its own
 
@@ -42,7 +44,7 @@ def rows(corpus: Path, copies: int) -> list[tuple[str, str]]:
 def fill(client, chunks: list[tuple[str, str]]) -> None:
     """Write the chunks with the metadata BM25 reads, and a generation stamp, as an ingest would."""
     collection = client.get_or_create_collection(f"chunks-{MODEL}", embedding_function=None,
-                                                 configuration={"hnsw": {"space": "cosine", **Hnsw().__dict__}})
+                                                 configuration={"hnsw": {"space": "cosine", **hnsw_for(StoreSettings()).__dict__}})
     vectors = np.random.default_rng(0).standard_normal((len(chunks), 384)).astype(np.float32)
     step = client.get_max_batch_size()
     for start in range(0, len(chunks), step):
@@ -60,7 +62,7 @@ def timed_opens(make_client, folder: Path, label: str, times: int = 2) -> list[f
     for n in range(times):
         client = make_client()
         start = time.perf_counter()
-        store = Store(folder / f"{label}-{n}", MODEL, client=client)
+        store = Store(folder / f"{label}-{n}", MODEL, hnsw=hnsw_for(StoreSettings()), client=client)
         seconds.append(round(time.perf_counter() - start, 2))
         assert store.bm25.generation == "bench"
     return seconds
@@ -68,7 +70,7 @@ def timed_opens(make_client, folder: Path, label: str, times: int = 2) -> list[f
 
 def add_one_file(client, folder: Path, chunks: list[tuple[str, str]]) -> dict:
     """Seconds to bring BM25 in step after one more file is written: by a new segment, and by a full rebuild."""
-    store = Store(folder / "home", MODEL, client=client)  # rebuilt from Chroma on open, then saved
+    store = Store(folder / "home", MODEL, hnsw=hnsw_for(StoreSettings()), client=client)  # rebuilt from Chroma on open, then saved
     with store.lock:
         store._begin_write(["new-file"])  # as Store.write does: journal the file, new generation
         extra = chunks[:10]

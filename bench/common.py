@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import assistant  # noqa: F401  (must come first: switches Hugging Face and Chroma to offline mode)
+from assistant.settings import ChunkingSettings, EmbeddingSettings
 from index.embedding import Encoder, make_encoder
 from index.loaders import iter_files, unsupported
 
-MAX_TOKENS = 200  # ChunkingSettings.max_tokens default, so chunks match what `litassist ingest` makes
+MAX_TOKENS = ChunkingSettings().max_tokens  # the default, so chunks match what `litassist ingest` makes
 BACKENDS = ("torch", "onnx", "onnx-int8")
 # ONNX exports are kept between runs here: exporting is a one-off cost, never part of a timing.
 EXPORT_DIR = Path(tempfile.gettempdir()) / "litassist-bench-models"
@@ -73,7 +74,8 @@ def limited_files(paths: Iterable[Path], limit: int, folder: Path) -> list[Path]
 
 def warm_encoder(backend: str = "torch", device: str = "auto") -> Encoder:
     """Load (exporting first if needed) and run one small encode, so no timing below includes start-up."""
-    encoder = make_encoder(backend, device=device, cache_dir=EXPORT_DIR)
+    model, batch = EmbeddingSettings().model, EmbeddingSettings().batch_size  # the app's defaults
+    encoder = make_encoder(backend, model, device=device, batch_size=batch, cache_dir=EXPORT_DIR)
     encoder.encode(["warm-up: BRCA1 regulates DNA repair."])
     return encoder
 

@@ -20,10 +20,11 @@ from common import (BACKENDS, MAX_TOKENS, Phases, Stopwatch, encoder_label, limi
 from index.chunking import chunk_records  # noqa: E402
 from index.embedding import Encoder  # noqa: E402
 from index.errors import LoadError, PartialLoadError  # noqa: E402
-from index.ingest import Ingestor  # noqa: E402
 from index.loaders import load_file  # noqa: E402
 from index.records import Chunk  # noqa: E402
-from index.store import Hnsw, Store  # noqa: E402
+from index.store import Store  # noqa: E402
+from assistant.factory import hnsw_for, ingestor_for  # noqa: E402
+from assistant.settings import Settings, StoreSettings  # noqa: E402
 
 QUICK_LIMIT = 40  # documents per jsonl / files from folders: ~100 chunks, under a minute per pass on 2 cores
 DEFAULT_LIMIT = 300  # ~750 scifact chunks: ~1 minute per pass on 2 cores
@@ -40,7 +41,7 @@ def parse_and_chunk(files: list[Path], encoder: Encoder) -> tuple[int, list[Chun
         except LoadError:
             continue
         documents += len(records)
-        for chunk in chunk_records(records, MAX_TOKENS, encoder.count_tokens):
+        for chunk in chunk_records(records, max_tokens=MAX_TOKENS, count=encoder.count_tokens):
             if chunk.id not in seen:  # the Ingestor stores (and embeds) each chunk id once
                 seen.add(chunk.id)
                 chunks.append(chunk)
@@ -49,7 +50,7 @@ def parse_and_chunk(files: list[Path], encoder: Encoder) -> tuple[int, list[Chun
 
 def ingest_pass(files: list[Path], store: Store, encoder: Encoder, max_tokens: int = MAX_TOKENS) -> Any:
     """One Ingestor pass over the files."""
-    return Ingestor(store, encoder, max_tokens=max_tokens).run(files)
+    return ingestor_for(Settings(), store, encoder, max_tokens=max_tokens).run(files)  # the app's ingest settings
 
 
 def measure(files: list[Path], encoder: Encoder, home: Path, rechunk_tokens: int | None) -> dict[str, Any]:
@@ -60,7 +61,7 @@ def measure(files: list[Path], encoder: Encoder, home: Path, rechunk_tokens: int
         raise SystemExit("no chunks: nothing to benchmark")
     encoder.encode([c.search_text for c in chunks[: encoder.batch_size]])  # one full batch: steady state
     phases.run("raw_encode", lambda: encoder.encode([c.search_text for c in chunks]))
-    store = Store(home, encoder.name, Hnsw())  # opened outside the timing: a one-off client start-up
+    store = Store(home, encoder.name, hnsw=hnsw_for(StoreSettings()))  # opened outside the timing: a one-off client start-up
     watch = Stopwatch()
     for obj, attr, label in ((encoder, "encode", "encode_s"), (store, "write", "chroma_write_s"),
                              (store, "rebuild_bm25", "bm25_rebuild_s"), (store, "vectors", "vector_lookup_s"),

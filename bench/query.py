@@ -18,7 +18,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling bench/common.py, however this is run
 
-from common import (BACKENDS, EXPORT_DIR, MAX_TOKENS, Phases, encoder_label, limited_files,  # noqa: E402
+from common import (BACKENDS, EXPORT_DIR, Phases, encoder_label, limited_files,  # noqa: E402
                     emit, load_average, peak_rss_mib, torch_threads)
 
 import numpy as np  # noqa: E402
@@ -28,7 +28,6 @@ from assistant.factory import Components  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from index.bm25 import SearchFilter  # noqa: E402
 from index.chunking import chunk_id  # noqa: E402
-from index.ingest import Ingestor  # noqa: E402
 from index.store import Entry, Store, passage_of  # noqa: E402
 
 QUICK = {"limit": 60, "questions": 10}
@@ -216,7 +215,7 @@ def build(args: argparse.Namespace, home: Path, limit: int) -> Components:
     corpus_copy.mkdir(parents=True, exist_ok=True)
     comp = components(args, home)
     comp.encoder.encode(["warm-up: BRCA1 regulates DNA repair."])  # model load (or export) is never timed
-    report = Ingestor(comp.store, comp.encoder, max_tokens=MAX_TOKENS).run(limited_files(args.corpus, limit, corpus_copy))
+    report = comp.ingestor().run(limited_files(args.corpus, limit, corpus_copy))
     if report.failed:
         print(f"warning: {len(report.failed)} file(s) failed: {report.failed[0].reason}", file=sys.stderr)
     if args.replicate:

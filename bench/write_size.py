@@ -24,6 +24,8 @@ import numpy as np  # noqa: E402
 from index.entries import Entry  # noqa: E402
 from index.records import Chunk, Paper  # noqa: E402
 from index.store import Store  # noqa: E402
+from assistant.factory import hnsw_for  # noqa: E402
+from assistant.settings import StoreSettings  # noqa: E402
 
 PER_FILE = 3  # records per file: each file's last write also deletes its stale chunks, as in an ingest
 
@@ -48,7 +50,8 @@ def main() -> None:
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     for size in args.sizes:
-        store = Store(Path(tempfile.mkdtemp(prefix="litassist-write-size-")), "bench-write-size")
+        store = Store(Path(tempfile.mkdtemp(prefix="litassist-write-size-")), "bench-write-size",
+                      hnsw=hnsw_for(StoreSettings()))
         started = time.perf_counter()
         for start in range(0, args.chunks, size):
             store.write(entries(min(size, args.chunks - start), start, rng))

@@ -36,6 +36,10 @@ class ChunkFacts:
     kind: str
     year: int | None = None
     organisms: list[str] = field(default_factory=list)
+    study_types: list[str] = field(default_factory=list)
+    species: list[str] = field(default_factory=list)
+    collections: list[str] = field(default_factory=list)  # Zotero collections and tags (index/loaders/zotero.py)
+    tags: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -46,12 +50,22 @@ class SearchFilter:
     organism: str | None = None
     year_min: int | None = None
     year_max: int | None = None
+    study_type: str | None = None  # a word of index.study.STUDY_TYPES
+    species: str | None = None  # a word of index.study.SPECIES
+    collection: str | None = None  # a Zotero collection's name, as written there
+    tag: str | None = None  # a Zotero tag, as written there
 
     def admits(self, facts: ChunkFacts) -> bool:
         """Whether a chunk with these facts passes the filter (unknown years fail a year filter)."""
         if self.kind and facts.kind != self.kind:
             return False
         if self.organism and self.organism.lower() not in (o.lower() for o in facts.organisms):
+            return False
+        if self.study_type and self.study_type not in facts.study_types:
+            return False
+        if self.species and self.species not in facts.species:
+            return False
+        if (self.collection and self.collection not in facts.collections) or (self.tag and self.tag not in facts.tags):
             return False
         if self.year_min is not None and (facts.year is None or facts.year < self.year_min):
             return False
@@ -60,7 +74,8 @@ class SearchFilter:
     @property
     def empty(self) -> bool:
         """True when nothing is filtered."""
-        return not (self.kind or self.organism or self.year_min is not None or self.year_max is not None)
+        return not (self.kind or self.organism or self.study_type or self.species or self.collection or self.tag
+                    or self.year_min is not None or self.year_max is not None)
 
 
 @dataclass

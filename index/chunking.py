@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 
 from sentencex import segment
 
-from index.records import Chunk, Figure, Record
+from index.records import Chunk, Figure, Paper, Record
 
 TokenCounter = Callable[[str], int]
 
@@ -119,8 +119,32 @@ def sections(record: Record) -> list[tuple[str, int | None]]:
     return found or ([(record.title, None)] if record.title else [])
 
 
-def chunk_record(record: Record, max_tokens: int = 200, count: TokenCounter = approx_tokens) -> list[Chunk]:
+def full_text_parts(paper: Paper) -> list[tuple[str, str, str]]:
+    """(section title, context, text) of a full text by section: the abstract, then each section; the context is
+    the paper's title and the section's titles, searchable but not quoted."""
+    parts = [("Abstract", "Abstract", paper.abstract)] if paper.abstract else []
+    parts += [(s.title, "\n".join(t for t in (s.title, s.subtitle) if t), s.text) for s in paper.sections]
+    return [(title, "\n".join(t for t in (paper.title, where) if t), text) for title, where, text in parts]
+
+
+def chunk_sections(paper: Paper, max_tokens: int, count: TokenCounter) -> list[Chunk]:
+    """Chunk a full text section by section: no chunk spans two sections, and each says which it is from."""
+    chunks: list[Chunk] = []
+    for title, context, text in full_text_parts(paper):
+        budget = max(32, max_tokens - count(context))
+        for piece in group_sentences(split_sentences(text), budget, count):
+            position = len(chunks)
+            chunks.append(Chunk(
+                id=chunk_id(paper.source_id, position, piece, context), source_id=paper.source_id, kind="paper",
+                position=position, text=piece, context=context, section=title,
+            ))
+    return chunks
+
+
+def chunk_record(record: Record, *, max_tokens: int, count: TokenCounter = approx_tokens) -> list[Chunk]:
     """Chunk one record; each chunk keeps the record's id, kind and its title or figure context."""
+    if isinstance(record, Paper) and record.sections:
+        return chunk_sections(record, max_tokens, count)
     # Context may take at most half the window: the model reads only 256 tokens, and the quotable text must fit.
     texts = sections(record)
     context = (bounded_context(record, max_tokens // 2, count) if isinstance(record, Figure)
@@ -138,7 +162,7 @@ def chunk_record(record: Record, max_tokens: int = 200, count: TokenCounter = ap
     return chunks
 
 
-def chunk_records(records: Iterable[Record], max_tokens: int = 200, count: TokenCounter = approx_tokens) -> list[Chunk]:
+def chunk_records(records: Iterable[Record], *, max_tokens: int, count: TokenCounter = approx_tokens) -> list[Chunk]:
     """Chunk many records in order."""
-    return [chunk for record in records for chunk in chunk_record(record, max_tokens, count)]
+    return [chunk for record in records for chunk in chunk_record(record, max_tokens=max_tokens, count=count)]
 

@@ -9,16 +9,12 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from index import tombstones
-from index.errors import LitassistError
+from index.errors import UnknownSourceError
 from index.ingest import Ingestor
 from index.store import Store
 from index.tombstones import DeletedSource
 
 _PAGE = 1000  # ids per Chroma delete
-
-
-class UnknownSourceError(LitassistError):
-    """Ids that name no indexed source (for a deletion) or no deleted one (for a restore)."""
 
 
 class Deleted(BaseModel):

@@ -88,7 +88,7 @@ def load_model(path: str, device: str):
 class SentenceTransformerEncoder:
     """sentence-transformers model loaded from a local path, lazily on first use."""
 
-    def __init__(self, model: str = "", device: str = "auto", batch_size: int = 32) -> None:
+    def __init__(self, model: str, *, device: str, batch_size: int) -> None:
         self.name = model_slug(model)
         self.model_ref = model
         self.device = device
@@ -153,9 +153,9 @@ def resolve_backend(backend: Backend, device: str) -> str:
     return "onnx-int8"
 
 
-def make_encoder(backend: Backend = "torch", model: str = "", device: str = "auto", batch_size: int = 32,
-                 cache_dir: Path | None = None) -> Encoder:
-    """The encoder for a backend; ONNX exports are cached in cache_dir (needed for the onnx backends)."""
+def make_encoder(backend: Backend, model: str, *, device: str, batch_size: int, cache_dir: Path | None) -> Encoder:
+    """The encoder for a backend; ONNX exports are cached in cache_dir (needed for the onnx backends). The values come
+    from settings.embedding (Components.encoder), where each default is written."""
     chosen = resolve_backend(backend, device)
     if chosen == "torch":
         return SentenceTransformerEncoder(model, device=device, batch_size=batch_size)

@@ -30,6 +30,10 @@ class PartialLoadError(LoadError):
         self.records = records
 
 
+class UnknownSourceError(LitassistError):
+    """Ids that name no indexed source (for a deletion) or no deleted one (for a restore)."""
+
+
 def first_line(exc: BaseException, named: bool = True, limit: int | None = None) -> str:
     """One line for an error a library raised: 'TypeName: first line of its message' (or the message alone when
     not `named`), cut to `limit` characters; the type name when the message is empty."""

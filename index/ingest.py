@@ -6,7 +6,7 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +20,13 @@ from index.fingerprint import forced, same_content
 from index.ingest_parts import MB, Pending, Stream, groups, refusal  # noqa: F401  (MB: for callers)
 from index.ingest_progress import IngestProgress, ProgressCounter
 from index.ingest_report import FileOutcome, IngestReport, Status
+from index.ingest_vectors import vectors_for
 from index.loaders import FileParts, iter_files, unsupported
-from index.records import Chunk, Record
+from index.loaders.zotero import is_library
+from index.records import Record
+from index.same_paper import SamePaper
 from index.store import Entry, Store
-from index.vector_cache import VectorCache
+from index.zotero_ingest import OnePart, take_library
 
 
 @dataclass
@@ -32,10 +35,11 @@ class Ingestor:
 
     store: Store
     encoder: Encoder
-    max_tokens: int = 200
-    flush_chunks: int = 512  # parsed chunks held before encoding: bounds memory on large corpora
-    write_chunks: int = 128  # encoded chunks handed to the writer at a time: files are written and told as they go
-    max_file_bytes: int | None = None  # larger files fail unread (streamed .jsonl excepted); None: no limit
+    _: KW_ONLY  # the limits below come from settings (Components.ingestor): no second default here
+    max_tokens: int
+    flush_chunks: int  # parsed chunks held before encoding: bounds memory on large corpora
+    write_chunks: int  # encoded chunks handed to the writer at a time: files are written and told as they go
+    max_file_bytes: int | None  # larger files fail unread (streamed .jsonl excepted); None: no limit
     show_progress: bool = False
     cache_vectors: bool = True  # keep encoded vectors in <home>/vector-cache, keyed by model and text
     force: bool = False  # re-read files even when unchanged (deleted sources still stay deleted)
@@ -44,6 +48,7 @@ class Ingestor:
     report: IngestReport = field(default_factory=IngestReport)
     _pending: list[Pending] = field(default_factory=list)
     _owners: dict[str, str] = field(default_factory=dict)  # source id -> file that holds it, this run
+    _same: SamePaper | None = None  # one paper, one source: matches papers by PMID, PMCID, DOI
     _progress: ProgressCounter | None = None
     _stream: Stream | None = None  # the file being read
     _worker: ThreadPoolExecutor | None = None
@@ -64,6 +69,7 @@ class Ingestor:
     def _run(self, paths: Iterable[Path]) -> IngestReport:
         """Ingest, holding the write lock."""
         files = list(iter_files(Path(p) for p in paths))
+        self._same = SamePaper(self.store)
         self._deleted = tombstones.kept_out(self.store.collection.metadata)
         for source in self._deleted.values():
             self._deleted_files.setdefault(source.file, []).append(source)
@@ -85,7 +91,8 @@ class Ingestor:
             self._worker.shutdown()
             self._writer.shutdown()
             self._progress.close()
-        if any(o.status in ("added", "replaced") for o in self.report.outcomes):
+        settled = self._same.settle()  # one paper, one source: superseded versions go, merged records are written
+        if settled or self.report.removed or any(o.status in ("added", "replaced") for o in self.report.outcomes):
             self._progress.stage("indexing")
             self.store.update_bm25()
         self._progress.stage("done")
@@ -93,6 +100,8 @@ class Ingestor:
 
     def _take(self, path: Path) -> None:
         """Check and hash one file, then read it part by part; unchanged and failed files finish here."""
+        if is_library(path):  # a Zotero database: its items go in one by one, each as a file of its own
+            return take_library(self, path)
         if skip := unsupported(path):
             return self._finish(FileOutcome(file=str(path), status="skipped", reason=skip))
         key = str(path.resolve()) if path.exists() else str(path)
@@ -122,11 +131,11 @@ class Ingestor:
         gone = self._deleted_files.get(key, [])
         return bool(gone) and all(same_content(source.file_hash, digest) for source in gone)
 
-    def _read(self, path: Path, stream: Stream) -> None:
-        """Claim, chunk and queue each part of the file; a failure in any part fails the whole file."""
+    def _read(self, path: Path, stream: Stream, parts: FileParts | OnePart | None = None) -> None:
+        """Claim, chunk and queue each part of the file (or of `parts`); a failure in any part fails the whole file."""
         # Parts of a quarter batch in records (abstracts make ~2.5 chunks each): a batch is then a few parts, and
         # the pipeline's unhidden ends (reading the first part, writing the last) stay short.
-        parts = FileParts(path, max(1, self.flush_chunks // 4))
+        parts = parts or FileParts(path, max(1, self.flush_chunks // 4))
         records = iter(parts)
         while True:
             try:
@@ -146,10 +155,12 @@ class Ingestor:
     def _take_part(self, stream: Stream, records: list[Record]) -> str | None:
         """Claim and chunk one part and queue it for writing; why the file fails, if it does."""
         held = {**self.store.owners([r.source_id for r in records]), **self._owners}
+        records = self._same.resolve(records, stream.key, held)  # a paper already known takes that one's id
         kept = stream.claim(records, held, self._deleted)
+        self._same.note(kept, stream.key)
         self._owners.update((r.source_id, stream.key) for r in kept)
         try:
-            chunks = chunk_records(kept, self.max_tokens, self.encoder.count_tokens)
+            chunks = chunk_records(kept, max_tokens=self.max_tokens, count=self.encoder.count_tokens)
         except Exception as exc:  # noqa: BLE001  (text no tokenizer accepts must cost one file, not the run)
             return f"cannot be split into chunks ({first_line(exc)})"
         if chunks:
@@ -252,7 +263,8 @@ class Ingestor:
             item.chunks = [c for c in item.chunks if not (c.id in seen or seen.add(c.id))]
             self._progress.chunks_read(len(item.chunks) - before)
         for group in groups(pending, self.write_chunks):
-            vectors = self._vectors([c for item in group for c in item.chunks])
+            vectors = vectors_for([c for item in group for c in item.chunks], self.store, self.encoder, self.report,
+                                  self.cache_vectors, self._progress.chunks_embedded)
             self._wait_written()  # writes stay in order, one at a time
             self._written = self._writer.submit(self._write, group, vectors)
 
@@ -273,22 +285,6 @@ class Ingestor:
                     item.stream.close()
                 self._finish(item.outcome)
 
-    def _vectors(self, chunks: list[Chunk]) -> dict[str, np.ndarray]:
-        """Stored vectors where the chunk is known, freshly encoded ones otherwise."""
-        known = self.store.vectors([c.id for c in chunks])
-        cache = VectorCache(self.store.home / "vector-cache", self.store.name) if self.cache_vectors else None
-        cached = cache.lookup([c.search_text for c in chunks if c.id not in known]) if cache else {}
-        known.update({c.id: cached[c.search_text] for c in chunks if c.id not in known and c.search_text in cached})
-        missing = [c for c in chunks if c.id not in known]
-        self._progress.chunks_embedded(len(chunks) - len(missing))
-        encoded = self.encoder.encode([c.search_text for c in missing], progress=self._progress.chunks_embedded)
-        known.update({c.id: v for c, v in zip(missing, encoded)})
-        if cache:
-            cache.add([c.search_text for c in missing], encoded)
-        self.report.embedded += len(missing)
-        self.report.reused += len(chunks) - len(missing)
-        return known
-
     def _finish(self, outcome: FileOutcome) -> None:
         """Record an outcome and tell the caller (one at a time: the worker finishes files too)."""
         with self._lock:
@@ -296,8 +292,3 @@ class Ingestor:
             self._progress.file_done()
             if self.on_outcome:
                 self.on_outcome(outcome)
-
-
-def ingest(paths: Iterable[Path], store: Store, encoder: Encoder, **options) -> IngestReport:
-    """Ingest files and folders into the store; see Ingestor for options."""
-    return Ingestor(store, encoder, **options).run(paths)

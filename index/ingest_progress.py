@@ -54,6 +54,15 @@ class ProgressCounter:
         self._change(files_done=1)
         self._files.update(1)
 
+    def more_files(self, n: int) -> None:
+        """One file turned out to be n + 1 that finish one by one (a Zotero library's items)."""
+        with self._lock:
+            s = self._state
+            self._state = IngestProgress(s.files_done, s.files_total + n, s.chunks_embedded, s.chunks_total, s.stage)
+            self._tell()
+        self._files.total += n
+        self._files.refresh()
+
     def chunks_read(self, n: int) -> None:
         """Chunks queued for embedding (negative: queued chunks dropped, as duplicates or with a failed file)."""
         if n:

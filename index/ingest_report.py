@@ -26,6 +26,7 @@ class IngestReport(BaseModel):
     outcomes: list[FileOutcome] = []
     embedded: int = 0
     reused: int = 0
+    removed: list[str] = []  # items gone from a Zotero library, whose chunks left the index
 
     @property
     def failed(self) -> list[FileOutcome]:

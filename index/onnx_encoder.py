@@ -144,7 +144,7 @@ def load_session(path: Path, device: str):
 class OnnxEncoder:
     """The same model through ONNX Runtime (fp32, or int8 weights); vectors match the torch encoder's closely."""
 
-    def __init__(self, model_path: str, name: str, cache_dir: Path, device: str = "auto", batch_size: int = 32,
+    def __init__(self, model_path: str, name: str, cache_dir: Path, *, device: str, batch_size: int,
                  quantize: bool = True) -> None:
         self.path = Path(model_path)
         self.label = name

@@ -7,6 +7,8 @@ from typing import Literal, Union
 
 from pydantic import BaseModel, Field, field_validator
 
+from index.study import species_of
+
 Kind = Literal["paper", "figure"]
 
 PMC_BASE = "https://www.ncbi.nlm.nih.gov"
@@ -29,8 +31,43 @@ def web_url(url: str | None) -> str | None:
     return valid_or_none(url, _WEB_URL)
 
 
+NoticeKind = Literal["retraction", "partial retraction", "expression of concern", "erratum"]
+# What a notice makes of the paper, as shown on its card and beside every sentence quoted from it (errata: none).
+FLAGS = {"retraction": "retracted", "partial retraction": "partially retracted",
+         "expression of concern": "expression of concern"}
+
+
+class Notice(BaseModel):
+    """A correction or retraction notice about a paper (MEDLINE CommentsCorrections, PubMed PublicationType)."""
+
+    kind: NoticeKind
+    source: str = Field(default="", description="Where the notice was published, as PubMed cites it")
+    pmid: str | None = Field(default=None, description="The notice's own PMID")
+
+    @field_validator("pmid", mode="before")
+    @classmethod
+    def _pmid(cls, value: object) -> str | None:
+        """A malformed PMID is dropped (it becomes a link)."""
+        return well_formed("pmid", value)
+
+    @property
+    def text(self) -> str:
+        """'Retraction in: J Biol Chem. 2020;295(1):293. PMID 31900000'."""
+        where = f" in: {self.source}" if self.source else ""
+        return f"{self.kind.capitalize()}{where}" + (f" (PMID {self.pmid})" if self.pmid else "")
+
+
+class Section(BaseModel):
+    """One titled part of a full text (JATS <sec>, BioC section): its title is context, its text is quotable."""
+
+    title: str = Field(description="The top-level section's title: 'Results'")
+    subtitle: str | None = Field(default=None, description="A nested section's own title")
+    text: str
+
+
 class Paper(BaseModel):
-    """A paper: bibliographic data plus its abstract and, for PDFs, text per page."""
+    """A paper: bibliographic data plus its abstract and, for PDFs, text per page; for JATS and BioC full texts,
+    text per section."""
 
     kind: Literal["paper"] = "paper"
     source_id: str = Field(description="Stable id: BEIR _id, PMID, DOI or a content hash")
@@ -48,6 +85,13 @@ class Paper(BaseModel):
     url: str | None = None
     abstract: str = ""
     body: list[str] = Field(default_factory=list, description="Full text, one string per PDF page")
+    sections: list[Section] = Field(default_factory=list, description="Full text by section (JATS, BioC)")
+    study_types: list[str] = Field(default_factory=list, description="From index.study.STUDY_TYPES")
+    species: list[str] = Field(default_factory=list, description="From index.study.SPECIES")
+    notices: list[Notice] = Field(default_factory=list, description="Retractions, errata, expressions of concern")
+    citekey: str | None = Field(default=None, description="A reference manager's citation key (Better BibTeX)")
+    collections: list[str] = Field(default_factory=list, description="The Zotero collections it is filed in")
+    tags: list[str] = Field(default_factory=list, description="Its Zotero tags")
     file: str | None = Field(default=None, description="The file the record was loaded from")
 
     @field_validator("doi", "pmid", "pmcid", "url", mode="before")
@@ -60,6 +104,12 @@ class Paper(BaseModel):
     def organisms(self) -> list[str]:
         """Papers carry no organism annotation (figures do)."""
         return []
+
+    @property
+    def flag(self) -> str | None:
+        """'retracted', 'partially retracted' or 'expression of concern' (the gravest), else None."""
+        kinds = {n.kind for n in self.notices}
+        return next((FLAGS[k] for k in FLAGS if k in kinds), None)
 
 
 class Figure(BaseModel):
@@ -84,6 +134,8 @@ class Figure(BaseModel):
     year: int | None = None
     doi: str | None = None
     journal: str | None = None
+    study_types: list[str] = Field(default_factory=list, description="Its paper's, for figures read from a full text")
+    paper_id: str | None = Field(default=None, description="The source id of its paper, when that is indexed")
     file: str | None = None
 
     @field_validator("doi", "pmcid", mode="before")
@@ -96,6 +148,16 @@ class Figure(BaseModel):
     def title(self) -> str | None:
         """The figure's title, for code that treats papers and figures alike."""
         return self.figtitle
+
+    @property
+    def species(self) -> list[str]:
+        """Its organisms as species words ('Mus musculus' -> 'mouse'), so one species filter serves both kinds."""
+        return species_of(self.organisms)
+
+    @property
+    def flag(self) -> str | None:
+        """Figures carry no notices of their own."""
+        return None
 
     @property
     def url(self) -> str | None:
@@ -138,6 +200,7 @@ class Chunk(BaseModel):
     text: str = Field(description="Quotable text: whole sentences from the record")
     context: str = Field(default="", description="Searchable but not quotable: title, genes")
     page: int | None = Field(default=None, description="1-based PDF page")
+    section: str | None = Field(default=None, description="The full-text section it is from ('Results')")
 
     @property
     def search_text(self) -> str:

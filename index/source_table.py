@@ -22,6 +22,7 @@ def tally(rows: dict[str, dict[str, Any]], meta: dict[str, Any], files: dict[str
         "source_id": meta["source_id"], "kind": meta["kind"], "title": meta.get("title", ""),
         "file": meta["file"], "chunks": 0, "year": meta.get("year"),
         "organisms": list(meta.get("organisms") or []),
+        "study_types": list(meta.get("study_types") or []), "species": list(meta.get("species") or []),
     })
     row["chunks"] += 1
 

@@ -19,6 +19,7 @@ from index import offline  # noqa: F401  (before any library that could reach th
 from index.bm25 import Bm25Index, SearchFilter
 from index.entries import RECORD, Entry, chunk_metadata, passage_of
 from index.errors import StoreError
+from index.prefilter import where_clause
 from index.records import Passage, Record
 from index.write_lock import WriteLock, read_only
 
@@ -30,27 +31,11 @@ _REFRESH_LOCK = threading.Lock()
 
 @dataclass
 class Hnsw:
-    """HNSW parameters: Chroma's defaults (ef 100, M 16) lose recall at 100k chunks."""
+    """HNSW parameters (from settings.store: Chroma's defaults, ef 100 and M 16, lose recall at 100k chunks)."""
 
-    ef_construction: int = 200
-    ef_search: int = 128
-    max_neighbors: int = 32
-
-
-def where_clause(where: SearchFilter | None) -> dict[str, Any] | None:
-    """The same filter as a Chroma `where` document."""
-    if where is None or where.empty:
-        return None
-    terms: list[dict[str, Any]] = []
-    if where.kind:
-        terms.append({"kind": where.kind})
-    if where.organism:
-        terms.append({"organisms": {"$contains": where.organism}})
-    if where.year_min is not None:
-        terms.append({"year": {"$gte": where.year_min}})
-    if where.year_max is not None:
-        terms.append({"year": {"$lte": where.year_max}})
-    return terms[0] if len(terms) == 1 else {"$and": terms}
+    ef_construction: int
+    ef_search: int
+    max_neighbors: int
 
 
 def local_client(home: Path) -> Any:
@@ -83,7 +68,7 @@ def reopened_local_client(home: Path, stale: Any) -> Any:
 class Store:
     """A Chroma collection per embedding model, with a BM25 index beside it."""
 
-    def __init__(self, home: Path, model_name: str, hnsw: Hnsw | None = None, client: Any = None) -> None:
+    def __init__(self, home: Path, model_name: str, *, hnsw: Hnsw, client: Any = None) -> None:
         self.home = Path(home)
         self.name = f"chunks-{model_name}"
         self.local = client is None  # the embedded database, as opposed to a Chroma server
@@ -93,7 +78,6 @@ class Store:
             self.client = client or local_client(self.db_home)
         except Exception as exc:  # chromadb raises several types for a bad or locked folder
             raise StoreError(f"cannot open the index at {self.home / 'chroma'}: {exc}") from exc
-        hnsw = hnsw or Hnsw()
         self.collection = self.client.get_or_create_collection(
             self.name, embedding_function=None,
             configuration={"hnsw": {"space": "cosine", **hnsw.__dict__}},

@@ -16,8 +16,11 @@ import pytest
 os.environ["LITASSIST_EMBEDDING__BACKEND"] = "torch"
 
 import assistant  # noqa: F401  (switches every library to offline before anything else loads)
+from assistant.factory import hnsw_for, ingestor_for, retriever_for
+from assistant.retrieval import HybridRetriever
+from assistant.settings import EmbeddingSettings, Settings, StoreSettings
 from index.embedding import SentenceTransformerEncoder
-from index.ingest import ingest
+from index.ingest_report import IngestReport
 from index.store import Store
 
 DATA = Path(__file__).parent / "data"
@@ -25,24 +28,45 @@ BROWSER_SKIP = "browser tests need Debian's chromium"
 CORPUS = DATA / "corpus"
 
 
+def torch_encoder(cls: type[SentenceTransformerEncoder] = SentenceTransformerEncoder) -> SentenceTransformerEncoder:
+    """The sentence-transformers encoder (or a subclass) with the default embedding settings (the bundled model)."""
+    s = EmbeddingSettings()
+    return cls(s.model, device=s.device, batch_size=s.batch_size)
+
+
+def store_at(home: Path, model_name: str, client=None) -> Store:
+    """A store under `home` with the default HNSW settings (they matter only when the collection is created)."""
+    return Store(home, model_name, hnsw=hnsw_for(StoreSettings()), client=client)
+
+
+def ingest(paths: list[Path], store: Store, encoder, **options) -> IngestReport:
+    """Ingest into a given store with the default settings (`options` overrides, e.g. flush_chunks)."""
+    return ingestor_for(Settings(), store, encoder, **options).run(paths)
+
+
+def retriever_over(store: Store, encoder, synonyms=None, **overrides) -> HybridRetriever:
+    """A retriever over a given store with the default retrieval settings (`overrides`: e.g. k)."""
+    return retriever_for(Settings().retrieval, store, encoder, synonyms, **overrides)
+
+
 @pytest.fixture(scope="session")
 def encoder() -> SentenceTransformerEncoder:
     """The real bundled all-MiniLM-L6-v2, loaded once per test session."""
-    return SentenceTransformerEncoder()
+    return torch_encoder()
 
 
 @pytest.fixture(scope="session")
 def corpus_home(tmp_path_factory: pytest.TempPathFactory, encoder: SentenceTransformerEncoder) -> Path:
     """A data home with tests/data/corpus ingested (read-only for tests: copy it to modify)."""
     home = tmp_path_factory.mktemp("corpus_home")
-    ingest([CORPUS], Store(home, encoder.name), encoder)
+    ingest([CORPUS], store_at(home, encoder.name), encoder)
     return home
 
 
 @pytest.fixture()
 def store(corpus_home: Path, encoder: SentenceTransformerEncoder) -> Store:
     """The ingested test corpus."""
-    return Store(corpus_home, encoder.name)
+    return store_at(corpus_home, encoder.name)
 
 
 @pytest.fixture()

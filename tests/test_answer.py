@@ -6,11 +6,12 @@ from assistant.answer import answer
 from assistant.citations import render_text
 from assistant.models import CANNOT_ANSWER
 from assistant.retrieval import HybridRetriever
+from tests.conftest import retriever_over, store_at
 
 
 @pytest.fixture()
 def retriever(store, encoder) -> HybridRetriever:
-    return HybridRetriever(store=store, encoder=encoder, k=8)
+    return retriever_over(store, encoder, k=8)
 
 
 def test_relation_question_cites_the_paper_first(retriever):
@@ -151,8 +152,7 @@ def test_a_one_entity_question_may_quote_a_sentence_whose_neighbour_names_it(ret
 
 
 def test_a_statement_repeated_in_a_paper_is_quoted_once(tmp_path, encoder):
-    from index.ingest import ingest
-    from index.store import Store
+    from tests.conftest import ingest
 
     paper = tmp_path / "repeats.txt"
     paper.write_text(
@@ -163,8 +163,8 @@ def test_a_statement_repeated_in_a_paper_is_quoted_once(tmp_path, encoder):
         "In conclusion, HER2 raises CXCR4 expression in breast cancer cells and drives their lung metastasis in "
         "mice.\n",
         encoding="utf-8")
-    store = Store(tmp_path / "home", encoder.name)
+    store = store_at(tmp_path / "home", encoder.name)
     ingest([paper], store, encoder)
-    result = answer("How does HER2 affect CXCR4?", HybridRetriever(store=store, encoder=encoder, k=8))
+    result = answer("How does HER2 affect CXCR4?", retriever_over(store, encoder, k=8))
     said = [s.text for s in result.sentences]
     assert sum("raises CXCR4 expression in breast cancer cells" in s for s in said) == 1, said

@@ -11,6 +11,7 @@ import pytest
 from assistant.answer import answer
 from assistant.citations import render_text, to_markdown
 from assistant.retrieval import HybridRetriever
+from tests.conftest import retriever_over, store_at
 
 PAPER = Path(__file__).parent / "data" / "files" / "smad4_paper.pdf"  # made by tests/data/files/make_pdfs.py
 FIRST_SENTENCE = ("In colorectal cancer cells, loss of SMAD4 raises the expression of WNT target genes and speeds "
@@ -21,21 +22,19 @@ PAGE_FOUR = "Knocking down SMAD4 in HCT116 cells doubled the level of MYC messen
 @pytest.fixture(scope="module")
 def pdf_home(tmp_path_factory: pytest.TempPathFactory, encoder) -> Path:
     """A data home holding the four-page SMAD4 PDF, copied to a folder of its own."""
-    from index.ingest import ingest
-    from index.store import Store
+    from tests.conftest import ingest
 
     folder = tmp_path_factory.mktemp("pdf_home")
     pdf = Path(shutil.copy(PAPER, folder / PAPER.name))
-    report = ingest([pdf], Store(folder / "home", encoder.name), encoder)
+    report = ingest([pdf], store_at(folder / "home", encoder.name), encoder)
     assert not report.failed, report.failed
     return folder
 
 
 @pytest.fixture()
 def retriever(pdf_home: Path, encoder) -> HybridRetriever:
-    from index.store import Store
 
-    return HybridRetriever(store=Store(pdf_home / "home", encoder.name), encoder=encoder, k=8)
+    return retriever_over(store_at(pdf_home / "home", encoder.name), encoder, k=8)
 
 
 def test_a_pdf_title_printed_above_the_first_sentence_is_not_quoted_with_it(retriever):

@@ -10,6 +10,7 @@ import pytest
 
 from assistant.answer import answer
 from assistant.retrieval import HybridRetriever
+from tests.conftest import retriever_over, store_at
 
 STAT3_CAPTIONS = [
     "IL-6 activates JAK1, which phosphorylates STAT3 and drives its nuclear translocation in hepatocytes.",
@@ -50,8 +51,7 @@ def figure(folder: Path, n: int, caption: str) -> None:
 @pytest.fixture(scope="module")
 def retriever(tmp_path_factory: pytest.TempPathFactory, encoder) -> HybridRetriever:
     """Eight figures (six on STAT3), a STAT3 paper, a caspase paper and a paper with a chain of references."""
-    from index.ingest import ingest
-    from index.store import Store
+    from tests.conftest import ingest
 
     base = tmp_path_factory.mktemp("shapes")
     folder = base / "corpus"
@@ -61,10 +61,10 @@ def retriever(tmp_path_factory: pytest.TempPathFactory, encoder) -> HybridRetrie
     (folder / "caspases.md").write_text(f"# Inflammasome signalling in liver disease\n\n{CASPASES}\n", encoding="utf-8")
     (folder / "stat3.md").write_text(f"# STAT3 in tumour immunity\n\n{STAT3_PAPER}\n", encoding="utf-8")
     (folder / "hypoxia.md").write_text(f"# Oxygen and breast tumour cells\n\n{HYPOXIA}\n", encoding="utf-8")
-    store = Store(base / "home", encoder.name)
+    store = store_at(base / "home", encoder.name)
     report = ingest([folder], store, encoder)
     assert not report.failed, report.failed
-    return HybridRetriever(store=store, encoder=encoder, k=8)
+    return retriever_over(store, encoder, k=8)
 
 
 def test_a_list_question_answers_with_one_cited_line_per_source(retriever):
@@ -137,8 +137,7 @@ def test_list_questions_are_told_apart(question, is_list):
 
 def test_the_sentence_before_is_read_from_the_index_and_a_source_s_first_sentence_stands_as_it_is(
         tmp_path: Path, encoder) -> None:
-    from index.ingest import ingest
-    from index.store import Store
+    from tests.conftest import ingest
 
     cohorts = " ".join(f"Cohort {i} of the trial enrolled adults with stable angina from clinic number {i} in the "
                        "northern region." for i in range(1, 9))
@@ -150,9 +149,9 @@ def test_the_sentence_before_is_read_from_the_index_and_a_source_s_first_sentenc
                                           encoding="utf-8")
     (folder / "sutezolid.md").write_text("# Sutezolid, an oxazolidinone antibiotic\n\nThe drug is being developed for "
                                          "the treatment of tuberculosis caused by resistant strains.\n", encoding="utf-8")
-    store = Store(tmp_path / "home", encoder.name)
+    store = store_at(tmp_path / "home", encoder.name)
     ingest([folder], store, encoder)
-    one = HybridRetriever(store=store, encoder=encoder, k=1)  # only the chunk that opens with "These effects …"
+    one = retriever_over(store, encoder, k=1)  # only the chunk that opens with "These effects …"
 
     result = answer("How long did the effects of ivabradine on heart rate last?", one)
     assert [p.text.split(".")[0] for p in result.passages] == [lasted.split(".")[0]]  # its own chunk, alone

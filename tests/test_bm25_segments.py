@@ -17,8 +17,8 @@ from index import bm25 as bm25_module
 from index.bm25 import Bm25Index, ChunkFacts, SearchFilter
 from index.bm25_tokens import STOPWORDS, tokenize
 from index.deletion import delete_sources
-from index.ingest import ingest
-from index.store import Store
+
+from tests.conftest import ingest, store_at
 
 BEIR = Path(__file__).parent / "data" / "beir" / "corpus.jsonl"
 QUERIES = ["HER2 CXCR4 metastasis", "chemokine receptor breast cancer", "p53 degradation", "kinase signalling",
@@ -93,7 +93,7 @@ def test_the_ranking_is_the_one_bm25s_gave(tmp_path):
 def test_ingesting_one_more_file_adds_a_segment_and_answers_as_a_rebuild(tmp_path, corpus_home, encoder):
     home = tmp_path / "home"
     shutil.copytree(corpus_home, home)
-    store = Store(home, encoder.name)
+    store = store_at(home, encoder.name)
     before = set(store.bm25_dir.glob("seg-*"))
     extra = tmp_path / "extra.jsonl"
     extra.write_text(json.dumps({"_id": "zf1", "title": "Zebrafish fin regrowth",
@@ -110,13 +110,13 @@ def test_ingesting_one_more_file_adds_a_segment_and_answers_as_a_rebuild(tmp_pat
 def test_a_deleted_source_leaves_bm25_without_a_rebuild(tmp_path, corpus_home, encoder):
     home = tmp_path / "home"
     shutil.copytree(corpus_home, home)
-    store = Store(home, encoder.name)
+    store = store_at(home, encoder.name)
     segments = set(store.bm25_dir.glob("seg-*"))
     victim = store.lexical("HER2 CXCR4", 1)[0].chunk.source_id
     delete_sources(store, [victim])
     assert set(store.bm25_dir.glob("seg-*")) == segments  # only the manifest changed: the chunks are retired
     assert victim not in {p.chunk.source_id for p in store.lexical("HER2 CXCR4", 50)}
-    reopened = Store(home, encoder.name)
+    reopened = store_at(home, encoder.name)
     assert sorted(reopened.bm25.ids) == sorted(cid for cid, _, _ in reopened.scan())
 
 
@@ -124,9 +124,9 @@ KILLED_UPDATE = """
 import os, signal, sys
 from pathlib import Path
 from index import bm25_segment
-from index.embedding import SentenceTransformerEncoder
-from index.ingest import ingest
-from index.store import Store
+from assistant.factory import ingestor_for
+from assistant.settings import Settings
+from tests.conftest import store_at, torch_encoder
 
 real_save = bm25_segment.Segment.save
 def die(self, folder):
@@ -135,8 +135,8 @@ def die(self, folder):
     os.kill(os.getpid(), signal.SIGKILL)
 
 bm25_segment.Segment.save = die
-encoder = SentenceTransformerEncoder()
-ingest([Path(sys.argv[2])], Store(Path(sys.argv[1]), encoder.name), encoder)
+encoder = torch_encoder()
+ingestor_for(Settings(), store_at(Path(sys.argv[1]), encoder.name), encoder).run([Path(sys.argv[2])])
 """
 
 
@@ -146,12 +146,12 @@ def test_a_kill_while_a_segment_is_written_leaves_the_index_answering(tmp_path, 
     extra = tmp_path / "extra.jsonl"
     extra.write_text(json.dumps({"_id": "zf1", "title": "Zebrafish fin regrowth",
                                  "text": "Zebrafish regrow fins through a blastema driven by Wnt signalling."}) + "\n")
-    ingest([extra], Store(tmp_path / "clean", encoder.name), encoder)
+    ingest([extra], store_at(tmp_path / "clean", encoder.name), encoder)
     child = subprocess.run([sys.executable, "-c", KILLED_UPDATE, str(tmp_path / "crashed"), str(extra)],
-                           capture_output=True, text=True, timeout=900)
+                           capture_output=True, text=True, timeout=900, cwd=Path(__file__).resolve().parents[1])
     assert child.returncode == -signal.SIGKILL, child.stderr
 
-    crashed, clean = Store(tmp_path / "crashed", encoder.name), Store(tmp_path / "clean", encoder.name)
+    crashed, clean = store_at(tmp_path / "crashed", encoder.name), store_at(tmp_path / "clean", encoder.name)
     for query in [*QUERIES, "zebrafish blastema"]:
         assert ([(p.chunk.id, round(p.score, 6)) for p in crashed.lexical(query, 30)]
                 == [(p.chunk.id, round(p.score, 6)) for p in clean.lexical(query, 30)])

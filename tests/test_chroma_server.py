@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.conftest import free_port
+from tests.conftest import free_port, store_at
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
 QUESTION = "How does HER2 affect CXCR4?"
@@ -107,11 +107,10 @@ def test_server_mode_answers_like_the_embedded_store_on_every_machine(chroma_url
 
 def test_a_machine_picks_up_papers_another_machine_added(chroma_url, encoder, run_cli, tmp_path):
     from index.chroma_server import http_client
-    from index.store import Store
 
     code, _, err = run_cli("--home", tmp_path / "a", "--chroma-url", chroma_url, "ingest", CORPUS)
     assert code == 0, err
-    reader = Store(tmp_path / "b", encoder.name, client=http_client(chroma_url))  # e.g. a running `serve`
+    reader = store_at(tmp_path / "b", encoder.name, client=http_client(chroma_url))  # e.g. a running `serve`
     assert reader.refresh() is False  # nothing changed since it opened: no rebuild
     assert reader.lexical("quokka PLXNB3", k=5) == []
 

@@ -29,18 +29,19 @@ def test_chunks_fit_the_model_window_and_keep_whole_sentences(encoder):
 def test_figure_chunk_carries_title_and_genes_and_ids_are_stable(encoder):
     fig = Figure(source_id="F1", figid="F1", number="F2", figtitle="HER2 to ERK", caption="HER2 activates ERK.",
                  genes=["ERBB2", "MAPK1"], papertitle="A paper")
-    first, = chunk_record(fig, count=encoder.count_tokens)
-    again, = chunk_record(fig, count=encoder.count_tokens)
+    first, = chunk_record(fig, max_tokens=200, count=encoder.count_tokens)
+    again, = chunk_record(fig, max_tokens=200, count=encoder.count_tokens)
     assert first.kind == "figure" and first.text == "HER2 activates ERK."
     assert "Figure 2: HER2 to ERK" in first.context and "Genes: ERBB2, MAPK1" in first.context
     assert first.id == again.id
-    changed, = chunk_record(fig.model_copy(update={"caption": "HER2 activates AKT."}), count=encoder.count_tokens)
+    changed, = chunk_record(fig.model_copy(update={"caption": "HER2 activates AKT."}), max_tokens=200,
+                             count=encoder.count_tokens)
     assert changed.id != first.id
 
 
 def test_pdf_pages_keep_their_numbers():
     paper = Paper(source_id="pdf", title="T", body=["First page text.", "", "Third page text."])
-    assert [(c.page, c.text) for c in chunk_record(paper)] == [(1, "First page text."), (3, "Third page text.")]
+    assert [(c.page, c.text) for c in chunk_record(paper, max_tokens=200)] == [(1, "First page text."), (3, "Third page text.")]
 
 
 def test_long_gene_lists_never_push_figure_text_out_of_the_window(encoder):

@@ -43,16 +43,20 @@ def test_ask_json_follows_the_contract(home, run_cli):
     assert code == 0
     # form, closest and hint, and each citation's page, pages, year, file and answers, came with issue 13.
     assert set(data) == {"question", "answer", "abstained", "mode", "note", "sentences", "citations", "passages",
-                         "expansions", "form", "closest", "hint"}
+                         "expansions", "form", "closest", "hint", "sources_summary"}
+    assert data["sources_summary"] is None  # these sources carry no study type or species
     # HER2 is an alias: the answer says which gene names the search added for it.
     assert "ERBB2" in data["expansions"].get("HER2", [])
     assert data["mode"] == "extractive" and data["abstained"] is False and data["note"] is None
     assert data["form"] == "sentences" and data["closest"] == [] and data["hint"] is None
-    assert all(set(s) == {"text", "citations", "supported"} and s["supported"] for s in data["sentences"])
+    assert all(set(s) == {"text", "citations", "supported", "flags"} and s["supported"] and not s["flags"]
+               for s in data["sentences"])
     cite = data["citations"][0]
     assert set(cite) == {"n", "source_id", "kind", "title", "reference", "url", "doi", "pmid", "pmcid",
-                         "figid", "quote", "page", "pages", "year", "file", "answers"}
+                         "figid", "quote", "page", "pages", "year", "file", "answers", "sections", "study_types",
+                         "species", "retracted", "flag", "notices", "paper_id"}
     assert cite["answers"] is True and cite["page"] is None and cite["year"] == 2019
+    assert cite["retracted"] is False and cite["flag"] is None
     assert cite["n"] == 1 and cite["source_id"] == "doi:10.9999/jto.2019.0003" and cite["quote"]
     assert all(set(p) == {"source_id", "kind", "text", "score"} for p in data["passages"])
 

@@ -7,9 +7,7 @@ import threading
 from pathlib import Path
 
 from assistant.answer import answer
-from assistant.retrieval import HybridRetriever
-from index.ingest import ingest
-from index.store import Store
+from tests.conftest import ingest, retriever_over, store_at
 
 QUESTIONS = ["How does HER2 affect CXCR4?", "What does mitochondrial MKP1 do in radioresistant breast cancer cells?"]
 ROUNDS = 12  # answers per chat thread; the ingest's token counting overlaps them (it races on a shared tokenizer)
@@ -25,7 +23,7 @@ def write_corpus(folder: Path, docs: int) -> Path:
 
 
 def test_answers_are_unchanged_and_never_fail_while_an_ingest_runs(store, encoder, tmp_path):
-    retriever = HybridRetriever(store=store, encoder=encoder, k=8)
+    retriever = retriever_over(store, encoder, k=8)
     expected = {q: answer(q, retriever).answer for q in QUESTIONS}
     corpus = write_corpus(tmp_path, 300)
     failures: list[str] = []
@@ -41,7 +39,7 @@ def test_answers_are_unchanged_and_never_fail_while_an_ingest_runs(store, encode
     chats = [threading.Thread(target=chat, args=(q,)) for q in QUESTIONS * 2]
     for thread in chats:
         thread.start()
-    report = ingest([corpus], Store(tmp_path / "other_home", encoder.name), encoder)  # same model, another index
+    report = ingest([corpus], store_at(tmp_path / "other_home", encoder.name), encoder)  # same model, another index
     for thread in chats:
         thread.join()
 
@@ -70,7 +68,7 @@ def test_uploads_and_deletions_at_once_never_fail_and_leave_one_consistent_index
     from tests.conftest import served, upload
 
     home = shutil.copytree(corpus_home, tmp_path / "home")
-    ingest([records_file(tmp_path / "victims.jsonl", "victim", 24)], Store(home, encoder.name), encoder)
+    ingest([records_file(tmp_path / "victims.jsonl", "victim", 24)], store_at(home, encoder.name), encoder)
     errors: list[str] = []
     added: list[list] = []
     notes: list[str] = []
@@ -103,7 +101,7 @@ def test_uploads_and_deletions_at_once_never_fail_and_leave_one_consistent_index
     assert errors == []
     assert sorted(row[1:3] for row in added) == [["added", 3]] * 12
     assert sorted(notes) == sorted(f"Deleted “victim record {i}” (paper, 1 chunk)." for i in range(24))
-    store = Store(home, encoder.name)
+    store = store_at(home, encoder.name)
     chunks = {cid: meta for cid, _, meta in store.scan()}
     ids = {meta["source_id"] for meta in chunks.values()}
     assert {f"up{n}x{k}-{i}" for n in range(3) for k in range(4) for i in range(3)} <= ids
@@ -126,7 +124,7 @@ def test_a_cli_ingest_waits_for_the_writer_that_holds_the_data_home(tmp_path, en
     import time
 
     home = tmp_path / "home"
-    store = Store(home, encoder.name)
+    store = store_at(home, encoder.name)
     papers = records_file(tmp_path / "papers.jsonl", "cli", 3)
     with store.lock:  # as the server holds it while it ingests an upload or deletes a source
         ingesting = subprocess.Popen([str(Path(sys.executable).with_name("litassist")), "--home", str(home), "ingest",
@@ -136,4 +134,4 @@ def test_a_cli_ingest_waits_for_the_writer_that_holds_the_data_home(tmp_path, en
         assert ingesting.poll() is None and store.count() == 0  # waiting, nothing written
     _, err = ingesting.communicate(timeout=300)
     assert ingesting.returncode == 0, err
-    assert Store(home, encoder.name).count() == 3 and "1 added" in err
+    assert store_at(home, encoder.name).count() == 3 and "1 added" in err

@@ -12,6 +12,7 @@ from assistant.conversation import Conversation, ask, notes_markdown, replay
 from assistant.followup import resolve
 from assistant.retrieval import HybridRetriever
 from assistant.synonyms import load_synonyms
+from tests.conftest import retriever_over
 
 MISSION = "How does HER2 affect CXCR4?"
 
@@ -99,7 +100,7 @@ def test_history_is_bounded_by_the_setting():
 
 @pytest.fixture()
 def retriever(store, encoder) -> HybridRetriever:
-    return HybridRetriever(store=store, encoder=encoder, k=8, synonyms=load_synonyms())
+    return retriever_over(store, encoder, load_synonyms(), k=8)
 
 
 def answerer(retriever: HybridRetriever):

@@ -19,8 +19,7 @@ import numpy as np
 import pytest
 
 from index import journal
-from index.ingest import ingest
-from index.store import Store
+from tests.conftest import ingest, store_at
 
 LITASSIST = Path(sys.executable).with_name("litassist")
 KILLS = 10
@@ -123,7 +122,7 @@ def run_and_kill(home: Path, corpus: Path, rng: random.Random, log: Path, env: d
 
 def state(home: Path, model: str) -> dict:
     """Everything a later answer depends on: chunks, BM25 and the dense index, plus the write journal."""
-    store = Store(home, model)
+    store = store_at(home, model)
     rows = {cid: (doc, meta) for cid, doc, meta in store.scan(include_documents=True)}
     got = store.collection.get(ids=sorted(rows), include=["embeddings"])
     vectors = dict(zip(got["ids"], np.asarray(got["embeddings"])))
@@ -139,11 +138,11 @@ def state(home: Path, model: str) -> dict:
 @pytest.mark.slow
 def test_ingest_killed_ten_times_then_finished_equals_one_clean_run(tmp_path, encoder, env):
     corpus = make_corpus(tmp_path / "corpus", 1)
-    ingest([corpus], Store(tmp_path / "v1", encoder.name), encoder)  # both homes start from the same index
+    ingest([corpus], store_at(tmp_path / "v1", encoder.name), encoder)  # both homes start from the same index
     for name in ("crashed", "clean"):
         shutil.copytree(tmp_path / "v1", tmp_path / name)
     make_corpus(corpus, 2)  # changed files are replaced, so kills also land between a replacement's writes
-    ingest([corpus], Store(tmp_path / "clean", encoder.name), encoder)
+    ingest([corpus], store_at(tmp_path / "clean", encoder.name), encoder)
 
     rng = random.Random(20240611)
     codes = [run_and_kill(tmp_path / "crashed", corpus, rng, tmp_path / f"run{i}.log", env) for i in range(KILLS)]
@@ -168,16 +167,17 @@ CHILD = """
 import os, signal, sys
 from pathlib import Path
 from chromadb.api.models.Collection import Collection
-from index.embedding import SentenceTransformerEncoder
-from index.ingest import ingest
-from index.store import Store
+from assistant.factory import ingestor_for
+from assistant.settings import Settings
+from tests.conftest import store_at, torch_encoder
 
 def die(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
 
 Collection.delete = die  # kill -9 just after the new chunks are upserted, before the old version's are deleted
-encoder = SentenceTransformerEncoder()
-ingest([Path(sys.argv[2])], Store(Path(sys.argv[1]), encoder.name), encoder)
+os.environ.pop("LITASSIST_INGEST__FLUSH_CHUNKS", None)  # the file is written in one part, as by default
+encoder = torch_encoder()
+ingestor_for(Settings(), store_at(Path(sys.argv[1]), encoder.name), encoder).run([Path(sys.argv[2])])
 """
 
 
@@ -185,19 +185,19 @@ def test_a_kill_between_writing_a_new_version_and_deleting_the_old_is_repaired_o
     paper = tmp_path / "papers.jsonl"
     docs = [{"_id": f"p{i}", "title": f"Paper {i}", "text": f"KRAS binds BRAF in study {i}."} for i in range(6)]
     paper.write_text("".join(json.dumps(d) + "\n" for d in docs))
-    ingest([paper], Store(tmp_path / "v1", encoder.name), encoder)
+    ingest([paper], store_at(tmp_path / "v1", encoder.name), encoder)
     for name in ("crashed", "clean"):
         shutil.copytree(tmp_path / "v1", tmp_path / name)
     docs = docs[:4] + [{"_id": "p9", "title": "Paper 9", "text": "MET amplification follows osimertinib."}]
     docs[1]["text"] = "KRAS binds RAF1 instead."
     paper.write_text("".join(json.dumps(d) + "\n" for d in docs))
-    ingest([paper], Store(tmp_path / "clean", encoder.name), encoder)
+    ingest([paper], store_at(tmp_path / "clean", encoder.name), encoder)
 
     child = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path / "crashed"), str(paper)],
                            env=env, capture_output=True, text=True, timeout=300)
     assert child.returncode == -signal.SIGKILL, child.stderr
 
-    store = Store(tmp_path / "crashed", encoder.name)  # opening finds the write in the journal and undoes it
+    store = store_at(tmp_path / "crashed", encoder.name)  # opening finds the write in the journal and undoes it
     assert store.recovered == [str(paper.resolve())] and store.count() == 0 and journal.read(
         store.collection.metadata) == {}
     report = ingest([paper], store, encoder)
@@ -209,9 +209,9 @@ CHILD_BETWEEN_PARTS = """
 import os, signal, sys
 from pathlib import Path
 from chromadb.api.models.Collection import Collection
-from index.embedding import SentenceTransformerEncoder
-from index.ingest import ingest
-from index.store import Store
+from assistant.factory import ingestor_for
+from assistant.settings import Settings
+from tests.conftest import store_at, torch_encoder
 
 upsert, calls = Collection.upsert, []
 
@@ -222,8 +222,8 @@ def upsert_then_die(self, *args, **kwargs):
     return upsert(self, *args, **kwargs)
 
 Collection.upsert = upsert_then_die
-encoder = SentenceTransformerEncoder()
-ingest([Path(sys.argv[2])], Store(Path(sys.argv[1]), encoder.name), encoder, flush_chunks=8)
+encoder = torch_encoder()
+ingestor_for(Settings(), store_at(Path(sys.argv[1]), encoder.name), encoder, flush_chunks=8).run([Path(sys.argv[2])])
 """
 
 
@@ -232,18 +232,18 @@ def test_a_kill_between_two_parts_of_one_file_is_repaired_on_open(tmp_path, enco
     docs = [{"_id": f"p{i}", "title": f"Paper {i}", "text": f"{GENES[i % 24]} binds BRAF in study {i}."}
             for i in range(30)]
     paper.write_text("".join(json.dumps(d) + "\n" for d in docs))
-    ingest([paper], Store(tmp_path / "v1", encoder.name), encoder)
+    ingest([paper], store_at(tmp_path / "v1", encoder.name), encoder)
     for name in ("crashed", "clean"):
         shutil.copytree(tmp_path / "v1", tmp_path / name)
     docs[3]["text"], docs[25]["text"] = "KRAS binds RAF1 instead.", "MET amplification follows osimertinib."
     paper.write_text("".join(json.dumps(d) + "\n" for d in docs[:28]))
-    ingest([paper], Store(tmp_path / "clean", encoder.name), encoder)
+    ingest([paper], store_at(tmp_path / "clean", encoder.name), encoder)
 
     child = subprocess.run([sys.executable, "-c", CHILD_BETWEEN_PARTS, str(tmp_path / "crashed"), str(paper)],
                            env=env, capture_output=True, text=True, timeout=300)
     assert child.returncode == -signal.SIGKILL, child.stderr
 
-    store = Store(tmp_path / "crashed", encoder.name)  # the file was still in the journal: its chunks are removed
+    store = store_at(tmp_path / "crashed", encoder.name)  # the file was still in the journal: its chunks are removed
     assert store.recovered == [str(paper.resolve())] and store.count() == 0
     report = ingest([paper], store, encoder, flush_chunks=8)
     assert [(o.status, o.records) for o in report.outcomes] == [("added", 28)]
@@ -333,7 +333,7 @@ def test_a_server_killed_while_ingesting_an_upload_finishes_it_when_it_next_star
     assert said in log.read_text(), log.read_text()[-3000:]  # in the log
     note = next(c for c in config["components"] if c.get("props", {}).get("elem_id") == "recovery-note")["props"]
     assert said in note["value"] and note["visible"]  # and on the Library tab
-    store = Store(home, encoder.name)
+    store = store_at(home, encoder.name)
     assert journal.read(store.collection.metadata) == {} and sorted(store.bm25.ids) == sorted(
         cid for cid, _, _ in store.scan())
     assert list((home / "uploads" / ".pending").iterdir()) == []  # the batch is finished

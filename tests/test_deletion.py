@@ -13,8 +13,7 @@ import pytest
 
 from index import journal, tombstones
 from index.embedding import SentenceTransformerEncoder
-from index.ingest import ingest
-from index.store import Store
+from tests.conftest import ingest, store_at
 
 
 def write_corpus(folder: Path) -> Path:
@@ -98,16 +97,16 @@ KILLED = """
 import os, signal, sys
 from pathlib import Path
 from index import deletion, tombstones
-from index.embedding import SentenceTransformerEncoder
-from index.ingest import Ingestor
-from index.store import Store
+from assistant.factory import ingestor_for
+from assistant.settings import Settings
+from tests.conftest import store_at, torch_encoder
 
 def die(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
 
 home, what = Path(sys.argv[1]), sys.argv[2]
-encoder = SentenceTransformerEncoder()
-store = Store(home, encoder.name)
+encoder = torch_encoder()
+store = store_at(home, encoder.name)
 if what == "delete":  # killed once the deletion is remembered, before any chunk is removed
     store.collection.delete = die
     deletion.delete_sources(store, ["m1"])
@@ -115,7 +114,7 @@ elif what == "restore-early":  # killed once the restore is marked, before its f
     deletion.restore_sources(store, lambda **options: die(), ["m1"])
 else:  # killed once the file is written again, before the restore is settled
     tombstones.restored = die
-    deletion.restore_sources(store, lambda **options: Ingestor(store, encoder, **options), ["m1"])
+    deletion.restore_sources(store, lambda **options: ingestor_for(Settings(), store, encoder, **options), ["m1"])
 """
 
 
@@ -128,7 +127,7 @@ def run_killed(home: Path, what: str) -> None:
 
 def settled(home: Path, encoder: SentenceTransformerEncoder) -> tuple[set[str], set[str]]:
     """Indexed and deleted source ids after opening the index again; no mark left and BM25 in step with Chroma."""
-    store = Store(home, encoder.name)
+    store = store_at(home, encoder.name)
     meta = store.collection.metadata
     assert not tombstones.marked(meta, tombstones.DELETING) and not tombstones.marked(meta, tombstones.RESTORING)
     assert journal.read(meta) == {} and len(store.bm25.ids) == store.count()
@@ -138,8 +137,8 @@ def settled(home: Path, encoder: SentenceTransformerEncoder) -> tuple[set[str], 
 @pytest.mark.parametrize("kill", ["restore-early", "restore-late"])
 def test_a_deletion_or_restore_killed_half_way_is_settled_when_the_index_is_opened(tmp_path, encoder, kill):
     corpus, home = write_corpus(tmp_path / "corpus"), tmp_path / "home"
-    ingest([corpus], Store(home, encoder.name), encoder)
-    before = {r["source_id"] for r in Store(home, encoder.name).sources()}
+    ingest([corpus], store_at(home, encoder.name), encoder)
+    before = {r["source_id"] for r in store_at(home, encoder.name).sources()}
 
     run_killed(home, "delete")
     assert settled(home, encoder) == (before - {"m1"}, {"m1"})  # remembered, and its chunks are gone too

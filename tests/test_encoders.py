@@ -6,7 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embedding import make_encoder
+from assistant.settings import EmbeddingSettings
+from index.embedding import Encoder, make_encoder
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
 SENTENCES = [
@@ -17,6 +18,12 @@ SENTENCES = [
     "Metformin activates AMPK and lowers hepatic glucose production.",
 ]
 LONG = " ".join(SENTENCES * 8)  # ~400 word pieces: beyond the model's 256-token window
+DEFAULT = EmbeddingSettings()
+
+
+def built(backend: str, export_dir: Path | None = None, device: str = DEFAULT.device) -> Encoder:
+    """An encoder of the bundled model on a backend, with the default batch size."""
+    return make_encoder(backend, DEFAULT.model, device=device, batch_size=DEFAULT.batch_size, cache_dir=export_dir)
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +34,7 @@ def export_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("backend,floor", [("onnx", 0.9999), ("onnx-int8", 0.99)])
 def test_onnx_vectors_match_the_torch_model(encoder, export_dir, backend, floor):
-    fast = make_encoder(backend, device="cpu", cache_dir=export_dir)
+    fast = built(backend, export_dir, device="cpu")
     reference, vectors = encoder.encode(SENTENCES + [LONG]), fast.encode(SENTENCES + [LONG])
     assert vectors.shape == reference.shape and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
@@ -37,21 +44,21 @@ def test_onnx_vectors_match_the_torch_model(encoder, export_dir, backend, floor)
 
 
 def test_onnx_counts_word_pieces_like_the_torch_tokenizer(encoder, export_dir):
-    fast = make_encoder("onnx-int8", device="cpu", cache_dir=export_dir)
+    fast = built("onnx-int8", export_dir, device="cpu")
     for text in SENTENCES + [LONG, "", "IL-6/JAK2/STAT3 ×2 α-syn"]:
         assert fast.count_tokens(text) == encoder.count_tokens(text)
 
 
 def test_the_export_happens_once_and_int8_keeps_its_own_index_name(export_dir):
-    first = make_encoder("onnx-int8", device="cpu", cache_dir=export_dir)
+    first = built("onnx-int8", export_dir, device="cpu")
     first.encode(["warm"])
     files = sorted(export_dir.rglob("*.onnx"))
     stamps = [f.stat().st_mtime_ns for f in files]
-    second = make_encoder("onnx-int8", device="cpu", cache_dir=export_dir)
+    second = built("onnx-int8", export_dir, device="cpu")
     second.encode(["again"])
     assert sorted(export_dir.rglob("*.onnx")) == files and [f.stat().st_mtime_ns for f in files] == stamps
     assert first.name == "all-MiniLM-L6-v2-int8"
-    assert make_encoder("onnx", cache_dir=export_dir).name == make_encoder("torch").name == "all-MiniLM-L6-v2"
+    assert built("onnx", export_dir).name == built("torch").name == "all-MiniLM-L6-v2"
 
 
 def test_ingest_and_ask_with_the_int8_backend(tmp_path, export_dir, run_cli, monkeypatch):

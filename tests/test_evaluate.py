@@ -7,11 +7,13 @@ import pytest
 
 from index.records import Chunk, Paper, Passage
 
+from assistant.factory import Components
 from assistant.evaluate import (Dataset, build_index, cite_hit, ir_metrics, load_dataset, make_retriever,
                                 read_qrels)
 from assistant.models import Answer, Citation
-from assistant.retrieval import HybridRetriever, best_per_source, convex, rrf, source_key
+from assistant.retrieval import best_per_source, convex, rrf, source_key
 from assistant.settings import Settings
+from tests.conftest import retriever_over
 
 BEIR = Path(__file__).parent / "data" / "beir"
 KEYS = {"ndcg@10", "recall@10", "recall@100", "mrr@10", "hit@1", "hit@3", "cite_hit@1", "cite_hit@3",
@@ -84,7 +86,7 @@ def test_documents_are_ranked_once_each_even_with_several_chunks(indexed):
 def test_bm25_mode_ranks_documents_without_an_encoder(indexed):
     dataset, settings = indexed
     comp, _ = build_index(dataset, settings)
-    retriever = HybridRetriever(store=comp.store, encoder=None, mode="bm25")  # any encode call would fail
+    retriever = retriever_over(comp.store, None, mode="bm25")  # any encode call would fail
     assert retriever.documents(dataset.queries["q1"])[0].chunk.source_id == "d01"
     assert retriever.search(dataset.queries["q3"], k=2)[0].chunk.source_id == "d03"
 
@@ -125,3 +127,32 @@ def test_eval_questions_file_over_any_folder_scores_figure_citations(tmp_path, r
     result = json.loads(out)
     assert result["n_queries"] == 2 and result["dataset"] == "corpus" and result["split"] == "figure_questions.tsv"
     assert result["hit@1"] == 1.0 and result["cite_hit@1"] == 1.0 and result["abstain_rate"] == 0.0
+
+
+def test_eval_builds_its_index_with_the_ingest_settings(tmp_path, run_cli, monkeypatch):
+    """LITASSIST_INGEST__MAX_FILE_MB applies to `litassist eval`'s index as to `litassist ingest` (issue 14, item 2)."""
+    corpus = Path(__file__).parent / "data" / "corpus"
+    monkeypatch.setenv("LITASSIST_INGEST__MAX_FILE_MB", "0.001")  # 1,048 bytes: the 1,287-byte figure is too large
+    code, _, err = run_cli("eval", corpus, "--questions", Path(__file__).parent / "data" / "figure_questions.tsv",
+                           "--json", "--home", tmp_path)
+    assert code == 0, err
+    assert "warning: " in err and "PMC9000001__fig3.md: too large:" in err
+
+
+def test_the_document_ranking_follows_the_doc_settings_of_the_factory_retriever(indexed):
+    """retrieval.doc_dense_weight reaches the retriever Components builds, with nothing patched in (issue 14, item 2):
+    all weight on one side ranks documents as that side alone does."""
+    dataset, settings = indexed
+    home = build_index(dataset, settings)[0].settings.home
+    tops = {}
+    for weight in (0.0, 1.0):
+        retrieval = settings.retrieval.model_copy(update={"doc_aggregate": "rrf", "doc_fusion": "convex",
+                                                          "doc_dense_weight": weight})
+        comp = Components(settings.model_copy(update={"home": home, "retrieval": retrieval}))
+        side = "dense" if weight else "bm25"
+        for question in dataset.queries.values():
+            top = comp.retriever().documents(question)[0].chunk.source_id
+            alone = make_retriever(comp, side).documents(question)[0].chunk.source_id
+            assert top == alone, (weight, question)
+            tops.setdefault(question, set()).add(top)
+    assert any(len(found) == 2 for found in tops.values())  # the setting changed a ranking a user sees

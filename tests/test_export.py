@@ -14,6 +14,7 @@ from assistant.models import CANNOT_ANSWER
 from assistant.retrieval import HybridRetriever
 from index.loaders.refman import load_bibtex, load_ris
 from index.records import Paper
+from tests.conftest import retriever_over
 
 PAPER_Q = "How does HER2 affect CXCR4?"
 FIGURE_Q = "What does mitochondrial MKP1 do in radioresistant breast cancer cells?"
@@ -25,7 +26,7 @@ SPECIAL_TITLE = r"50% of {HER2} & co: #1 costs $5, see_this ~ C:\temp for NF-κB
 
 @pytest.fixture()
 def retriever(store, encoder) -> HybridRetriever:
-    return HybridRetriever(store=store, encoder=encoder, k=8)
+    return retriever_over(store, encoder, k=8)
 
 
 @pytest.fixture()

@@ -17,7 +17,7 @@ import pytest
 from assistant.settings import ServerSettings
 from assistant.uploads import limits_of, save_uploads
 from index.errors import LoadError
-from index.ingest import ingest
+from tests.conftest import ingest, store_at
 from index.loaders import pfocr
 from index.store import Store
 
@@ -144,7 +144,7 @@ def test_hostile_folder_fails_file_by_file_keeps_good_entries_and_leaves_the_ind
     (hostile_copy / "replaced_by_bomb.md").write_text(GOOD_FIGURE)
     code, _, err = run_cli("--home", home, "ingest", DATA / "corpus", hostile_copy / "replaced_by_bomb.md")
     assert code == 0, err
-    before = snapshot(Store(home, encoder.name))
+    before = snapshot(store_at(home, encoder.name))
     # A file that was indexed goes bad: its failure must not touch what it had put in.
     shutil.copy(hostile_copy / "yaml_alias_bomb.md", hostile_copy / "replaced_by_bomb.md")
 
@@ -161,7 +161,7 @@ def test_hostile_folder_fails_file_by_file_keeps_good_entries_and_leaves_the_ind
     assert {n for n, o in outcomes.items() if o["status"] == "added"} == set(GOOD) - {"replaced_by_bomb.md"}
     assert not any(line.startswith("+ added     name.md") for line in err.splitlines())  # the name cannot forge a line
 
-    store = Store(home, encoder.name)
+    store = store_at(home, encoder.name)
     after = snapshot(store)
     assert {cid: after[cid] for cid in before} == before  # every earlier chunk, text and metadata unchanged
     assert sorted(store.bm25.ids) == sorted(after)  # BM25 and Chroma hold the same chunks
@@ -179,7 +179,7 @@ def test_hostile_folder_fails_file_by_file_keeps_good_entries_and_leaves_the_ind
 
     code, out, err = run_cli("--home", home, "ingest", "--json", hostile_copy)  # again: nothing new to do
     again = json.loads(out)
-    assert code == 3 and again["embedded"] == 0 and snapshot(Store(home, encoder.name)) == after
+    assert code == 3 and again["embedded"] == 0 and snapshot(store_at(home, encoder.name)) == after
     assert {n for n, o in by_name(again["outcomes"]).items() if o["status"] == "unchanged"} == set(GOOD) - {
         "replaced_by_bomb.md"}
 
@@ -187,7 +187,7 @@ def test_hostile_folder_fails_file_by_file_keeps_good_entries_and_leaves_the_ind
 def test_prompt_injection_is_indexed_as_text_and_answers_quote_it_verbatim(hostile_copy, tmp_path, run_cli, encoder):
     home = tmp_path / "home"
     run_cli("--home", home, "ingest", hostile_copy / "prompt_injection.md", hostile_copy / "good_paper.md")
-    store = Store(home, encoder.name)
+    store = store_at(home, encoder.name)
     source_text = {}
     for _, doc, meta in store.scan(include_documents=True):
         source_text[meta["source_id"]] = source_text.get(meta["source_id"], "") + " " + doc
@@ -226,7 +226,7 @@ def test_a_file_without_read_permission_fails_with_the_reason(tmp_path, encoder)
     locked = tmp_path / "locked.md"
     locked.write_text("# Locked\n\nNothing here can be read.\n")
     locked.chmod(0)
-    report = ingest([locked], Store(tmp_path / "home", encoder.name), encoder)
+    report = ingest([locked], store_at(tmp_path / "home", encoder.name), encoder)
     assert [(o.status, o.reason) for o in report.outcomes] == [("failed", "Permission denied")]
 
 
@@ -247,7 +247,7 @@ def test_an_id_another_file_holds_is_skipped_until_that_file_lets_it_go(tmp_path
     line = '{{"_id": "{}", "title": "{}", "text": "{} binds its receptor."}}\n'.format
     first.write_text(line("s1", "S1 in a", "EGF") + line("s2", "S2 in a", "VEGF"))
     second.write_text(line("s2", "S2 in b", "PDGF") + line("s3", "S3 in b", "FGF"))
-    store = Store(tmp_path / "home", encoder.name)
+    store = store_at(tmp_path / "home", encoder.name)
     report = ingest([first, second], store, encoder)
     assert report.outcomes[1].reason == f"skipped 1 of 2 records: 's2' is already indexed from {first.resolve()}"
     first.write_text(line("s1", "S1 in a", "EGF"))  # s2 leaves a.jsonl; b.jsonl, changed too, now gets it

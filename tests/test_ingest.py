@@ -5,8 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from index.ingest import ingest
-from index.store import Store
+from tests.conftest import ingest, store_at
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
 
@@ -30,16 +29,16 @@ def test_first_ingest_adds_every_file(store):
 
 
 def test_reingest_of_unchanged_corpus_embeds_nothing(workdir, encoder):
-    store = Store(workdir / "home", encoder.name)
+    store = store_at(workdir / "home", encoder.name)
     first = ingest([workdir / "corpus"], store, encoder)
-    again = ingest([workdir / "corpus"], Store(workdir / "home", encoder.name), encoder)
+    again = ingest([workdir / "corpus"], store_at(workdir / "home", encoder.name), encoder)
     assert first.embedded > 0
     assert set(statuses(again).values()) == {"unchanged"} and len(again.outcomes) == len(first.outcomes)
     assert again.embedded == 0 and again.reused == 0
 
 
 def test_changed_file_replaces_its_chunks(workdir, encoder):
-    store = Store(workdir / "home", encoder.name)
+    store = store_at(workdir / "home", encoder.name)
     ingest([workdir / "corpus"], store, encoder)
     before = store.count()
     note = workdir / "corpus" / "papers" / "egfr_notes.md"
@@ -53,7 +52,7 @@ def test_changed_file_replaces_its_chunks(workdir, encoder):
 
 
 def test_failed_file_is_reported_and_leaves_index_as_it_was(workdir, encoder):
-    store = Store(workdir / "home", encoder.name)
+    store = store_at(workdir / "home", encoder.name)
     ingest([workdir / "corpus"], store, encoder)
     before = sorted(cid for cid, _, _ in store.scan())
     fig = workdir / "corpus" / "figures" / "PMC9000001__fig3.md"
@@ -69,10 +68,10 @@ def test_failed_file_is_reported_and_leaves_index_as_it_was(workdir, encoder):
 
 
 def test_bm25_is_rebuilt_when_out_of_step(workdir, encoder):
-    store = Store(workdir / "home", encoder.name)
+    store = store_at(workdir / "home", encoder.name)
     ingest([workdir / "corpus"], store, encoder)
     shutil.rmtree(workdir / "home" / "bm25")  # e.g. a crash between the Chroma write and the BM25 save
-    reopened = Store(workdir / "home", encoder.name)
+    reopened = store_at(workdir / "home", encoder.name)
     assert len(reopened.bm25.ids) == reopened.count()
     assert reopened.lexical("CXCL12", 1)[0].chunk.source_id == "PMC1000002__older"
 
@@ -91,7 +90,7 @@ def test_filters_apply_to_dense_and_bm25(store, encoder):
 
 
 def test_record_with_nothing_to_index_fails_clearly(tmp_path, encoder):
-    store = Store(tmp_path / "home", encoder.name)
+    store = store_at(tmp_path / "home", encoder.name)
     report = ingest([Path(__file__).parent / "data" / "edge" / "all_missing.txt"], store, encoder)
     assert [(o.status, o.reason) for o in report.outcomes] == [("failed", "no text to index")]
     assert store.count() == 0
@@ -103,7 +102,7 @@ def test_a_file_rewritten_while_it_is_read_fails_and_goes_in_whole_once_complete
     corpus = tmp_path / "corpus.jsonl"
     line = '{{"_id": "r{0}", "title": "Record {0}", "text": "GENE{0} binds GENE{1} in cultured cells."}}\n'.format
     corpus.write_text("".join(line(i, i + 1) for i in range(300)))
-    store = Store(tmp_path / "home", encoder.name)
+    store = store_at(tmp_path / "home", encoder.name)
     ingest([corpus], store, encoder, flush_chunks=64)
     before = {cid: meta for cid, _, meta in store.scan()}
     full = "".join(line(i, i + 2) for i in range(600)).encode()  # a new version: every record changed, 300 more

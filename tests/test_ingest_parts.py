@@ -10,7 +10,7 @@ import numpy as np
 
 from index import journal
 from index.embedding import SentenceTransformerEncoder
-from index.ingest import ingest
+from tests.conftest import ingest, store_at, torch_encoder
 from index.store import Store
 
 GENES = ["TP53", "KRAS", "EGFR", "BRAF", "PTEN", "MYC", "ALK", "MET", "RET", "JAK2"]
@@ -56,15 +56,15 @@ def test_a_jsonl_written_in_small_parts_equals_one_written_whole(tmp_path, encod
     lines[19] = '{"_id": "broken", "title": '  # a bad line in the third part
     lines.insert(33, {**doc(3), "title": "A second r3"})  # the id of a record in the first part
     corpus = write_jsonl(tmp_path / "corpus.jsonl", lines)
-    parts = ingest([corpus], Store(tmp_path / "parts", encoder.name), encoder, flush_chunks=SMALL)
-    whole = ingest([corpus], Store(tmp_path / "whole", encoder.name), encoder, flush_chunks=100_000)
+    parts = ingest([corpus], store_at(tmp_path / "parts", encoder.name), encoder, flush_chunks=SMALL)
+    whole = ingest([corpus], store_at(tmp_path / "whole", encoder.name), encoder, flush_chunks=100_000)
 
     assert [o.model_dump() for o in parts.outcomes] == [o.model_dump() for o in whole.outcomes]
     (outcome,) = parts.outcomes
     assert outcome.status == "added" and outcome.records == 39 and outcome.chunks >= 39
     assert outcome.reason == ("skipped 1 of 41 lines: line 20: invalid JSON (Expecting value); "
                               "skipped 1 of 40 records: 'r3' appears twice in the file")
-    small, big = Store(tmp_path / "parts", encoder.name), Store(tmp_path / "whole", encoder.name)
+    small, big = store_at(tmp_path / "parts", encoder.name), store_at(tmp_path / "whole", encoder.name)
     assert snapshot(small) == snapshot(big) and len(snapshot(small)) == outcome.chunks
     assert small.record("r3").title == doc(3)["title"]  # the first r3 kept, the later one skipped
     assert lexical(small) == lexical(big) and sorted(small.bm25.ids) == sorted(snapshot(small))
@@ -77,7 +77,7 @@ def test_a_jsonl_written_in_small_parts_equals_one_written_whole(tmp_path, encod
 
 def test_replacing_a_jsonl_that_fails_in_a_later_part_keeps_the_old_version(tmp_path, encoder):
     corpus = write_jsonl(tmp_path / "corpus.jsonl", [doc(i) for i in range(40)])
-    store = Store(tmp_path / "home", encoder.name)
+    store = store_at(tmp_path / "home", encoder.name)
     ingest([corpus], store, encoder, flush_chunks=SMALL)
     before, before_bm25 = snapshot(store), lexical(store)
     vectors = store.vectors(sorted(before))
@@ -89,11 +89,11 @@ def test_replacing_a_jsonl_that_fails_in_a_later_part_keeps_the_old_version(tmp_
     new[5]["metadata"]["year"] = 1999
     new[37] = doc(37, MARKER)
     write_jsonl(corpus, new)
-    report = ingest([corpus], store, MarkerEncoder(), flush_chunks=SMALL)
+    report = ingest([corpus], store, torch_encoder(MarkerEncoder), flush_chunks=SMALL)
 
     assert [(o.status, o.reason) for o in report.outcomes] == [
         ("failed", "cannot be split into chunks (ValueError: the tokenizer refused this text)")]
-    reopened = Store(tmp_path / "home", encoder.name)
+    reopened = store_at(tmp_path / "home", encoder.name)
     assert reopened.recovered == [] and journal.read(reopened.collection.metadata) == {}
     assert snapshot(reopened) == before  # every old chunk back, with its old metadata; nothing new left
     assert reopened.record("r5").year == 2005 and reopened.record("r40") is None

@@ -241,7 +241,7 @@ def test_openai_compatible_server_answers_with_checked_citations(corpus_home, ru
     assert data["answer"] == "HER2 increases the expression of CXCR4 [1]."
     assert data["citations"][0]["source_id"] == HER2 and len(data["citations"]) == 1
     assert data["sentences"][0] == {"text": "HER2 increases the expression of CXCR4.", "citations": [1],
-                                    "supported": True}
+                                    "supported": True, "flags": []}
     (request,) = server.seen
     assert request.path == "/v1/chat/completions" and request.body["stream"] is True  # the CLI always streams
     assert_prompt_sent(request, "test-model")

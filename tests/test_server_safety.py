@@ -119,7 +119,7 @@ def test_the_server_fetches_no_url_for_a_client(served: Served) -> None:
         ingest = c.post(served.url + "/gradio_api/call/ingest", json={"data": [[file_by_url]]})
         assert ingest.status_code == 403 and "upload the file itself" in ingest.text
         # An ordinary question still works, and nothing anywhere tried to reach off this machine.
-        asked = c.post(served.url + "/gradio_api/call/ask", json={"data": [QUESTION, "both", "", 0, 0, []]})
+        asked = c.post(served.url + "/gradio_api/call/ask", json={"data": [QUESTION, "both", "", 0, 0, [], "", ""]})
         assert asked.status_code == 200, asked.text
         result = c.get(served.url + f"/gradio_api/call/ask/{asked.json()['event_id']}").text
         assert "CXCR4" in result and "event: complete" in result, result

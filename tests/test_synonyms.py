@@ -5,8 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from index.ingest import ingest
-from index.store import Store
+from tests.conftest import ingest, retriever_over, store_at
 
 from assistant.answer import answer
 from assistant.retrieval import HybridRetriever
@@ -20,14 +19,14 @@ HGNC = DATA / "hgnc" / "hgnc_sample.tsv"
 def home(tmp_path_factory: pytest.TempPathFactory, encoder) -> Path:
     """Small papers that name genes by one name only, and an older-generation PFOCR figure."""
     home = tmp_path_factory.mktemp("synonyms_home")
-    ingest([DATA / "synonyms"], Store(home, encoder.name), encoder)
+    ingest([DATA / "synonyms"], store_at(home, encoder.name), encoder)
     return home
 
 
 @pytest.fixture()
 def retriever(home: Path, encoder) -> HybridRetriever:
-    store = Store(home, encoder.name)
-    return HybridRetriever(store=store, encoder=encoder, k=8, synonyms=load_synonyms(None, store))
+    store = store_at(home, encoder.name)
+    return retriever_over(store, encoder, load_synonyms(None, store), k=8)
 
 
 def test_her2_question_cites_a_paper_that_only_says_erbb2(retriever):
@@ -93,3 +92,21 @@ def test_family_names_expand_to_their_members():
     assert table.expansions("Is ERK active?")["ERK"][:2] == ["MAPK1", "MAPK3"]
     assert table.expansions("Does JNK kill cells?")["JNK"][:3] == ["MAPK8", "MAPK9", "MAPK10"]
     assert table.expansions("Does MKP1 bind ERK?")["MKP1"][0] == "DUSP1"
+
+
+def test_common_words_come_from_the_configured_models_vocabulary(tmp_path, monkeypatch):
+    """'survivin' is missing from the bundled model's vocabulary, so BM25 also searches its gene's names; a configured
+    model whose vocabulary holds it as an ordinary word turns that off (issue 14, item 6)."""
+    from assistant import synonyms
+    from assistant.factory import Components
+    from assistant.settings import Settings
+
+    monkeypatch.setitem(synonyms._vocabulary, "model", "")  # the test leaves the process's vocabulary as it found it
+    question = "What does survivin inhibit in tumour cells?"
+    bundled = Components(Settings(home=tmp_path / "bundled")).retriever()
+    assert bundled.expansions(question) == {"survivin": ["BIRC5", "API4"]}
+    model = tmp_path / "biomedical-model"
+    model.mkdir()
+    (model / "vocab.txt").write_text("[PAD]\n[UNK]\nthe\ncells\nsurvivin\ninhibit\n", encoding="utf-8")
+    configured = Components(Settings(home=tmp_path / "configured", embedding={"model": str(model)})).retriever()
+    assert configured.expansions(question) == {}

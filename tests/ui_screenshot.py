@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import assistant  # noqa: F401  (offline switches before gradio loads)
+from tests.conftest import store_at, torch_encoder
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,6 +35,7 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, default=ROOT / "examples" / "corpus")
     parser.add_argument("--question", default="How does HER2 affect CXCR4?")
     parser.add_argument("--follow-up", default="", help="a second question asked in the same conversation")
+    parser.add_argument("--years", default="1980-2025", help="a year filter FROM-TO, so the active filters show")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
     parser.add_argument("--chromium", type=Path, default=CHROMIUM)
     args = parser.parse_args()
@@ -45,12 +47,10 @@ def main() -> int:
 
     from app import serve
     from assistant.settings import ServerSettings, Settings
-    from index.embedding import SentenceTransformerEncoder
-    from index.ingest import ingest
-    from index.store import Store
+    from tests.conftest import ingest
 
-    encoder = SentenceTransformerEncoder()
-    report = ingest([args.corpus], Store(args.home, encoder.name), encoder)
+    encoder = torch_encoder()
+    report = ingest([args.corpus], store_at(args.home, encoder.name), encoder)
     if report.failed:
         print(f"error: ingest failed for {[o.file for o in report.failed]}", file=sys.stderr)
         return 1
@@ -67,12 +67,18 @@ def main() -> int:
             page.goto(f"http://127.0.0.1:{port}/", wait_until="load")  # not networkidle: Gradio keeps a connection
             box = page.locator("#question textarea")
             box.wait_for()
+            if args.years:  # a range that keeps every bundled source, so the answer stays and "active filters" show
+                page.get_by_text("Filters").click()
+                for selector, year in zip(("#year-min input", "#year-max input"), args.years.split("-")):
+                    page.locator(selector).fill(year)
+                page.get_by_text("Filters").click()  # fold the panel again so the answer and its cards fill the view
             for turn, question in enumerate(q for q in (args.question, args.follow_up) if q):
                 box.fill(question)
                 box.press("Enter")
                 page.locator("#chat").get_by_text("Quoted from your sources").nth(turn).wait_for()
             page.locator("#sources .la-card").first.wait_for()
             page.wait_for_timeout(500)  # let the last streamed update settle
+            page.evaluate("window.scrollTo(0, 0)")
             args.out.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(args.out))
             browser.close()

@@ -8,15 +8,17 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from index.errors import LoadError, PartialLoadError
-from index.loaders import abstract_page, jsonl, pdf, pfocr, pubmed, refman, text
+from index.loaders import abstract_page, by_content, jats, jsonl, pdf, pfocr, pubmed, refman, text
 from index.records import Record
 
 Loader = Callable[[Path], list[Record]]
+ZOTERO_DB = "zotero.sqlite"  # a Zotero data folder's database (index/loaders/zotero.py)
 
 BY_EXTENSION: dict[str, Loader] = {
     ".nbib": pubmed.load_medline,
     ".medline": pubmed.load_medline,
     ".xml": pubmed.load_xml,
+    ".nxml": jats.load,
     ".ris": refman.load_ris,
     ".bib": refman.load_bibtex,
     ".bibtex": refman.load_bibtex,
@@ -25,6 +27,8 @@ BY_EXTENSION: dict[str, Loader] = {
     ".pdf": pdf.load,
 }
 SNIFFED_EXTENSIONS = {".txt", ".md", ".markdown", ".text"}
+# Formats that share an extension, told apart by content: PubMed XML / JATS / BioC, and CSL-JSON / BioC JSON.
+BY_CONTENT: dict[str, Callable[[Path], Loader]] = {".xml": by_content.xml_loader, ".json": by_content.json_loader}
 # Read line by line in parts, never whole: exempt from the per-file size limit (BEIR corpora run to gigabytes).
 STREAMED = {".jsonl": jsonl.Parts}
 STREAMED_EXTENSIONS = frozenset(STREAMED)
@@ -48,6 +52,8 @@ def sniff(path: Path) -> Loader:
 def loader_for(path: Path) -> Loader:
     """The loader for one file; LoadError if the format is not supported."""
     suffix = path.suffix.lower()
+    if suffix in BY_CONTENT and path.is_file():
+        return BY_CONTENT[suffix](path)
     if suffix in BY_EXTENSION:
         return BY_EXTENSION[suffix]
     if suffix in SNIFFED_EXTENSIONS:
@@ -98,7 +104,7 @@ class FileParts:
 def unsupported(path: Path) -> str | None:
     """Why a file's format is not read ('not a supported format (.docx)'), or None when it is."""
     suffix = path.suffix.lower()
-    return None if suffix in SUPPORTED_EXTENSIONS else f"not a supported format ({suffix or 'no extension'})"
+    return None if suffix in SUPPORTED_EXTENSIONS or path.name == ZOTERO_DB else f"not a supported format ({suffix or 'no extension'})"
 
 
 def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
@@ -109,6 +115,10 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
             continue
         for root, dirs, files in os.walk(path, followlinks=False):
+            if ZOTERO_DB in files:  # a Zotero data folder: its database, never storage/'s PDFs on their own
+                dirs[:] = []
+                yield Path(root) / ZOTERO_DB
+                continue
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(files):
                 if not name.startswith("."):

@@ -17,6 +17,7 @@ from Bio import Medline
 
 from index.errors import LoadError
 from index.loaders.fields import finish, make_paper, month_in, month_of, squash, year_of
+from index.loaders.notices import medline_fields, xml_fields
 from index.loaders.text import read_text
 from index.records import Paper
 
@@ -60,6 +61,7 @@ def _medline_paper(record: dict) -> Paper | None:
         doi=_medline_doi(record),
         pmid=pmid,
         pmcid=record.get("PMC"),
+        **medline_fields(record),
     )
 
 
@@ -122,6 +124,7 @@ def _xml_paper(article: ET.Element) -> Paper | None:
         doi=ids.get("doi") or _text(art, "ELocationID[@EIdType='doi']"),
         pmid=pmid,
         pmcid=ids.get("pmc"),
+        **xml_fields(article),
     )
 
 
