@@ -1,37 +1,36 @@
-"""Gradio front end: builds the assistant's components from settings and wires them into one page."""
+"""Gradio front end: ChatApp holds the assistant's components and handles one page's events; serve() runs it."""
 
 from __future__ import annotations
 
-import html
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from functools import partial
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # set before gradio loads: it reads it once, at import
 import gradio as gr
 from starlette.middleware import Middleware
 
-from index.ingest_progress import IngestProgress
+from index.bm25 import SearchFilter
 
 from assistant.answer import answering
 from assistant.cards import CSS, SOURCES_PLACEHOLDER, ChatState, ServedFiles, chat_markdown, source_cards
-from assistant.citations import body_text, md_literal, to_markdown
-from assistant.conversation import Conversation, ask, replay
+from assistant.citations import md_literal, to_markdown
+from assistant.conversation import Conversation, Turn, ask, replay
 from assistant.errors import QuestionTooLongError
 from assistant.factory import Components
 from assistant.filters import FilterError, admits_nothing, describe, from_widgets, nothing_matches
 from assistant.guard import Guard
-from assistant.ingest_stream import ingest_with_progress, progress_html
-from assistant.library import (FORMATS_NOTE, SOURCE_COLUMNS, conversation_downloads, facet_choices, organism_choices,
-                               private_dir, settings_markdown, source_choices, source_rows)
-from assistant.uploads import upload_dir
-from assistant.llm import model_label
+from assistant.ingest_stream import run_beside
+from assistant.library import (FORMATS_NOTE, SOURCE_COLUMNS, conversation_downloads, facet_choices,
+                               organism_choices, private_dir, settings_markdown, source_rows, stored_records)
+from assistant.llm import TokenPrinter, model_label
 from assistant.settings import Settings, load_settings
 from assistant.suggest import example_questions
-from assistant.support import marked
-from assistant.upload_jobs import ingest_uploads, resume
-from library_ui import deletion_box, stayed_deleted
+from assistant.upload_jobs import resume
+from assistant.uploads import upload_dir
+from library_ui import deletion_box, ingest_files
 
 EMPTY = "**No documents yet** — add some in the **Library** tab."
 WELCOME = "Ask a question about your papers and pathway figures. Every sentence of the answer is cited."
@@ -53,220 +52,236 @@ def log(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def build_app(components: Components, say: Callable[[str], None] = log) -> gr.Blocks:
-    """The whole page: Chat, Library and Settings tabs; first finishes what a server killed mid-ingest left (`say`
-    logs it)."""
-    settings, store = components.settings, components.store
-    resumed = resume(components, say)
-    limit = settings.answer.max_question_chars
-    llm = components.chat_model()  # None unless LITASSIST_LLM is set: then every answer goes through it
-    ingest_lock = threading.Lock()  # one ingest at a time; chats keep reading meanwhile
+class ChatApp:
+    """The page's handlers over the components it is given; build() lays the page out and wires them."""
 
-    def sync() -> None:
+    def __init__(self, components: Components, say: Callable[[str], None] = log) -> None:
+        """Hold the components; first finish what a server killed mid-ingest left (`say` logs it)."""
+        self.components, self.settings, self.store = components, components.settings, components.store
+        self.resumed = resume(components, say)
+        self.limit = self.settings.answer.max_question_chars
+        self.llm = components.chat_model()  # None unless LITASSIST_LLM is set: then every answer goes through it
+        self.rewrite = self.llm if self.settings.conversation.llm_rewrite else None
+        self.ingest_lock = threading.Lock()  # one ingest at a time; chats keep reading meanwhile
+        self.exports = private_dir() / "exports"
+        self.drawn: dict[str, list[str]] = {}  # example questions by index generation (drawing scans chunks)
+        self.demo: gr.Blocks | None = None
+
+    def sync(self) -> None:
         """Take in what other processes or machines wrote since the last question (a CLI ingest, another server)."""
-        if not ingest_lock.locked():  # our own ingest rebuilds BM25 when it ends
-            store.refresh()
+        if not self.ingest_lock.locked():  # our own ingest rebuilds BM25 when it ends
+            self.store.refresh()
 
-    known = lambda word: components.known_name()(word)  # noqa: E731  (the synonym table loads on first use)
-    rewrite = llm if settings.conversation.llm_rewrite else None
-    exports = private_dir() / "exports"
+    def known(self, word: str) -> bool:
+        """Whether a word is a known gene name (the synonym table loads on first use)."""
+        return self.components.known_name()(word)
 
-    def answer_fn(kind: str, organism: str | None, year_min: float | None, year_max: float | None,
-                  study_type: str | None = None, species: str | None = None):
-        """question -> Answer with the page's filters."""
-        where = from_widgets(kind, organism, year_min, year_max, study_type, species)
-        return answering(components.retriever(where), settings.answer, llm)
-
-    def ask_json(question: str, kind: str = "both", organism: str = "", year_min: float = 0, year_max: float = 0,
-                 history: list[str] | None = None, study_type: str = "", species: str = "") -> dict:
+    def ask_json(self, question: str, kind: str = "both", organism: str = "", year_min: float = 0,
+                 year_max: float = 0, history: list[str] | None = None, study_type: str = "",
+                 species: str = "") -> dict:
         """API: one question (with the conversation's earlier questions, if any) -> `litassist ask --json` plus
         search_query and turn."""
-        sync()
+        self.sync()
         try:
-            conversation = replay(list(history or []), known, settings.conversation.max_turns, limit)
-            answer_with = answer_fn(kind, organism, year_min, year_max, study_type, species)
-            return ask(conversation, question, answer_with, known, rewrite).to_json()
+            conversation = replay(list(history or []), self.known, self.settings.conversation.max_turns, self.limit)
+            where = from_widgets(kind, organism, year_min, year_max, study_type, species)
+            answerer = answering(self.components.retriever(where), self.settings.answer, self.llm)
+            return ask(conversation, question, answerer, self.known, self.rewrite).to_json()
         except QuestionTooLongError as exc:
             raise gr.Error(str(exc)) from None
 
-    def chat(message: str, history: list, state: ChatState | None, kind: str, organism: str, year_min: float,
+    def refusal(self, message: str, *filters: str | float | None) -> str | None:
+        """Why the question gets no answer (too long, nothing indexed, bad or empty filters), as the chat shows it."""
+        if len(message.strip()) > self.limit:  # refused before any work: a pasted document would stall every chat
+            refusal = str(QuestionTooLongError(len(message.strip()), self.limit))
+            return md_literal(refusal[:1].upper() + refusal[1:])
+        if self.store.count() == 0:
+            return EMPTY
+        self.sync()
+        try:
+            where = from_widgets(*filters)
+        except FilterError as exc:
+            return f"The filters cannot be used: {exc}."
+        return md_literal(nothing_matches(where)) if admits_nothing(self.store, where) else None
+
+    def chat(self, message: str, history: list, state: ChatState | None, kind: str, organism: str, year_min: float,
              year_max: float, study_type: str | None = None, species: str | None = None):
-        """Answer in the chat, streamed sentence by sentence; every answer keeps its own cards."""
-        state = state or ChatState(Conversation(settings.conversation.max_turns, limit))
+        """Answer in the chat (with a chat model, its draft shows as its tokens arrive); every answer keeps its own
+        cards."""
+        state = state or ChatState(Conversation(self.settings.conversation.max_turns, self.limit))
         if not message.strip():  # nothing asked: the chat, its sources and downloads stay as they are
             yield history, *unchanged(state)
             return
-        shown = message if len(message) <= limit else f"{message[:200]} … ({len(message):,} characters)"
+        shown = message if len(message) <= self.limit else f"{message[:200]} … ({len(message):,} characters)"
         history = history + [{"role": "user", "content": md_literal(shown)}]
-        if len(message.strip()) > limit:  # refused before any work: a pasted document would stall every chat
-            refusal = str(QuestionTooLongError(len(message.strip()), limit))
-            yield history + [{"role": "assistant", "content": md_literal(refusal[:1].upper() + refusal[1:])}], \
-                *unchanged(state)
+        filters = (kind, organism, year_min, year_max, study_type, species)
+        refusal = self.refusal(message, *filters)
+        if refusal is not None:
+            yield history + [{"role": "assistant", "content": refusal}], *unchanged(state)
             return
-        if store.count() == 0:
-            reply = {"role": "assistant", "content": EMPTY}
-            yield history + [reply], *unchanged(state)
+        where = from_widgets(*filters)
+        for step in self.answers(state.conversation, message, where):
+            if isinstance(step, Turn):
+                yield self.finished(history, state, step, where)
+            else:  # the model's draft so far, before the citation check
+                yield history + [{"role": "assistant", "content": md_literal(step) + " …"}], *unchanged(state)
+
+    def answers(self, conversation: Conversation, message: str, where: SearchFilter) -> Iterator[str | Turn]:
+        """The finished turn; with a chat model, first its draft, growing as the tokens arrive."""
+        retriever = self.components.retriever(where)
+        if self.llm is None:
+            yield ask(conversation, message, answering(retriever, self.settings.answer), self.known, self.rewrite)
             return
-        sync()
-        try:
-            where = from_widgets(kind, organism, year_min, year_max, study_type, species)
-        except FilterError as exc:
-            yield history + [{"role": "assistant", "content": f"The filters cannot be used: {exc}."}], *unchanged(state)
-            return
-        if admits_nothing(store, where):
-            yield history + [{"role": "assistant", "content": md_literal(nothing_matches(where))}], *unchanged(state)
-            return
-        turn = ask(state.conversation, message, answer_fn(kind, organism, year_min, year_max, study_type, species),
-                   known, rewrite)
+
+        def run(tell: Callable[[str], None]) -> Turn:
+            draft: list[str] = []
+
+            def token(text: str) -> None:
+                draft.append(text)
+                tell("".join(draft))
+
+            answerer = answering(retriever, self.settings.answer, self.llm, [TokenPrinter(token)])
+            return ask(conversation, message, answerer, self.known, self.rewrite)
+
+        yield from run_beside(run)
+
+    def finished(self, history: list, state: ChatState, turn: Turn, where: SearchFilter) -> tuple:
+        """The chat outputs for a finished turn: the answer, its cards, notes and downloads."""
         result = turn.answer
-        records = {c.source_id: store.record(c.source_id) for c in result.citations + result.closest}
-        pdfs = ServedFiles(upload_dir(settings.home), demo.allowed_paths)  # an uploaded PDF opens from its card
-        state.add(turn, source_cards(result, records, turn.turn, turn.search_query, pdfs))
-        for n in range(1, len(result.sentences)):
-            partial = result.model_copy(update={"answer": body_text([marked(s) for s in result.sentences[:n]],
-                                                                    result.form) + " …", "citations": []})
-            yield (history + [{"role": "assistant", "content": chat_markdown(partial, turn.turn)}], state.html(),
-                   *unchanged(state)[1:])
+        records, _ = stored_records([c.source_id for c in result.citations + result.closest], self.store)
+        pdfs = ServedFiles(upload_dir(self.settings.home), self.demo.allowed_paths if self.demo else [])
+        cards = source_cards(result, {r.source_id: r for r in records}, turn.turn, turn.search_query, pdfs)
+        state.add(turn, cards)  # a source deleted meanwhile has a card saying so
         searched = turn.search_query if turn.shows_query else None
-        reply = with_note(chat_markdown(result, turn.turn, searched, model_label(llm) if llm else None), result.note)
+        reply = with_note(chat_markdown(result, turn.turn, searched, model_label(self.llm) if self.llm else None),
+                          result.note)
         if not where.empty and not result.hint:  # an abstention's hint names the filters already
             reply += f"\n\n<sub>Filters: {md_literal(describe(where))}</sub>"
-        bib, ris, notes_file = conversation_downloads(state.conversation.turns, store, exports)
-        yield (history + [{"role": "assistant", "content": reply}], state.html(), to_markdown(result), offered(bib),
-               offered(ris), state, offered(notes_file), gr.update(interactive=not result.abstained))
+        bib, ris, notes_file = conversation_downloads(state.conversation.turns, self.store, self.exports)
+        return (history + [{"role": "assistant", "content": reply}], state.html(), to_markdown(result), offered(bib),
+                offered(ris), state, offered(notes_file), gr.update(interactive=not result.abstained))
 
-    def unchanged(state: ChatState) -> tuple:
-        """Chat outputs other than the chat itself, left as they are."""
-        return gr.update(), gr.update(), gr.update(), gr.update(), state, gr.update(), gr.update()
-
-    def clear_chat():
-        """Empty the chat, its sources, notes and downloads together."""
-        off = gr.update(value=None, interactive=False)
-        return [], SOURCES_PLACEHOLDER, "", off, off, None, off, gr.update(interactive=False)
-
-    def ingest_files(files: list[str] | None):
-        """Save uploads under the data home and ingest them; the summary counts files and chunks as they go (the one
-        progress display), then gives the counts, with the per-file report below it."""
-        if not files:
-            yield [], "Choose files or a .zip first.", source_rows(store), gr.update()
-            return
-        # Every ingest setting applies, as in the CLI; one writer at a time (the write lock).
-        for step in ingest_with_progress(lambda tell: ingest_uploads(components, files, on_progress=tell), ingest_lock):
-            if isinstance(step, IngestProgress):
-                yield gr.update(), progress_html(step), gr.update(), gr.update()
-            else:
-                result = step
-        summary = (f"{result.counts_line()} · {store.count()} chunks indexed"
-                   + stayed_deleted(result.report.stayed_deleted))
-        table_rows = source_rows(store)  # once: after a write it is rebuilt from every chunk's metadata
-        yield (result.rows(settings.home), html.escape(summary), table_rows,
-               gr.update(choices=source_choices(table_rows)))
-
-    def list_sources() -> list[dict]:
+    def list_sources(self) -> list[dict]:
         """API: every indexed source with its kind, title, file and chunk count."""
-        return store.sources()
+        return self.store.sources()
 
-    drawn: dict[str, list[str]] = {}  # example questions by index generation: scanning chunks on every page load
-
-    def examples_now() -> list[str]:
+    def examples_now(self) -> list[str]:
         """Example questions drawn from the index, worked out once per state of the index."""
-        generation = store.generation
-        if generation not in drawn:
-            drawn.clear()
-            drawn[generation] = example_questions(store) or [DEFAULT_EXAMPLE]
-        return drawn[generation]
+        generation = self.store.generation
+        if generation not in self.drawn:
+            self.drawn.clear()
+            self.drawn[generation] = example_questions(self.store) or [DEFAULT_EXAMPLE]
+        return self.drawn[generation]
 
-    def page_state():
+    def page_state(self):
         """What the page shows about the index, read when a page loads and after every change to the index."""
-        sources = store.sources()
-        questions = examples_now()
+        sources = self.store.sources()
+        questions = self.examples_now()
         return (gr.update(choices=organism_choices(sources)), gr.update(samples=[[q] for q in questions]),
-                gr.update(placeholder=f"e.g. {questions[0]}"), settings_markdown(components),
+                gr.update(placeholder=f"e.g. {questions[0]}"), settings_markdown(self.components),
                 gr.update(placeholder=EMPTY if not sources else WELCOME),
                 gr.update(choices=facet_choices(sources, "study_types")),
                 gr.update(choices=facet_choices(sources, "species")))
 
-    # The source list is built once for both widgets (saved with BM25; without it, reading every chunk's metadata
-    # takes 9-17 s at 100k chunks).
-    sources = store.sources()
-    table_rows = source_rows(store, sources)
-    examples = examples_now()
-    with gr.Blocks(title="litassist") as demo:
-        gr.Markdown("## litassist — cited answers from your papers and pathway figures")
-        with gr.Tab("Chat"):
-            with gr.Row(equal_height=False):
-                with gr.Column(scale=3, min_width=320):
-                    chatbot = gr.Chatbot(label="Conversation", show_label=False, height=600, elem_id="chat",
-                                         placeholder=EMPTY if store.count() == 0 else WELCOME)
-                    question = gr.Textbox(placeholder=f"e.g. {examples[0]}", show_label=False,
-                                          submit_btn="Ask", elem_id="question")
-                    example_set = gr.Dataset(components=[question], samples=[[q] for q in examples],
-                                             label="Example questions (click to ask)", elem_id="examples")
-                    with gr.Accordion("Filters", open=False):
-                        kind = gr.Radio([("Papers and figures", "both"), ("Papers", "paper"), ("Figures", "figure")],
-                                        value="both", label="Search in")
-                        organism = gr.Dropdown(organism_choices(sources), value=None, label="Organism",
-                                               allow_custom_value=True, filterable=True,
-                                               info="Most common first; type to search")
+    def build(self) -> gr.Blocks:
+        """The whole page: Chat, Library and Settings tabs, wired to the handlers."""
+        # The source list is built once for both widgets (saved with BM25; without it, reading every chunk's metadata
+        # takes 9-17 s at 100k chunks).
+        sources = self.store.sources()
+        table_rows = source_rows(self.store, sources)
+        examples = self.examples_now()
+        with gr.Blocks(title="litassist") as demo:
+            gr.Markdown("## litassist — cited answers from your papers and pathway figures")
+            with gr.Tab("Chat"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3, min_width=320):
+                        chatbot = gr.Chatbot(label="Conversation", show_label=False, height=600, elem_id="chat",
+                                             placeholder=EMPTY if self.store.count() == 0 else WELCOME)
+                        question = gr.Textbox(placeholder=f"e.g. {examples[0]}", show_label=False,
+                                              submit_btn="Ask", elem_id="question")
+                        example_set = gr.Dataset(components=[question], samples=[[q] for q in examples],
+                                                 label="Example questions (click to ask)", elem_id="examples")
+                        with gr.Accordion("Filters", open=False):
+                            kind = gr.Radio([("Papers and figures", "both"), ("Papers", "paper"),
+                                             ("Figures", "figure")], value="both", label="Search in")
+                            organism = gr.Dropdown(organism_choices(sources), value=None, label="Organism",
+                                                   allow_custom_value=True, filterable=True,
+                                                   info="Most common first; type to search")
+                            with gr.Row():
+                                study_type = gr.Dropdown(facet_choices(sources, "study_types"), value=None,
+                                                         label="Study type", elem_id="study-type",
+                                                         info="From PubMed publication types and JATS")
+                                species = gr.Dropdown(facet_choices(sources, "species"), value=None,
+                                                      label="Species", elem_id="species",
+                                                      info="From MeSH check tags and figures")
+                            with gr.Row():
+                                # Text boxes: a Number box shows "0" when empty, which reads as a year
+                                year_min = gr.Textbox(label="From year", placeholder="any year", max_lines=1,
+                                                      elem_id="year-min")
+                                year_max = gr.Textbox(label="To year", placeholder="any year", max_lines=1,
+                                                      elem_id="year-max")
                         with gr.Row():
-                            study_type = gr.Dropdown(facet_choices(sources, "study_types"), value=None,
-                                                     label="Study type", elem_id="study-type",
-                                                     info="From PubMed publication types and JATS")
-                            species = gr.Dropdown(facet_choices(sources, "species"), value=None, label="Species",
-                                                  elem_id="species", info="From MeSH check tags and figures")
-                        with gr.Row():
-                            # Text boxes: a Number box shows "0" when empty, which reads as a year
-                            year_min = gr.Textbox(label="From year", placeholder="any year", max_lines=1,
-                                                  elem_id="year-min")
-                            year_max = gr.Textbox(label="To year", placeholder="any year", max_lines=1,
-                                                  elem_id="year-max")
-                    with gr.Row():
-                        # Inactive until there is an answer to copy or a source to download.
-                        copy = gr.Button("Copy answer", size="sm", elem_id="copy-answer", interactive=False)
-                        conversation_md = gr.DownloadButton("Download conversation", size="sm",
-                                                            elem_id="download-conversation", interactive=False)
-                        bib = gr.DownloadButton("Download BibTeX", size="sm", elem_id="download-bib",
-                                                interactive=False)
-                        ris = gr.DownloadButton("Download RIS", size="sm", elem_id="download-ris", interactive=False)
-                        clear = gr.Button("Clear", size="sm", elem_id="clear-chat")
-                    notes = gr.Textbox(visible=False, elem_id="notes")
-                    state = gr.State(None)  # per browser session: two people never share a conversation
-                with gr.Column(scale=2, min_width=280):
-                    gr.Markdown("### Sources")
-                    cards = gr.HTML(SOURCES_PLACEHOLDER, elem_id="sources")
-        with gr.Tab("Library"):
-            gr.Markdown(f"⚠ {md_literal(resumed or '')}", visible=resumed is not None, elem_id="recovery-note")
-            uploads = gr.File(file_count="multiple", label="Add files or a folder as .zip", elem_id="upload")
-            gr.Markdown(f"<sub>Reads {FORMATS_NOTE}.</sub>", elem_id="formats")
-            ingest_btn = gr.Button("Ingest", variant="primary", elem_id="ingest")
-            summary = gr.HTML(elem_id="ingest-summary")  # the ingest's progress, then its counts
-            report = gr.Dataframe(headers=["file", "status", "records", "chunks", "reason"], label="Per-file report",
-                                  interactive=False, elem_id="ingest-report")
-            table = gr.Dataframe(table_rows, headers=SOURCE_COLUMNS, label="Indexed sources",
-                                 interactive=False, show_search="search", elem_id="sources-table", wrap=True,
-                                 max_chars=80, column_widths=["8%", "40%", "7%", "15%", "7%", "23%"])
-            box = deletion_box(components, ingest_lock, table, table_rows)
-        with gr.Tab("Settings"):
-            settings_view = gr.Markdown(settings_markdown(components), elem_id="settings")
+                            # Inactive until there is an answer to copy or a source to download.
+                            copy = gr.Button("Copy answer", size="sm", elem_id="copy-answer", interactive=False)
+                            conversation_md = gr.DownloadButton("Download conversation", size="sm",
+                                                                elem_id="download-conversation", interactive=False)
+                            bib = gr.DownloadButton("Download BibTeX", size="sm", elem_id="download-bib",
+                                                    interactive=False)
+                            ris = gr.DownloadButton("Download RIS", size="sm", elem_id="download-ris",
+                                                    interactive=False)
+                            clear = gr.Button("Clear", size="sm", elem_id="clear-chat")
+                        notes = gr.Textbox(visible=False, elem_id="notes")
+                        state = gr.State(None)  # per browser session: two people never share a conversation
+                    with gr.Column(scale=2, min_width=280):
+                        gr.Markdown("### Sources")
+                        cards = gr.HTML(SOURCES_PLACEHOLDER, elem_id="sources")
+            with gr.Tab("Library"):
+                gr.Markdown(f"⚠ {md_literal(self.resumed or '')}", visible=self.resumed is not None,
+                            elem_id="recovery-note")
+                uploads = gr.File(file_count="multiple", label="Add files or a folder as .zip", elem_id="upload")
+                gr.Markdown(f"<sub>Reads {FORMATS_NOTE}.</sub>", elem_id="formats")
+                ingest_btn = gr.Button("Ingest", variant="primary", elem_id="ingest")
+                summary = gr.HTML(elem_id="ingest-summary")  # the ingest's progress, then its counts
+                report = gr.Dataframe(headers=["file", "status", "records", "chunks", "reason"],
+                                      label="Per-file report", interactive=False, elem_id="ingest-report")
+                table = gr.Dataframe(table_rows, headers=SOURCE_COLUMNS, label="Indexed sources",
+                                     interactive=False, show_search="search", elem_id="sources-table", wrap=True,
+                                     max_chars=80, column_widths=["8%", "40%", "7%", "15%", "7%", "23%"])
+                box = deletion_box(self.components, self.ingest_lock, table, table_rows)
+            with gr.Tab("Settings"):
+                settings_view = gr.Markdown(settings_markdown(self.components), elem_id="settings")
 
-        inputs = [question, chatbot, state, kind, organism, year_min, year_max, study_type, species]
-        chat_outputs = [chatbot, cards, notes, bib, ris, state, conversation_md, copy]
-        question.submit(chat, inputs, chat_outputs, api_name="chat").then(lambda: "", None, question)
-        example_set.click(lambda sample: sample[0], example_set, question, api_visibility="private").then(
-            chat, inputs, chat_outputs, api_visibility="private").then(lambda: "", None, question)
-        page_outputs = [organism, example_set, question, settings_view, chatbot, study_type, species]
-        demo.load(page_state, None, page_outputs, api_visibility="private")
-        clear.click(clear_chat, None, chat_outputs, api_visibility="private")
-        chatbot.clear(clear_chat, None, chat_outputs, api_visibility="private")
-        copy.click(None, [notes], None, js=COPY_JS)
-        # Gradio would draw its own progress over every output: the summary shows the one display instead.
-        ingest_btn.click(ingest_files, [uploads], [report, summary, table, box.victim], api_name="ingest",
-                         show_progress="hidden").then(page_state, None, page_outputs, api_visibility="private")
-        for change in box.changes:  # a deletion or restore: the page's state follows the index
-            change.then(page_state, None, page_outputs, api_visibility="private")
-        gr.api(ask_json, api_name="ask")
-        gr.api(list_sources, api_name="sources")
-    return demo
+            inputs = [question, chatbot, state, kind, organism, year_min, year_max, study_type, species]
+            chat_outputs = [chatbot, cards, notes, bib, ris, state, conversation_md, copy]
+            question.submit(self.chat, inputs, chat_outputs, api_name="chat").then(lambda: "", None, question)
+            example_set.click(lambda sample: sample[0], example_set, question, api_visibility="private").then(
+                self.chat, inputs, chat_outputs, api_visibility="private").then(lambda: "", None, question)
+            page_outputs = [organism, example_set, question, settings_view, chatbot, study_type, species]
+            demo.load(self.page_state, None, page_outputs, api_visibility="private")
+            clear.click(clear_chat, None, chat_outputs, api_visibility="private")
+            chatbot.clear(clear_chat, None, chat_outputs, api_visibility="private")
+            copy.click(None, [notes], None, js=COPY_JS)
+            # Gradio would draw its own progress over every output: the summary shows the one display instead.
+            ingest_btn.click(partial(ingest_files, self.components, self.ingest_lock), [uploads],
+                             [report, summary, table, box.victim], api_name="ingest", show_progress="hidden").then(
+                self.page_state, None, page_outputs, api_visibility="private")
+            for change in box.changes:  # a deletion or restore: the page's state follows the index
+                change.then(self.page_state, None, page_outputs, api_visibility="private")
+            gr.api(self.ask_json, api_name="ask")
+            gr.api(self.list_sources, api_name="sources")
+        self.demo = demo
+        return demo
+
+
+def unchanged(state: ChatState) -> tuple:
+    """Chat outputs other than the chat itself, left as they are."""
+    return gr.update(), gr.update(), gr.update(), gr.update(), state, gr.update(), gr.update()
+
+
+def clear_chat():
+    """Empty the chat, its sources, notes and downloads together."""
+    off = gr.update(value=None, interactive=False)
+    return [], SOURCES_PLACEHOLDER, "", off, off, None, off, gr.update(interactive=False)
 
 
 def offered(path: str | None):
@@ -285,7 +300,7 @@ def serve(settings: Settings | None = None, block: bool = True,
     settings = settings or load_settings()
     server = settings.server
     auth = tuple(server.auth.split(":", 1)) if server.auth else None
-    demo = build_app(Components(settings), say=announce or log)
+    demo = ChatApp(Components(settings), say=announce or log).build()
     demo.queue(default_concurrency_limit=server.concurrency).launch(
         server_name=server.host, server_port=server.port, auth=auth, theme=THEME, css=CSS,
         max_file_size=f"{server.max_upload_mb}mb", show_error=True, footer_links=[], prevent_thread_lock=True,

@@ -1,21 +1,25 @@
-"""The Library tab's delete box: delete a source picked by its title after asking, undo that, and restore any
-deleted source (deleted sources stay out of re-ingests until restored)."""
+"""The Library tab's handlers: ingest uploads with one progress display; the delete box, which deletes a source
+picked by its title after asking, undoes that, and restores any deleted source (deleted sources stay out of
+re-ingests until restored)."""
 
 from __future__ import annotations
 
+import html
 import threading
 from dataclasses import dataclass
 
 import gradio as gr
 
 from index.deletion import UnknownSourceError, deleted_sources
+from index.ingest_progress import IngestProgress
 from index.tombstones import DeletedSource
 
 from assistant.citations import md_literal
 from assistant.factory import Components
+from assistant.ingest_stream import progress_html, run_beside
 from assistant.library import describe_source, source_choices, source_rows
 from assistant.terminal import plural
-from assistant.upload_jobs import delete_source, restore_source
+from assistant.upload_jobs import delete_source, ingest_uploads, restore_source
 from assistant.uploads import shown
 
 LISTED = 8  # deleted sources named in the list under the box; past this many, only a count
@@ -51,6 +55,25 @@ def stayed_deleted(source_ids: list[str]) -> str:
         return ""
     stay = "stays" if len(source_ids) == 1 else "stay"
     return f" · {plural(len(source_ids), 'deleted source')} {stay} deleted (Restore, below, brings one back)"
+
+
+def ingest_files(components: Components, lock: threading.Lock, files: list[str] | None):
+    """Save uploads under the data home and ingest them; the summary counts files and chunks as they go (the one
+    progress display), then gives the counts, with the per-file report below it."""
+    store = components.store
+    if not files:
+        yield [], "Choose files or a .zip first.", source_rows(store), gr.update()
+        return
+    # Every ingest setting applies, as in the CLI; one writer at a time (the write lock).
+    for step in run_beside(lambda tell: ingest_uploads(components, files, on_progress=tell), lock):
+        if isinstance(step, IngestProgress):
+            yield gr.update(), progress_html(step), gr.update(), gr.update()
+        else:
+            result = step
+    summary = f"{result.counts_line()} · {store.count()} chunks indexed" + stayed_deleted(result.report.stayed_deleted)
+    table_rows = source_rows(store)  # once: after a write it is rebuilt from every chunk's metadata
+    yield (result.rows(components.settings.home), html.escape(summary), table_rows,
+           gr.update(choices=source_choices(table_rows)))
 
 
 def deletion_box(components: Components, lock: threading.Lock, table: gr.Dataframe,

@@ -1,4 +1,5 @@
-"""What an abstaining answer still shows: the closest sources found (marked as not answering) and a hint."""
+"""The answer records both composers share: the retrieved passages as reported, and an abstention with what it still
+shows (the closest sources found, marked as not answering, and a hint)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,21 @@ from index.records import Passage
 
 from assistant.citations import citation_for
 from assistant.filters import describe
-from assistant.models import Citation
+from assistant.models import CANNOT_ANSWER, Answer, Citation, PassageOut
+
+
+def passages_out(passages: list[Passage]) -> list[PassageOut]:
+    """Retrieved passages as reported to the user."""
+    return [PassageOut(source_id=p.chunk.source_id, kind=p.chunk.kind, text=p.chunk.text, score=p.score)
+            for p in passages]
+
+
+def abstain(question: str, passages: list[Passage], mode: str = "extractive", encoder: Any = None,
+            closest: int = 0) -> Answer:
+    """The plain 'cannot answer' answer, with what was retrieved and (given an encoder) the `closest` sources."""
+    near = closest_sources(question, passages, encoder, closest) if encoder is not None else []
+    return Answer(question=question, answer=CANNOT_ANSWER, abstained=True, mode=mode,
+                  passages=passages_out(passages), closest=near)
 
 
 def closest_sources(question: str, passages: list[Passage], encoder: Any, count: int) -> list[Citation]:

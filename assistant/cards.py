@@ -14,7 +14,7 @@ from index.records import Figure, Paper, Record
 from assistant import badges
 from assistant.citations import CLOSEST, authors_line, journal_line, md_literal, md_markers, page_label, paper_url
 from assistant.conversation import SEARCHED_FOR, Conversation, Turn
-from assistant.extractive import QUESTION_WORDS, mentions, question_terms
+from assistant.terms import QUESTION_WORDS, mentions, question_terms
 from assistant.models import Answer, Citation
 
 SOURCES_PLACEHOLDER = '<div class="la-empty">Cited sources appear here.</div>'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass, field
 from typing import Callable
 from pathlib import Path
 from urllib.parse import quote
@@ -137,24 +138,53 @@ def with_pages(citation: Citation, pages: list[int]) -> Citation:
     return citation.model_copy(update={"pages": merged, "page": merged[0], "reference": reference})
 
 
-def number_sources(picks: list[tuple[str, Passage]]) -> tuple[list[AnswerSentence], list[Citation]]:
-    """Number sources in order of first use; one AnswerSentence per picked (sentence, passage)."""
+@dataclass
+class Supported:
+    """One sentence of an answer with the passages that support it, each with the text quoted as evidence (an
+    extractive sentence quotes itself); a sentence with no support is unsupported."""
+
+    text: str
+    support: list[tuple[Passage, str]] = field(default_factory=list)
+
+    @property
+    def supported(self) -> bool:
+        """Supported when at least one passage supports it."""
+        return bool(self.support)
+
+
+def number_sources(items: list[Supported]) -> tuple[list[AnswerSentence], list[Citation]]:
+    """Number sources in order of first use; an unsupported sentence gets no number; each source quotes its evidence
+    once."""
     numbers: dict[str, int] = {}
+    records: dict[str, Record] = {}
     quotes: dict[str, list[str]] = {}
     pages: dict[str, list[int]] = {}
     sections: dict[str, list[str]] = {}
-    records: dict[str, Record] = {}
     sentences = []
-    for text, passage in picks:
-        sid = passage.record.source_id
-        n = numbers.setdefault(sid, len(numbers) + 1)
-        records[sid] = passage.record
-        quotes.setdefault(sid, []).append(text)
-        pages.setdefault(sid, []).extend([passage.chunk.page] if passage.chunk.page else [])
-        sections.setdefault(sid, []).extend([passage.chunk.section] if passage.chunk.section else [])
-        sentences.append(AnswerSentence(text=text, citations=[n], flags=flags_of(passage)))
-    citations = [citation_for(n, records[sid], quotes[sid], pages[sid], sections[sid]) for sid, n in numbers.items()]
-    return sentences, citations
+    for item in items:
+        cites: list[int] = []
+        for passage, evidence in item.support:
+            sid = passage.record.source_id
+            records[sid] = passage.record
+            cites.append(numbers.setdefault(sid, len(numbers) + 1))
+            pages.setdefault(sid, []).extend([passage.chunk.page] if passage.chunk.page else [])
+            sections.setdefault(sid, []).extend([passage.chunk.section] if passage.chunk.section else [])
+            if evidence not in quotes.setdefault(sid, []):
+                quotes[sid].append(evidence)
+        sentences.append(AnswerSentence(text=item.text, citations=list(dict.fromkeys(cites)),
+                                        supported=item.supported,
+                                        flags=[f for p, _ in item.support for f in flags_of(p)]))
+    return sentences, [citation_for(n, records[sid], quotes[sid], pages[sid], sections[sid])
+                       for sid, n in numbers.items()]
+
+
+def marked(sentence: AnswerSentence) -> AnswerSentence:
+    """The sentence as shown in the answer text: an unsupported one ends in '(unsupported)'."""
+    if sentence.supported:
+        return sentence
+    text = sentence.text.rstrip()
+    stop = text[-1] if text and text[-1] in ".!?" else "."
+    return sentence.model_copy(update={"text": f"{text.rstrip('.!?')} (unsupported){stop}"})
 
 
 def cited(sentence: AnswerSentence) -> str:

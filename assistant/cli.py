@@ -216,12 +216,11 @@ def chat(obj: Context, as_json: bool, k: int | None, kind: str | None, organism:
 def answer_with_llm(question: str, comp: Components, where: SearchFilter, k: int | None, llm: BaseChatModel,
                     stream: bool, focus: Focus | None = None) -> Answer:
     """Answer with the chat model; its tokens go to stderr as they arrive, so stdout holds only the checked answer."""
-    from assistant.answer import build_chain, chain_input
+    from assistant.answer import answer
     from assistant.llm import TokenPrinter, model_label
 
-    chain = build_chain(comp.retriever(where, k), comp.settings.answer, llm)
     echo = TokenPrinter(lambda token: say(token, nl=False, err=True))
-    result = chain.invoke(chain_input(question, focus), config={"callbacks": [echo]} if stream else {})
+    result = answer(question, comp.retriever(where, k), llm, comp.settings.answer, focus, [echo] if stream else None)
     if echo.tokens:
         say(err=True)  # end the streamed draft's line
     say(f"answered by: {result.mode}" + (f" ({model_label(llm)})" if result.mode == "llm" else ""), err=True)

@@ -8,14 +8,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from assistant.citations import body_text, markdown_body, markdown_reference, with_pages
+from assistant.citations import body_text, markdown_body, markdown_reference, marked, with_pages
 from assistant.errors import check_question
 from assistant.followup import Resolution, Topic, resolve, topic_of
-from assistant.generate import ask_model
-from assistant.llm import first_line, model_label
+from assistant.llm import ask_model, first_line, model_label
 from assistant.models import Answer, Citation, Focus
 from assistant.prompting import render
-from assistant.support import marked
 
 # standalone query, and what a follow-up's answer must be about (None for a self-contained question) -> Answer
 Answerer = Callable[[str, Focus | None], Answer]

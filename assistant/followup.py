@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import Stemmer
 
-from assistant.extractive import QUESTION_WORDS, fold, is_entity, mentions, ordinary, split_joined
+from assistant.terms import QUESTION_WORDS, fold, is_entity, mentions, ordinary, split_joined
 from assistant.models import Focus
 from assistant.wording import TOKEN
 

@@ -9,13 +9,14 @@ from index.chunking import split_sentences
 from index.embedding import Encoder
 from index.records import Passage
 
-from assistant.answer import abstain, compose_extractive, passages_out
-from assistant.citations import body_text
-from assistant.llm import first_line, model_label
-from assistant.models import CANNOT_ANSWER, Answer
+from assistant.abstain import abstain, passages_out
+from assistant.citation_check import Draft, check
+from assistant.citations import body_text, marked, number_sources
+from assistant.extractive import compose_extractive
+from assistant.llm import ask_model, first_line, model_label
+from assistant.models import CANNOT_ANSWER, Answer, Focus
 from assistant.prompting import render
 from assistant.settings import AnswerSettings
-from assistant.support import Draft, check, marked, number_checked
 
 _GROUP = r"\[\s*\d+(?:\s*[,;–-]\s*\d+)*\s*\]"
 _MARKERS = re.compile(rf"\s*((?:{_GROUP})+)")
@@ -76,11 +77,6 @@ def drafts(reply: str) -> list[Draft]:
     return out
 
 
-def ask_model(llm: Any, prompt: str) -> str:
-    """The model's reply, streamed so that callbacks (the CLI's token printer) see tokens as they arrive."""
-    return "".join(chunk.text for chunk in llm.stream(prompt)).strip()
-
-
 def unsupported_note(count: int, dropped: bool) -> str | None:
     """What the citation check did, for the user; None when every sentence passed."""
     if not count:
@@ -99,30 +95,34 @@ def checked_answer(question: str, passages: list[Passage], found: list[Draft], e
     if not checked:  # nothing left to show: say so rather than show an empty answer
         note = unsupported_note(bad, dropped=True) or "The LLM gave an empty reply."
         return abstain(question, passages, "llm", encoder, settings.closest_sources).model_copy(update={"note": note})
-    sentences, citations = number_checked(checked)
+    sentences, citations = number_sources(checked)
     return Answer(question=question, answer=body_text([marked(s) for s in sentences]), abstained=False,
                   mode="llm", note=unsupported_note(bad, settings.drop_unsupported), sentences=sentences,
                   citations=citations, passages=passages_out(passages))
 
 
-def fallback(question: str, passages: list[Passage], llm: Any, exc: Exception, encoder: Encoder,
-             settings: AnswerSettings) -> Answer:
-    """The extractive answer, with a note saying the LLM failed and why."""
-    result = compose_extractive(question, passages, encoder, settings)
+def fallback(question: str, passages: list[Passage], expansions: dict[str, list[str]] | None, llm: Any,
+             exc: Exception, encoder: Encoder, settings: AnswerSettings, focus: Focus | None = None,
+             store: Any = None) -> Answer:
+    """The extractive answer to the same question (synonyms, focus and all), with a note saying the LLM failed and
+    why."""
+    result = compose_extractive(question, passages, expansions, encoder, settings, focus, store=store)
     note = f"The LLM ({model_label(llm)}) failed ({first_line(exc)}); this is the extractive answer instead."
     return result.model_copy(update={"note": note})
 
 
-def compose_with_llm(question: str, passages: list[Passage], llm: Any, encoder: Encoder,
-                     settings: AnswerSettings | None = None) -> Answer:
-    """Ask the model, check every sentence against the passages it cites; on failure answer extractively."""
+def compose_with_llm(question: str, passages: list[Passage], expansions: dict[str, list[str]] | None, llm: Any,
+                     encoder: Encoder, settings: AnswerSettings | None = None, focus: Focus | None = None,
+                     store: Any = None) -> Answer:
+    """Ask the model, check every sentence against the passages it cites; on failure answer extractively (which
+    is where `expansions`, `focus` and `store` are used: the model reads the passages themselves)."""
     settings = settings or AnswerSettings()
     if not passages:
         return abstain(question, passages, mode="llm")
     try:
         reply = ask_model(llm, prompt_for(question, passages))
     except Exception as exc:  # unreachable server, timeout, bad key, rate limit: all fall back, none crash
-        return fallback(question, passages, llm, exc, encoder, settings)
+        return fallback(question, passages, expansions, llm, exc, encoder, settings, focus, store)
     if CANNOT_ANSWER.rstrip(".").lower() in reply.lower():
         return abstain(question, passages, "llm", encoder, settings.closest_sources)
     return checked_answer(question, passages, drafts(reply), encoder, settings)

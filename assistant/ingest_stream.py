@@ -1,4 +1,5 @@
-"""An ingest run beside the caller, which reads its progress as it goes: what the UI's one progress display shows."""
+"""Work run beside the caller, which reads its progress as it goes: an ingest's counts (the UI's one progress
+display), a chat model's draft answer as its tokens arrive."""
 
 from __future__ import annotations
 
@@ -6,34 +7,34 @@ import html
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from typing import TypeVar
 
 from index.ingest_progress import IngestProgress
 
 T = TypeVar("T")
+U = TypeVar("U")
 _END = object()  # put on the queue once the run has ended, whichever way
 
 
-def ingest_with_progress(run: Callable[[Callable[[IngestProgress], None]], T],
-                         lock: AbstractContextManager) -> Iterator[IngestProgress | T]:
-    """`run(tell)` (an ingest that calls `tell` with its progress) in a thread, holding `lock`; yield the progress,
-    the newest of what came since the last yield, then what `run` returned. The last progress yielded is the finished
-    ingest's. An error of `run` is raised here."""
+def run_beside(run: Callable[[Callable[[U], None]], T], lock: AbstractContextManager | None = None
+               ) -> Iterator[U | T]:
+    """`run(tell)` (work that calls `tell` with its progress) in a thread, holding `lock`; yield the progress, the
+    newest of what came since the last yield, then what `run` returned. An error of `run` is raised here."""
     updates: queue.Queue = queue.Queue()
     result: dict[str, object] = {}
 
     def work() -> None:
         try:
-            with lock:
+            with lock or nullcontext():
                 result["report"] = run(updates.put)
         except BaseException as exc:  # noqa: BLE001  (handed to the caller's thread, which raises it)
             result["error"] = exc
         finally:
             updates.put(_END)
 
-    # Not joined: if the page goes away the ingest still finishes, and a file half written is never left behind.
-    threading.Thread(target=work, name="litassist-ui-ingest", daemon=True).start()
+    # Not joined: if the page goes away an ingest still finishes, and a file half written is never left behind.
+    threading.Thread(target=work, name="litassist-ui-work", daemon=True).start()
     ended = False
     while not ended:
         latest = updates.get()

@@ -105,8 +105,14 @@ def first_line(exc: BaseException) -> str:
     return errors.first_line(exc, limit=200)
 
 
+def ask_model(llm: Any, prompt: str) -> str:
+    """The model's reply, streamed so that callbacks (the CLI's token printer, the UI's draft) see tokens as they
+    arrive."""
+    return "".join(chunk.text for chunk in llm.stream(prompt)).strip()
+
+
 class TokenPrinter(BaseCallbackHandler):
-    """Hands each streamed token to a writer (the CLI echoes them as they arrive)."""
+    """Hands each streamed token to a writer (the CLI echoes them as they arrive; the UI shows a growing draft)."""
 
     def __init__(self, write: Callable[[str], None]) -> None:
         self.write = write

@@ -8,7 +8,7 @@ from collections import Counter
 from index.chunking import split_sentences
 from index.store import Store
 
-from assistant.extractive import is_entity
+from assistant.terms import is_entity
 
 MIN_TITLE, MAX_TITLE = 20, 80  # a figure title shown in an example question: readable, and short enough for a chip
 UNINFORMATIVE = ("graphical abstract", "figure", "schematic", "summary", "overview")

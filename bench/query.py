@@ -2,7 +2,7 @@
 
     python bench/query.py CORPUS_PATH... [--quick] [--json] [--queries FILE] [--limit N] [--home DIR]
                           [--questions N] [--replicate N] [--noise X] [--backend B] [--ef-search N]
-                          [--max-neighbors M] [--ef-construction N]
+                          [--max-neighbors M] [--ef-construction N] [--study-filters]
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling bench/common.py, however this is run
 
+import study_facts  # noqa: E402
 from common import (BACKENDS, EXPORT_DIR, Phases, encoder_label, limited_files,  # noqa: E402
                     emit, load_average, peak_rss_mib, torch_threads)
 
@@ -201,6 +202,18 @@ def measure(comp: Components, questions: list[str]) -> dict[str, Any]:
     }
 
 
+def study_filters(comp: Components, questions: list[str]) -> dict[str, Any]:
+    """Study-type and species filters against unfiltered hybrid retrieval (bench/study_facts.py)."""
+    study_facts.assign(comp.store)
+    retriever = comp.retriever()
+    phases = Phases()
+    result = phases.run("study_filters", lambda: study_facts.measure(comp.store, retriever.search, questions,
+                                                                     retriever.k))
+    phases.warn_if_contended()
+    return {"chunks": comp.store.count(), "questions": len(questions), **result,
+            "load_average_1m": load_average(), "other_cpu_share": phases.contention}
+
+
 def components(args: argparse.Namespace, home: Path) -> Components:
     """The app's own factory, pointed at the bench home, backend and HNSW parameters."""
     store = {k: v for k, v in (("ef_search", args.ef_search), ("max_neighbors", args.max_neighbors),
@@ -245,6 +258,9 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-neighbors", type=int, help="HNSW M for a new index (default: the settings')")
     parser.add_argument("--ef-construction", type=int, help="HNSW ef_construction for a new index")
     parser.add_argument("--device", default="auto", help="Encoder device: auto, cpu or cuda")
+    parser.add_argument("--study-filters", action="store_true",
+                        help="Assign study types and species to the papers (bench/study_facts.py) and time only "
+                             "retrieval filtered on them against unfiltered")
     return parser.parse_args(argv)
 
 
@@ -258,7 +274,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("no questions to time")
     with tempfile.TemporaryDirectory(prefix="litassist-bench-") as tmp:
         comp = build(args, args.home or Path(tmp), limit)
-        result = measure(comp, questions)
+        result = study_filters(comp, questions) if args.study_filters else measure(comp, questions)
     emit(result, args.json, f"query benchmark ({', '.join(map(str, args.corpus))}, limit {limit})")
 
 

@@ -1,8 +1,10 @@
-"""A metadata filter as Chroma's `where` document, and when it is better applied to Chroma's unfiltered HNSW hits than through Chroma's `where`.
+"""How a metadata filter reaches Chroma: dropping unfiltered HNSW hits, naming the admitted ids, or as a `where`.
 
 Chroma's `where` query lists every admitted id from SQLite first (~300 ms at 100k chunks when the filter admits most
-of them); the BM25 index knows which chunks a filter admits (`Bm25Index.admitted`), so a broad filter can instead
-drop the unfiltered hits it does not admit.
+of them, 85-115 ms for a study type or species on 5-9 % of them: `$contains` on a list field). The BM25 index knows
+which chunks a filter admits (`Bm25Index.admitted`), so a broad filter instead drops the unfiltered hits it does not
+admit, and a narrow one names its admitted ids in the query (`ids=`: 13-24 ms for 5-9 % of 100k chunks).
+`where_clause` remains the reference the tests compare both with.
 """
 
 from __future__ import annotations

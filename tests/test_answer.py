@@ -88,14 +88,14 @@ def test_retriever_is_a_langchain_retriever_with_filters(retriever):
     ("How does HER2 affect CXCR4", ["HER2", "CXCR4"]),
 ])
 def test_question_entities_survive_hyphens(question, entities):
-    from assistant.extractive import mentions, question_terms
+    from assistant.terms import mentions, question_terms
 
     assert question_terms(question).entities == entities
     assert mentions("the p53–MDM2 loop and NF–κB", "p53") and mentions("NF–kB is active", "NF-kB")
 
 
 def test_abbreviation_glossaries_are_never_quoted():
-    from assistant.extractive import quotable
+    from assistant.selection import quotable
 
     assert not quotable("Abbreviations: AKT, protein kinase B; ERK, extracellular kinase.")
     assert not quotable("CHRM3, M3 muscarinic receptor; PCa, prostate cancer; MAPK, MAP kinase;")
@@ -124,7 +124,7 @@ def test_sources_are_numbered_in_retrieval_order(retriever):
 
 
 def test_synonym_of_a_question_entity_counts_as_naming_it():
-    from assistant.extractive import mentions, question_terms
+    from assistant.terms import mentions, question_terms
 
     terms = question_terms("How does SDF-1 bind CXCR4?", {"SDF-1": ["CXCL12"]})
     assert terms.entities == ["SDF-1", "CXCR4"] and terms.names["SDF-1"][0] == "CXCL12"

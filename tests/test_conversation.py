@@ -297,7 +297,7 @@ def test_a_follow_up_about_something_no_source_mentions_abstains(retriever, foll
 
 
 def test_a_word_in_the_other_spelling_or_form_counts_as_mentioned():
-    from assistant.extractive import unmentioned
+    from assistant.wording import unmentioned
     from index.records import Chunk, Paper, Passage
 
     text = "Esophageal tumors metastasize; hematopoietic cells localize there."

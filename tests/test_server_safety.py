@@ -226,7 +226,7 @@ def test_a_command_line_ingest_beside_the_server_is_seen_by_its_next_question(se
     with logged_in(served) as c:
         asked = c.post(served.url + "/gradio_api/call/ask",
                        json={"data": ["What do quokka keratinocytes raise under ultraviolet stress?", "both", "", 0, 0,
-                                      []]})
+                                      [], "", ""]})  # no study-type or species filter
         result = c.get(served.url + f"/gradio_api/call/ask/{asked.json()['event_id']}").text
     assert "PLXNB3" in result and "Quokka keratinocytes and PLXNB3" in result, result  # quoted and cited
 

@@ -1,4 +1,4 @@
-"""Store read paths made fast: filtered dense retrieval (post-filter or Chroma `where`), the saved source list."""
+"""Store read paths made fast: filtered dense retrieval (post-filter, in-memory narrow search or Chroma `where`), the saved source list."""
 
 import pytest
 
@@ -42,3 +42,40 @@ def test_file_hashes_saved_with_bm25_match_the_store(store):
     files = {meta["file"]: meta["file_hash"] for _, _, meta in store.scan()}
     assert saved == files and len(files) > 3
     assert store.file_hash("/no/such/file.txt") is None
+
+
+@pytest.mark.parametrize("where", FILTERS, ids=lambda w: "-".join(str(v) for v in vars(w).values() if v))
+def test_a_narrow_filter_searched_in_memory_returns_what_chromas_where_query_returns(store, encoder, where,
+                                                                                     monkeypatch):
+    from index import prefilter
+
+    monkeypatch.setattr(prefilter, "POST_FILTER_SHARE", 1.01)  # the test corpus is tiny: every filter is "narrow"
+    vector = encoder.encode(["CXCR4 drives breast cancer metastasis"])[0]
+    got = store.dense(vector, 5, where)
+    want = store.collection.query(query_embeddings=[vector.tolist()], n_results=5, where=where_clause(where),
+                                  include=["distances"])
+    assert [p.chunk.id for p in got] == want["ids"][0]
+    assert [round(p.score, 4) for p in got] == [round(1 - d, 4) for d in want["distances"][0]]
+
+
+def test_a_narrow_filter_never_returns_a_chunk_another_writer_deleted(corpus_home, encoder, tmp_path, monkeypatch):
+    import shutil
+
+    from index import prefilter
+    from tests.conftest import store_at
+
+    monkeypatch.setattr(prefilter, "POST_FILTER_SHARE", 1.01)  # the test corpus is tiny: every filter is "narrow"
+    shutil.copytree(corpus_home, tmp_path / "home")
+    store = store_at(tmp_path / "home", encoder.name)
+    where = SearchFilter(kind="figure")
+    vector = encoder.encode(["pathway figure of signalling"])[0]
+    first = store.dense(vector, 5, where)  # reads the admitted chunks' vectors and keeps them
+    assert first and all(p.chunk.kind == "figure" for p in first)
+    gone = first[0].chunk.id
+    other = store_at(tmp_path / "home", encoder.name)  # another writer, as `litassist ingest` beside `serve`
+    with other.lock:
+        other.collection.delete(ids=[gone])
+    assert gone not in [p.chunk.id for p in store.dense(vector, 5, where)]  # before this reader's refresh
+    store.refresh()
+    after = store.dense(vector, 5, where)
+    assert after and gone not in [p.chunk.id for p in after] and all(p.chunk.kind == "figure" for p in after)

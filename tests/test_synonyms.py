@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from tests.conftest import ingest, retriever_over, store_at
 
@@ -35,6 +36,17 @@ def test_her2_question_cites_a_paper_that_only_says_erbb2(retriever):
     assert result.citations[0].source_id.startswith("sha1:") and "ERBB2" in result.citations[0].title
     assert "ERBB2 amplification drives invasion of gastric carcinoma cells" in result.answer
     assert result.expansions["HER2"][:2] == ["ERBB2", "NEU"]
+
+
+def test_when_the_llm_fails_its_fallback_reads_her2_as_erbb2_like_plain_extractive(retriever):
+    question = "Does lapatinib block HER2?"  # the paper says ERBB2 only
+    plain = answer(question, retriever)
+    # The model's connection drops mid-reply: the answer falls back to quoting.
+    dropped = FakeListChatModel(responses=["Lapatinib blocks the kinase [1]."], error_on_chunk_number=3)
+    result = answer(question, retriever, llm=dropped)
+    assert "The LLM (FakeListChatModel) failed" in result.note
+    assert "Blocking the ERBB2 kinase with lapatinib halved invasion" in plain.answer
+    assert not result.abstained and result.answer == plain.answer and result.citations == plain.citations
 
 
 def test_bm25_finds_erbb2_for_her2_only_through_the_synonyms(retriever):

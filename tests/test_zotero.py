@@ -130,10 +130,9 @@ def test_bibtex_export_keeps_the_better_bibtex_citation_key(tmp_path, run_cli) -
 
 
 def test_progress_counts_each_item_as_a_file(tmp_path, encoder) -> None:
-    from index.ingest import Ingestor
-    from index.store import Store
+    from tests.conftest import ingest, store_at
 
     library = build(tmp_path)
     seen = []
-    Ingestor(Store(tmp_path / "home", encoder.name), encoder, on_progress=seen.append).run([library.folder])
+    ingest([library.folder], store_at(tmp_path / "home", encoder.name), encoder, on_progress=seen.append)
     assert (seen[-1].files_done, seen[-1].files_total) == (3, 3)

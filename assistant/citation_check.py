@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from index.chunking import split_sentences
 from index.embedding import Encoder
-from index.records import Passage, Record
+from index.records import Passage
 
-from assistant.citations import citation_for, flags_of
-from assistant.extractive import coverage, mentions, question_terms
-from assistant.models import AnswerSentence, Citation
+from assistant.citations import Supported
+from assistant.terms import coverage, mentions, question_terms
 
 
 @dataclass
@@ -21,19 +20,6 @@ class Draft:
 
     text: str
     numbers: list[int]
-
-
-@dataclass
-class Checked:
-    """A sentence after the check: the cited passages that support it, with the best evidence sentence each."""
-
-    text: str
-    support: list[tuple[Passage, str]] = field(default_factory=list)
-
-    @property
-    def supported(self) -> bool:
-        """Supported when at least one cited passage passed the check."""
-        return bool(self.support)
 
 
 def retrieved(numbers: list[int], passages: list[Passage]) -> list[Passage]:
@@ -68,51 +54,17 @@ def best_match(sentence: str, passage: Passage, vectors: dict[str, np.ndarray]) 
     return max(score for score, _ in [whole, *parts]), quote
 
 
-def check(drafts: list[Draft], passages: list[Passage], encoder: Encoder, min_similarity: float) -> list[Checked]:
+def check(drafts: list[Draft], passages: list[Passage], encoder: Encoder, min_similarity: float) -> list[Supported]:
     """Keep, per sentence, only cited passages that were retrieved, name its entities and are similar enough."""
     cited = [retrieved(d.numbers, passages) for d in drafts]
     texts = [d.text for d in drafts] + [t for ps in cited for p in ps for t in evidence_texts(p)]
     vectors = vectors_for(texts, encoder)
     out = []
     for draft, candidates in zip(drafts, cited):
-        checked = Checked(draft.text)
+        checked = Supported(draft.text)
         for passage in candidates:
             score, evidence = best_match(draft.text, passage, vectors)
             if score >= min_similarity and not missing_entities(draft.text, passage):
                 checked.support.append((passage, evidence))
         out.append(checked)
     return out
-
-
-def number_checked(checked: list[Checked]) -> tuple[list[AnswerSentence], list[Citation]]:
-    """Number sources in order of use; an unsupported sentence gets no number; quotes are the evidence."""
-    numbers: dict[str, int] = {}
-    records: dict[str, Record] = {}
-    quotes: dict[str, list[str]] = {}
-    pages: dict[str, list[int]] = {}
-    sections: dict[str, list[str]] = {}
-    sentences = []
-    for item in checked:
-        cites: list[int] = []
-        for passage, evidence in item.support:
-            sid = passage.record.source_id
-            records[sid] = passage.record
-            cites.append(numbers.setdefault(sid, len(numbers) + 1))
-            pages.setdefault(sid, []).extend([passage.chunk.page] if passage.chunk.page else [])
-            sections.setdefault(sid, []).extend([passage.chunk.section] if passage.chunk.section else [])
-            if evidence not in quotes.setdefault(sid, []):
-                quotes[sid].append(evidence)
-        sentences.append(AnswerSentence(text=item.text, citations=list(dict.fromkeys(cites)),
-                                        supported=item.supported,
-                                        flags=[f for p, _ in item.support for f in flags_of(p)]))
-    return sentences, [citation_for(n, records[sid], quotes[sid], pages[sid], sections[sid])
-                       for sid, n in numbers.items()]
-
-
-def marked(sentence: AnswerSentence) -> AnswerSentence:
-    """The sentence as shown in the answer text: an unsupported one ends in '(unsupported)'."""
-    if sentence.supported:
-        return sentence
-    text = sentence.text.rstrip()
-    stop = text[-1] if text and text[-1] in ".!?" else "."
-    return sentence.model_copy(update={"text": f"{text.rstrip('.!?')} (unsupported){stop}"})
