@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
-
-from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.runnables import Runnable, RunnableLambda
+from typing import TYPE_CHECKING, Any
 
 from index.bm25 import SearchFilter
 from index.records import Passage
@@ -17,8 +14,12 @@ from assistant.discourse import asks_for_list, listed_kind
 from assistant.extractive import compose_extractive
 from assistant.generate import compose_with_llm
 from assistant.models import Answer, Focus
-from assistant.retrieval import HybridRetriever, passages_from
+from assistant.retrieval import HybridRetriever
 from assistant.settings import AnswerSettings
+
+if TYPE_CHECKING:  # the runnables load only for a chat model: an extractive answer calls the two steps itself
+    from langchain_core.callbacks import BaseCallbackHandler
+    from langchain_core.runnables import Runnable
 
 
 @dataclass
@@ -33,13 +34,13 @@ class Retrieved:
     depth: int
 
 
-def retrieve_step(retriever: HybridRetriever, list_depth: int = 0) -> Runnable:
+def retrieve_step(retriever: HybridRetriever, list_depth: int = 0) -> Callable[[str | dict[str, Any]], Retrieved]:
     """question (or {question, focus}) -> Retrieved; a list question retrieves `list_depth` passages when that is
     more than the retriever's k."""
     def run(query: str | dict[str, Any]) -> Retrieved:
         question, focus = (query, None) if isinstance(query, str) else (query["question"], query["focus"])
-        return Retrieved(question, focus, passages_from(for_list(question).invoke(question)),
-                         retriever.expansions(question), retriever.k)
+        return Retrieved(question, focus, for_list(question).search(question), retriever.expansions(question),
+                         retriever.k)
 
     def for_list(question: str) -> HybridRetriever:
         """The retriever for a list question: deeper, and limited to the kind of source it asks for ('Which
@@ -52,7 +53,7 @@ def retrieve_step(retriever: HybridRetriever, list_depth: int = 0) -> Runnable:
             where = replace(where, kind=kind)
         return retriever.model_copy(update={"k": max(list_depth, retriever.k), "where": where})
 
-    return RunnableLambda(run)
+    return run
 
 
 def with_expansions(result: Answer, expansions: dict[str, list[str]], where: SearchFilter | None = None) -> Answer:
@@ -63,8 +64,8 @@ def with_expansions(result: Answer, expansions: dict[str, list[str]], where: Sea
     return result.model_copy(update=update)
 
 
-def build_chain(retriever: HybridRetriever, settings: AnswerSettings, llm: Any = None) -> Runnable:
-    """question -> Retrieved -> Answer, as a LangChain runnable; with `llm`, the model writes the answer."""
+def compose_step(retriever: HybridRetriever, settings: AnswerSettings, llm: Any = None) -> Callable[[Retrieved], Answer]:
+    """Retrieved -> Answer: quoted, or (with `llm`) written by the model."""
     def compose(found: Retrieved) -> Answer:
         if llm is not None:
             result = compose_with_llm(found.question, found.passages, found.expansions, llm, retriever.encoder,
@@ -74,8 +75,17 @@ def build_chain(retriever: HybridRetriever, settings: AnswerSettings, llm: Any =
                                         settings, found.focus, found.depth, retriever.store)
         return with_expansions(result, found.expansions, retriever.where)
 
+    return compose
+
+
+def build_chain(retriever: HybridRetriever, settings: AnswerSettings, llm: Any = None) -> Runnable:
+    """question -> Retrieved -> Answer, as a LangChain runnable; with `llm`, the model writes the answer."""
+    from langchain_core.runnables import RunnableLambda
+
+    compose = compose_step(retriever, settings, llm)
     # A list question goes deeper only when quoting: a chat model reads the first k passages.
-    return retrieve_step(retriever, 0 if llm is not None else settings.list_passages) | RunnableLambda(compose)
+    return RunnableLambda(retrieve_step(retriever, 0 if llm is not None else settings.list_passages)) | RunnableLambda(
+        compose)
 
 
 def chain_input(question: str, focus: Focus | None = None) -> str | dict[str, Any]:
@@ -87,8 +97,12 @@ def answer(question: str, retriever: HybridRetriever, llm: Any = None, settings:
            focus: Focus | None = None, callbacks: list[BaseCallbackHandler] | None = None) -> Answer:
     """Answer one question with citations (`focus`: what a follow-up's answer must be about, see select();
     `callbacks` see a chat model's tokens as they arrive)."""
+    settings = settings or AnswerSettings()
+    if llm is None and not callbacks:  # the two steps called directly: no LangChain import for a quoted answer
+        found = retrieve_step(retriever, settings.list_passages)(chain_input(question, focus))
+        return compose_step(retriever, settings)(found)
     config: Any = {"callbacks": callbacks} if callbacks else {}
-    return build_chain(retriever, settings or AnswerSettings(), llm).invoke(chain_input(question, focus), config)
+    return build_chain(retriever, settings, llm).invoke(chain_input(question, focus), config)
 
 
 def answering(retriever: HybridRetriever, settings: AnswerSettings, llm: Any = None,

@@ -11,26 +11,19 @@ from urllib.parse import quote
 
 from index.records import Figure, Paper, Passage, Record
 
+from assistant.controls import without_controls  # noqa: F401  (re-exported: export.py and the UI use it from here)
 from assistant.evidence import citation_facts, flag_note, kind_note
 from assistant.models import Answer, AnswerSentence, Citation
 
 MAX_AUTHORS = 3  # "A, B, C, et al." as most journals abbreviate
 # Characters Markdown would read as formatting; '<' only where it could open an HTML tag.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]]|<(?=[A-Za-z/!?]))")
-# C0 controls but tab and newline, DEL, C1 controls (CSI, OSC as single code points) and the bidi overrides: a record's
-# title could otherwise clear a terminal, forge a link (OSC 8), write the clipboard (OSC 52) or reorder a line.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _MD_MARKER = re.compile(r"\\\[(\d+)\\\]")
 # For views that render Markdown and HTML (the chat bubble): the marks that can start markup — brackets (links,
 # images: '(' and '!' are inert without them), emphasis, code, strike-through, the '$' of LaTeX, a '#' opening a
 # line — and the ':' or '.' after a scheme or 'www', which would otherwise be auto-linked.
 _MD_LIVE = re.compile(r"([\\`*_\[\]~$]|^#|(?<=\bhttps)(?=:)|(?<=\bhttp)(?=:)|(?<=\bftp)(?=:)|(?<=\bwww)(?=\.))",
                       re.IGNORECASE | re.MULTILINE)
-
-
-def without_controls(text: str) -> str:
-    """Text with its control characters removed, line breaks and tabs kept: safe for terminals and exported files."""
-    return _CONTROL.sub("", text)
 
 
 def journal_line(paper: Paper) -> str:

@@ -6,47 +6,59 @@ import json
 import logging
 import signal
 import sys
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from pydantic import ValidationError
-from langchain_core.language_models import BaseChatModel
 
-from index.bm25 import SearchFilter
 from index.errors import LitassistError
-from index.store import Store
 from index.study import SPECIES, STUDY_TYPES
 
-from assistant.answer import answer, answering
 from assistant.cli_fetch import fetch
 from assistant.cli_library import delete, sources
-from assistant.citations import render_text, to_markdown
 from assistant.errors import EmptyIndexError, check_question
-from assistant.export import to_bibtex, to_ris
-from assistant.factory import Components
-from assistant.conversation import Answerer, Conversation
-from assistant.filters import admits_nothing, make_filter, nothing_matches
-from assistant.library import stored_records
-from assistant.llm import TokenPrinter, first_line, model_label
-from assistant.models import Answer, Focus
-from assistant.settings import ServerSettings, load_settings, settings_problem
 from assistant.terminal import (EXIT_PARTIAL, announce_model_export, nothing_ingestible, print_outcome, say,
                                 stayed_deleted_line)
+
+if TYPE_CHECKING:  # `--help`, `--version` and usage errors import click alone; each command imports what it uses
+    from langchain_core.language_models import BaseChatModel
+
+    from index.bm25 import SearchFilter
+    from index.store import Store
+
+    from assistant.conversation import Answerer
+    from assistant.factory import Components
+    from assistant.models import Answer, Focus
+    from assistant.settings import Settings
 
 EXIT_USAGE = 2
 FORMATS = ["text", "markdown", "bibtex", "ris"]
 
 
 class Context:
-    """What every command needs: settings and lazily built components."""
+    """What every command needs: settings and components, each built on first use (a usage error needs neither)."""
 
     def __init__(self, home: Path | None, chroma_url: str | None = None) -> None:
-        settings = load_settings(**({"home": home} if home else {}))
-        if chroma_url:  # the option beats LITASSIST_STORE__CHROMA_URL; the other store settings stay as set
-            store = settings.store.model_copy(update={"chroma_url": chroma_url})
+        self.home, self.chroma_url = home, chroma_url
+
+    @cached_property
+    def settings(self) -> Settings:
+        """The settings, with --home and --chroma-url applied."""
+        from assistant.settings import load_settings
+
+        settings = load_settings(**({"home": self.home} if self.home else {}))
+        if self.chroma_url:  # the option beats LITASSIST_STORE__CHROMA_URL; the other store settings stay as set
+            store = settings.store.model_copy(update={"chroma_url": self.chroma_url})
             settings = settings.model_copy(update={"store": store})
-        self.settings = settings
-        self.components = Components(self.settings)
+        return settings
+
+    @cached_property
+    def components(self) -> Components:
+        """Encoder, store and retriever from the settings."""
+        from assistant.factory import Components
+
+        return Components(self.settings)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -120,6 +132,9 @@ def answerer(obj: Context, k: int | None, kind: str | None, organism: str | None
              year_max: int | None, llm: BaseChatModel | None, stream: bool, study_type: str | None = None,
              species: str | None = None, collection: str | None = None, tag: str | None = None) -> Answerer:
     """question -> Answer with the given filters, extractive or through the chat model."""
+    from assistant.answer import answering
+    from assistant.filters import admits_nothing, make_filter, nothing_matches
+
     comp = obj.components
     if comp.store.count() == 0:
         raise EmptyIndexError(f"nothing is indexed in {obj.settings.home} yet: run 'litassist ingest PATH' first")
@@ -144,6 +159,8 @@ def ask(obj: Context, question: str, as_json: bool, fmt: str, k: int | None, kin
         organism: str | None, study_type: str | None, species: str | None, collection: str | None, tag: str | None,
         year_min: int | None, year_max: int | None, llm_spec: str | None) -> None:
     """Answer a question with numbered citations."""
+    from assistant.citations import render_text, to_markdown
+
     if not question.strip():
         raise click.UsageError("the question is empty")
     check_question(question.strip(), obj.settings.answer.max_question_chars)
@@ -173,6 +190,8 @@ def chat(obj: Context, as_json: bool, k: int | None, kind: str | None, organism:
          year_min: int | None, year_max: int | None, llm_spec: str | None) -> None:
     """Converse with your library: follow-up questions carry the earlier ones' topic (/help lists commands)."""
     from assistant.chat import HELP, ChatSession, prompt_reader, run_interactive, run_json
+    from assistant.conversation import Conversation
+    from assistant.llm import first_line
 
     comp = obj.components
     llm = comp.chat_model(llm_spec)
@@ -197,6 +216,9 @@ def chat(obj: Context, as_json: bool, k: int | None, kind: str | None, organism:
 def answer_with_llm(question: str, comp: Components, where: SearchFilter, k: int | None, llm: BaseChatModel,
                     stream: bool, focus: Focus | None = None) -> Answer:
     """Answer with the chat model; its tokens go to stderr as they arrive, so stdout holds only the checked answer."""
+    from assistant.answer import answer
+    from assistant.llm import TokenPrinter, model_label
+
     echo = TokenPrinter(lambda token: say(token, nl=False, err=True))
     result = answer(question, comp.retriever(where, k), llm, comp.settings.answer, focus, [echo] if stream else None)
     if echo.tokens:
@@ -207,6 +229,9 @@ def answer_with_llm(question: str, comp: Components, where: SearchFilter, k: int
 
 def echo_export(result: Answer, fmt: str, store: Store) -> None:
     """The cited sources as BibTeX or RIS on stdout; an abstention prints only a note on stderr."""
+    from assistant.export import to_bibtex, to_ris
+    from assistant.library import stored_records
+
     if result.abstained or not result.citations:
         say(f"no sources cited, so no {fmt} to export: {result.answer}", err=True)
         return
@@ -223,6 +248,10 @@ def echo_export(result: Answer, fmt: str, store: Store) -> None:
 @click.pass_obj
 def serve(obj: Context, host: str | None, port: int | None, auth: str | None) -> None:
     """Serve the chat UI in the browser."""
+    from pydantic import ValidationError
+
+    from assistant.settings import ServerSettings, settings_problem
+
     if auth is not None and ":" not in auth:
         raise click.BadParameter("expected USER:PASSWORD", param_hint="--auth")
     changes = {k: v for k, v in {"host": host, "port": port, "auth": auth}.items() if v is not None}

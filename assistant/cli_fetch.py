@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from index.ingest_report import FileOutcome
-
 from assistant.terminal import (EXIT_PARTIAL, announce_model_export, plural, print_outcome, printable, say,
                                 stayed_deleted_line)
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # types only: `litassist --help` imports click alone (tests/test_startup_imports.py)
     from tqdm import tqdm
+
+    from index.ingest_report import FileOutcome
 
     from assistant.cli import Context
     from assistant.fetch import FetchResult

@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from index.deletion import delete_sources, deleted_sources, restore_sources
-
 from assistant.terminal import plural, say
 
 if TYPE_CHECKING:
@@ -23,6 +21,8 @@ RESTORE_HINT = "litassist delete --restore ID"
 @click.pass_obj
 def sources(obj: Context, as_json: bool) -> None:
     """What is indexed: counts by kind and one line per source; then the deleted sources."""
+    from index.deletion import deleted_sources  # the store's libraries load only when a command runs
+
     store = obj.components.store
     items = store.sources()
     gone = deleted_sources(store)
@@ -52,6 +52,8 @@ def sources(obj: Context, as_json: bool) -> None:
 def delete(obj: Context, source_ids: tuple[str, ...], restore: bool) -> None:
     """Delete sources by id (as `litassist sources` lists them); they stay deleted when their files are ingested
     again, until --restore brings them back."""
+    from index.deletion import delete_sources, restore_sources
+
     comp = obj.components
     if restore:
         results = restore_sources(comp.store, comp.ingestor, list(source_ids))

@@ -5,20 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from langchain_core.language_models import BaseChatModel
-
-from index.bm25 import SearchFilter
 from index.chroma_server import http_client
 from index.embedding import Encoder, make_encoder, model_slug, resolve_backend
-from index.ingest import MB, Ingestor
 from index.store import Hnsw, Store, local_client
 
 from assistant.errors import SettingsError
-from assistant.llm import client_class, client_kwargs, first_line, parse_spec
 from assistant.retrieval import HybridRetriever
 from assistant.synonyms import SynonymTable, load_synonyms, use_vocabulary_of
 from assistant.settings import RetrievalSettings, Settings, StoreSettings
+
+if TYPE_CHECKING:  # an answer needs neither the file loaders nor a chat-model client: they load when first built
+    from langchain_core.language_models import BaseChatModel
+
+    from index.bm25 import SearchFilter
+    from index.ingest import Ingestor
 
 
 def hnsw_for(s: StoreSettings) -> Hnsw:
@@ -28,6 +30,8 @@ def hnsw_for(s: StoreSettings) -> Hnsw:
 
 def ingestor_for(settings: Settings, store: Store, encoder: Encoder, **options) -> Ingestor:
     """An ingestor over a given store and encoder with the ingest and chunking settings applied."""
+    from index.ingest import MB, Ingestor  # the file loaders load for an ingest, not for every answer
+
     s = settings
     fields = {"max_tokens": s.chunking.max_tokens, "flush_chunks": s.ingest.flush_chunks,
               "write_chunks": s.ingest.write_chunks, "max_file_bytes": int(s.ingest.max_file_mb * MB)}
@@ -100,6 +104,8 @@ class Components:
 
     def chat_model(self, spec: str | None = None) -> BaseChatModel | None:
         """The chat model named by spec (else settings.llm); None means answer extractively."""
+        from assistant.llm import client_class, client_kwargs, first_line, parse_spec
+
         parsed = parse_spec(self.settings.llm if spec is None else spec)
         if parsed is None:
             return None  # nothing is called unless configured: no default hosted provider

@@ -1,19 +1,19 @@
-"""Hybrid retrieval: BM25 and dense rankings fused, exposed as a LangChain retriever."""
+"""Hybrid retrieval: BM25 and dense rankings fused; `invoke` gives LangChain documents (LangChain loads only then)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
+from pydantic import BaseModel, ConfigDict
 
 from index.bm25 import SearchFilter
 from index.records import Passage
 
 from assistant.synonyms import bm25_terms
+
+if TYPE_CHECKING:  # an extractive answer never imports LangChain (a second of imports); the LLM chain does
+    from langchain_core.documents import Document
 
 
 Mode = Literal["hybrid", "bm25", "dense"]
@@ -66,6 +66,8 @@ def best_per_source(ranking: list[Passage]) -> list[Passage]:
 
 def to_document(passage: Passage) -> Document:
     """LangChain's document type; the typed Passage rides along in metadata."""
+    from langchain_core.documents import Document
+
     meta = {"source_id": passage.chunk.source_id, "kind": passage.chunk.kind, "score": passage.score,
             "passage": passage}
     return Document(page_content=passage.chunk.text, metadata=meta, id=passage.chunk.id)
@@ -76,7 +78,7 @@ def passages_from(documents: list[Document]) -> list[Passage]:
     return [d.metadata["passage"] for d in documents]
 
 
-class HybridRetriever(BaseRetriever):
+class HybridRetriever(BaseModel):
     """BM25 ∪ dense candidates from the store, fused by reciprocal rank or by a weighted sum of scaled scores."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -137,6 +139,6 @@ class HybridRetriever(BaseRetriever):
         per_source = [best_per_source(r) for r in rankings]
         return self.fuse(per_source, source_key, self.doc_fusion, self.doc_dense_weight)
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        """LangChain entry point."""
+    def invoke(self, query: str) -> list[Document]:
+        """The top-k passages as LangChain documents, as a LangChain retriever's `invoke` gives them."""
         return [to_document(p) for p in self.search(query)]

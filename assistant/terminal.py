@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from tqdm.auto import tqdm
 
-from index.ingest_report import FileOutcome, IngestReport
-from index.loaders import SUPPORTED_EXTENSIONS
+from assistant.controls import without_controls
 
-from assistant.citations import without_controls
+if TYPE_CHECKING:  # every command's error path prints through this module: it imports nothing heavy at the top
+    from index.ingest_report import FileOutcome, IngestReport
 
 EXIT_PARTIAL = 3  # some files failed or went in with entries skipped (`ingest`, `fetch`)
 _MARK = {"added": "+", "replaced": "~", "unchanged": "=", "failed": "!", "skipped": "-"}
@@ -35,6 +34,8 @@ def say(text: str = "", err: bool = False, nl: bool = True) -> None:
 
 def nothing_ingestible(paths: tuple[Path, ...], report: IngestReport) -> str:
     """The error for an ingest that found no file litassist reads."""
+    from index.loaders import SUPPORTED_EXTENSIONS
+
     where = ", ".join(str(p) for p in paths)
     if not report.outcomes:
         return f"nothing to ingest: no files in {where}"
@@ -56,6 +57,8 @@ def plural(n: int, noun: str) -> str:
 
 def print_outcome(outcome: FileOutcome) -> None:
     """One line per file as it is done, on stderr so --json output stays clean."""
+    from tqdm.auto import tqdm
+
     counts = f"{plural(outcome.records, 'record')}, {plural(outcome.chunks, 'chunk')}"
     kept_out = deleted_note(outcome.deleted)
     detail = "; ".join(d for d in (counts if outcome.status in ("added", "replaced") else "", kept_out) if d)

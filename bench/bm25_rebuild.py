@@ -1,10 +1,13 @@
 """What a machine joining a shared Chroma server pays: rebuilding its BM25 copy from the server's documents.
 
     python bench/bm25_rebuild.py CORPUS.jsonl [--copies N] [--json]
+    python bench/bm25_rebuild.py CORPUS.jsonl --add-one-file [--copies N] [--json]
 
 The corpus's texts (BEIR JSONL, `text` field) are written N times as chunks, with random vectors (BM25 never reads
 vectors, so nothing is encoded), into a `chroma run` server on a free loopback port and into an embedded database.
 Then a Store is opened twice on each from a fresh data home: each open rebuilds BM25 from Chroma, and is timed.
+--add-one-file instead times what an ingest of one more file (10 chunks) pays to bring BM25 in step, in the embedded
+database: the new segment (Store.update_bm25) against the whole rebuild every ingest paid before (rebuild_bm25).
 """
 
 from __future__ import annotations
@@ -65,17 +68,48 @@ def timed_opens(make_client, folder: Path, label: str, times: int = 2) -> list[f
     return seconds
 
 
+def add_one_file(client, folder: Path, chunks: list[tuple[str, str]]) -> dict:
+    """Seconds to bring BM25 in step after one more file is written: by a new segment, and by a full rebuild."""
+    store = Store(folder / "home", MODEL, hnsw=hnsw_for(StoreSettings()), client=client)  # rebuilt from Chroma on open, then saved
+    with store.lock:
+        store._begin_write(["new-file"])  # as Store.write does: journal the file, new generation
+        extra = chunks[:10]
+        store.collection.upsert(ids=[f"new-{cid}" for cid, _ in extra], documents=[text for _, text in extra],
+                                embeddings=np.random.default_rng(1).standard_normal((len(extra), 384)).astype(np.float32),
+                                metadatas=[{"kind": "paper", "context": "", "source_id": f"new-{cid}", "position": 0,
+                                            "file": "new-file", "file_hash": "h2", "record": "{}"} for cid, _ in extra])
+        store._end_write(["new-file"])
+    start = time.perf_counter()
+    store.update_bm25()
+    segment = time.perf_counter() - start
+    assert len(store.bm25.ids) == store.count() and len(store.bm25.parts) == 2
+    start = time.perf_counter()
+    store.rebuild_bm25()
+    rebuild = time.perf_counter() - start
+    return {"add_one_file_segment_s": round(segment, 3), "add_one_file_full_rebuild_s": round(rebuild, 2),
+            "speedup": round(rebuild / segment, 1)}
+
+
 def main() -> None:
     """Fill both databases, time the rebuilds, print the result."""
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("corpus", type=Path)
     p.add_argument("--copies", type=int, default=5)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--add-one-file", action="store_true", help="Time one more file's BM25 update, not the rebuilds")
     args = p.parse_args()
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     chunks = rows(args.corpus, args.copies)
+    if args.add_one_file:
+        with tempfile.TemporaryDirectory(prefix="litassist-rebuild-") as tmp:
+            embedded = chromadb.PersistentClient(path=str(Path(tmp) / "embedded"),
+                                                 settings=ChromaSettings(anonymized_telemetry=False))
+            fill(embedded, chunks)
+            result = {"chunks": len(chunks), **add_one_file(embedded, Path(tmp), chunks)}
+        print(json.dumps(result) if args.json else "\n".join(f"{k:<28} {v}" for k, v in result.items()))
+        return
     with tempfile.TemporaryDirectory(prefix="litassist-rebuild-") as tmp:
         folder, port = Path(tmp), free_port()
         server = subprocess.Popen([str(Path(sys.executable).parent / "chroma"), "run", "--path", str(folder / "srv"),

@@ -2,6 +2,12 @@
 
     python bench/startup.py CORPUS_PATH... [--home DIR] [--backend B] [--runs N] [--questions N]
                             [--ingest-sizes 300,1000] [--quick] [--json]
+    python bench/startup.py CORPUS_PATH... --ratios [--before CHECKOUT] [--limit 600] [--runs 5] [--json]
+
+--ratios times everyday commands in one run, each the median of --runs fresh processes, as ratios to `python -c pass`
+and to `python -c "import chromadb, onnxruntime, numpy"` (what an answer cannot do without), all with this Python:
+`--help`, `--version`, a usage error, `ask`, an `ingest` of the unchanged corpus (indexed first, untimed) and
+`serve` to its first answer (median of up to 3 starts).
 """
 
 from __future__ import annotations
@@ -59,13 +65,14 @@ def first_answer(url: str, question: str, deadline: float) -> dict:
     return client.predict(question, "both", "", 0, 0, api_name="/ask"), client
 
 
-def serve_once(home: Path, backend: str, questions: list[str], log: Path) -> dict[str, Any]:
+def serve_once(home: Path, backend: str, questions: list[str], log: Path, code: Path = ROOT,
+               env: dict[str, str] | None = None) -> dict[str, Any]:
     """Start `litassist serve`, time the first answer from spawn, ask the rest, read the server's peak RSS."""
     port = free_port()
     start = time.monotonic()
     with log.open("w") as out:
-        server = subprocess.Popen(litassist("--home", str(home), "serve", "--port", str(port)), cwd=ROOT,
-                                  env=environment(backend), stdout=out, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(litassist("--home", str(home), "serve", "--port", str(port)), cwd=code,
+                                  env=env or environment(backend), stdout=out, stderr=subprocess.STDOUT)
     try:
         answer, client = first_answer(f"http://127.0.0.1:{port}/", questions[0], start + 600)
         seconds = time.monotonic() - start
@@ -108,15 +115,83 @@ def ingest_memory(corpus: list[Path], sizes: list[int], backend: str, folder: Pa
     return peaks
 
 
-def prepare(corpus: list[Path], limit: int, backend: str, folder: Path) -> Path:
-    """A home with the corpus ingested by `litassist ingest` (untimed)."""
-    home = folder / "home"
+def prepare(corpus: list[Path], limit: int, backend: str, folder: Path, code: Path = ROOT, name: str = "home") -> Path:
+    """A home with the corpus ingested by `litassist ingest` (untimed), run from the checkout `code`."""
+    home = folder / name
     files = limited_files(corpus, limit, folder)
-    done = subprocess.run(litassist("--home", str(home), "ingest", *map(str, files)), cwd=ROOT,
+    done = subprocess.run(litassist("--home", str(home), "ingest", *map(str, files)), cwd=code,
                           env=environment(backend), capture_output=True, text=True)
     if done.returncode not in (0, 3):
         raise SystemExit(f"ingest failed: {done.stderr[-2000:]}")
     return home
+
+
+REFERENCE = "import chromadb, onnxruntime, numpy"
+
+
+def run_seconds(command: list[str], env: dict[str, str], codes: tuple[int, ...] = (0,), code: Path = ROOT) -> float:
+    """Wall time of one fresh run of a command (output discarded; an unexpected exit code stops the bench)."""
+    start = time.monotonic()
+    done = subprocess.run(command, cwd=code, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    seconds = time.monotonic() - start
+    if done.returncode not in codes:
+        raise SystemExit(f"{command[3:]} exited {done.returncode}: {done.stderr[-2000:]!r}")
+    return seconds
+
+
+def median(values: list[float]) -> float:
+    """The middle value."""
+    return sorted(values)[len(values) // 2]
+
+
+def ratios(corpus: list[Path], limit: int, backend: str, runs: int, folder: Path, before: Path | None = None
+           ) -> dict[str, Any]:
+    """Everyday commands against `python -c pass` and the reference imports, medians from one run; with `before`
+    (another checkout, e.g. main's) its commands too, each checkout on a home it indexed itself. Runs go round
+    robin (every command of every checkout, then again), so a change in outside load hits all of them alike."""
+    # Compiled bytecode cached as an installed package has it (a PYTHONDONTWRITEBYTECODE environment would otherwise
+    # recompile every library on each start: seconds, not what a user's installation pays).
+    env = {k: v for k, v in environment(backend).items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
+    files = [str(f) for f in limited_files(corpus, limit, folder)]  # ingested again unchanged: nothing is read
+    checkouts = [("after", ROOT)] + ([("before", before)] if before else [])
+    commands: dict[str, dict[str, tuple[list[str], tuple[int, ...], Path]]] = {
+        "": {"python_pass": ([sys.executable, "-c", "pass"], (0,), ROOT),
+             "reference_imports": ([sys.executable, "-c", REFERENCE], (0,), ROOT)}}
+    for label, code in checkouts:
+        home = str(prepare(corpus, limit, backend, folder, code, f"home-{label}"))
+        commands[label] = {
+            "help": (litassist("--help"), (0,), code),
+            "version": (litassist("--version"), (0,), code),
+            "usage_error": (litassist("--home", home, "ask"), (2,), code),
+            "ask": (litassist("--home", home, "ask", QUESTIONS[0], "--json"), (0,), code),
+            "ingest_unchanged": (litassist("--home", home, "ingest", *files), (0, 3), code),
+        }
+    times: dict[str, dict[str, list[float]]] = {label: {name: [] for name in cmds} for label, cmds in commands.items()}
+    for _ in range(runs + 1):  # the first round writes the bytecode caches, as installing a package does: dropped
+        for label, cmds in commands.items():
+            for name, (command, codes, code) in cmds.items():
+                times[label][name].append(run_seconds(command, env, codes, code))
+    for label, code in checkouts:
+        times[label]["serve_first_answer"] = []
+    for n in range(min(runs, 3)):
+        for label, code in checkouts:
+            home = folder / f"home-{label}"
+            log = folder / f"serve-{label}-{n}.log"
+            times[label]["serve_first_answer"].append(
+                serve_once(home, backend, QUESTIONS[:1], log, code, env)["first_answer_s"])
+    seconds = {label: {name: median(v[1:] if name != "serve_first_answer" else v) for name, v in got.items()}
+               for label, got in times.items()}
+    base, ref = seconds[""]["python_pass"], seconds[""]["reference_imports"]
+    result: dict[str, Any] = {"python_pass_s": round(base, 3), "reference_imports_s": round(ref, 3), "runs": runs,
+                              "documents": limit}
+    for label, _ in checkouts:
+        got = seconds[label]
+        result[label] = {"seconds_median": {k: round(v, 3) for k, v in got.items()},
+                         "x_python_pass": {k: round(got[k] / base, 1) for k in ("help", "version", "usage_error")},
+                         "x_reference": {k: round(got[k] / ref, 2)
+                                         for k in ("ask", "ingest_unchanged", "serve_first_answer")}}
+    return result
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -131,6 +206,8 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ingest-sizes", default="", help="Also measure ingest peak RSS at these corpus sizes")
     parser.add_argument("--quick", action="store_true", help="One run, two questions, no ingest sizes")
     parser.add_argument("--json", action="store_true", help="Print one JSON object instead of a table")
+    parser.add_argument("--ratios", action="store_true", help="Time everyday commands as ratios (see above)")
+    parser.add_argument("--before", type=Path, help="With --ratios: also time another checkout (e.g. main's)")
     return parser.parse_args(argv)
 
 
@@ -142,6 +219,10 @@ def main(argv: list[str] | None = None) -> None:
     questions = (QUESTIONS * count)[:count]
     with tempfile.TemporaryDirectory(prefix="litassist-bench-") as tmp:
         folder = Path(tmp)
+        if args.ratios:
+            result = {**ratios(args.corpus, args.limit, args.backend, args.runs, folder, args.before),
+                      "backend": args.backend, "load_average_1m": load_average()}
+            return emit(result, args.json, f"everyday commands ({args.limit} documents, backend {args.backend})")
         if args.home is None and not args.corpus:
             raise SystemExit("give a corpus to index or --home")
         home = args.home or prepare(args.corpus, args.limit, args.backend, folder)

@@ -1,28 +1,32 @@
-"""A BM25 index (bm25s) over chunk texts, persisted with the chunk ids and the fields filters need."""
+"""A BM25 index over chunk texts in segments: an ingest adds a small segment instead of rebuilding the whole index.
+
+Each segment (index/bm25_segment.py) keeps raw term counts; a query scores every segment with the statistics of all
+live chunks together (Lucene's BM25, as bm25s computes it), so the ranking is the one a single rebuilt index gives.
+A chunk whose file is ingested again or deleted is marked dead in its old segment; small segments are merged.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
-from collections.abc import Callable
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import bm25s
 import numpy as np
-import Stemmer
 
-_STEMMER = Stemmer.Stemmer("english")
-_META = "litassist.json"
+from index.bm25_segment import Segment, merged
+from index.bm25_tokens import tokenize
+
+_MANIFEST = "manifest.json"
 _REMEMBERED = 16  # filters whose mask and admitted ids an index keeps (the UI repeats the same few)
-
-
-def tokenize(texts: list[str], as_ids: bool = False) -> Any:
-    """English stop words removed, Snowball-stemmed; gene names like HER2 survive as tokens. Queries and the index
-    go through this one function, since they must be tokenized alike (`as_ids`: bm25s's form for indexing)."""
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, return_ids=as_ids, show_progress=False)
+MAX_SEGMENTS = 8  # beyond this, every segment but the largest is merged into one at the next update
+K1, B = 1.5, 0.75  # bm25s's defaults, which the index used before it had segments
 
 
 @dataclass
@@ -74,57 +78,111 @@ class SearchFilter:
                     or self.year_min is not None or self.year_max is not None)
 
 
-class Bm25Index:
-    """bm25s over chunk texts; `generation` ties a saved index to the Chroma state it was built from."""
+@dataclass
+class Part:
+    """A segment as the index uses it: its folder name and which of its chunks are retired."""
 
-    def __init__(self, ids: list[str], facts: list[ChunkFacts], model: bm25s.BM25 | None, generation: str) -> None:
-        self.ids = ids
-        self.facts = facts
-        self.model = model
+    name: str
+    segment: Segment
+    dead: set[int] = field(default_factory=set)
+
+    @property
+    def alive(self) -> np.ndarray:
+        """True for each chunk still indexed."""
+        alive = np.ones(len(self.segment.ids), dtype=bool)
+        alive[list(self.dead)] = False
+        return alive
+
+
+class Bm25Index:
+    """BM25 over chunk texts in segments; `generation` ties a saved index to the Chroma state it was built from."""
+
+    def __init__(self, parts: list[Part], generation: str) -> None:
+        self.parts = [p for p in parts if len(p.dead) < len(p.segment.ids)]  # a segment with nothing live goes
         self.generation = generation
-        # Per filter, for the few a session uses: a Python pass over 100k chunks costs ~20-40 ms. A rebuild makes a
+        self._alive = [p.alive for p in self.parts]
+        self.ids = [cid for p, alive in zip(self.parts, self._alive) for cid, ok in zip(p.segment.ids, alive) if ok]
+        self.facts = [ChunkFacts(**f) for p, alive in zip(self.parts, self._alive)
+                      for f, ok in zip(p.segment.facts, alive) if ok]
+        total = sum(int(np.asarray(p.segment.lengths)[alive].sum()) for p, alive in zip(self.parts, self._alive))
+        self._avg_length = total / len(self.ids) if self.ids else 0.0
+        # Per filter, for the few a session uses: a Python pass over 100k chunks costs ~20-40 ms. An update makes a
         # new index object, so these never outlive the chunks they describe.
         self._masks: dict[tuple, np.ndarray] = {}
         self._admitted: dict[tuple, frozenset[str]] = {}
 
     @classmethod
-    def build(cls, ids: list[str], texts: list[str], facts: list[ChunkFacts], generation: str) -> Bm25Index:
-        """Index texts from scratch (bm25s has no incremental update; a rebuild takes seconds at 100k)."""
-        model = None
-        if ids:
-            model = bm25s.BM25()
-            model.index(tokenize(texts, as_ids=True), show_progress=False)
-        return cls(ids, facts, model, generation)
+    def build(cls, ids: list[str], texts: list[str], facts: list[ChunkFacts], generation: str,
+              files: list[str] | None = None) -> Bm25Index:
+        """Index texts from scratch, as one segment."""
+        segment = Segment.build(ids, texts, [f.__dict__ for f in facts], files or [""] * len(ids))
+        return cls([Part(_new_name(), segment)] if ids else [], generation)
 
     def save(self, folder: Path) -> None:
-        """Write to a sibling folder, then swap it in, so a crash never leaves half an index (callers hold the data
-        home's write lock; the sibling names are unique all the same, so two saves could never share one)."""
+        """Write the whole index to a sibling folder, then swap it in, so a crash never leaves half an index (callers
+        hold the data home's write lock; the sibling names are unique all the same, so two saves could never share
+        one)."""
         folder.parent.mkdir(parents=True, exist_ok=True)
         for stale in [*folder.parent.glob(f"{folder.name}.tmp-*"), *folder.parent.glob(f"{folder.name}.old-*")]:
             shutil.rmtree(stale, ignore_errors=True)  # what a save killed half-way left
         tmp = Path(tempfile.mkdtemp(prefix=f"{folder.name}.tmp-", dir=folder.parent))
-        if self.model is not None:
-            self.model.save(str(tmp), show_progress=False)
-        meta = {"generation": self.generation, "ids": self.ids, "facts": [f.__dict__ for f in self.facts]}
-        (tmp / _META).write_text(json.dumps(meta))
+        for part in self.parts:
+            part.segment.save(tmp / part.name)
+        self._write_manifest(tmp)
         old = folder.with_name(f"{folder.name}.old-{tmp.name.rsplit('-', 1)[1]}")
         if folder.exists():
             folder.rename(old)
         tmp.rename(folder)
         shutil.rmtree(old, ignore_errors=True)
 
-    @classmethod
-    def load(cls, folder: Path) -> Bm25Index | None:
-        """The saved index, or None when there is none or it is unreadable."""
+    def updated(self, folder: Path, retired_files: Iterable[str], ids: list[str], texts: list[str],
+                facts: list[ChunkFacts], files: list[str], generation: str) -> Bm25Index:
+        """This index with the chunks of `retired_files` retired and the given chunks added as a new segment, saved
+        into `folder` (where this index is saved): the new segment first, then the manifest, replaced in one rename,
+        so a crash leaves the old index (stale by generation, hence rebuilt on the next open) or the new one."""
+        retired = set(retired_files)
+        parts = [Part(p.name, p.segment, p.dead | {i for i, f in enumerate(p.segment.files) if f in retired})
+                 for p in self.parts]
+        if ids:
+            added = Part(_new_name(), Segment.build(ids, texts, [f.__dict__ for f in facts], files))
+            added.segment.save(folder / added.name)
+            parts.append(added)
+        parts = [p for p in parts if len(p.dead) < len(p.segment.ids)]
+        if len(parts) > MAX_SEGMENTS:
+            parts = _merge_small(parts, folder)
+        index = Bm25Index(parts, generation)
+        index._write_manifest(folder)
+        _remove_unlisted(folder, {p.name for p in parts})
+        return index
+
+    def _write_manifest(self, folder: Path) -> None:
+        """Which segments make the index, their retired chunks and its generation; replaced in one rename."""
+        manifest = {"generation": self.generation,
+                    "segments": [{"name": p.name, "dead": sorted(p.dead)} for p in self.parts]}
+        tmp = folder / f"{_MANIFEST}.tmp-{uuid.uuid4().hex}"
+        tmp.write_text(json.dumps(manifest))
+        os.replace(tmp, folder / _MANIFEST)
+
+    @staticmethod
+    def saved_generation(folder: Path) -> str | None:
+        """The generation of the index saved in `folder`, or None when there is none."""
         try:
-            meta = json.loads((folder / _META).read_text())
-            model = bm25s.BM25.load(str(folder), show_progress=False) if meta["ids"] else None
+            return json.loads((folder / _MANIFEST).read_text())["generation"]
         except (OSError, ValueError, KeyError):
             return None
-        return cls(meta["ids"], [ChunkFacts(**f) for f in meta["facts"]], model, meta["generation"])
+
+    @classmethod
+    def load(cls, folder: Path) -> Bm25Index | None:
+        """The saved index, or None when there is none or it is unreadable (e.g. saved before segments existed)."""
+        try:
+            manifest = json.loads((folder / _MANIFEST).read_text())
+            parts = [Part(s["name"], Segment.load(folder / s["name"]), set(s["dead"])) for s in manifest["segments"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return cls(parts, manifest["generation"])
 
     def mask(self, where: SearchFilter) -> np.ndarray:
-        """1.0 for each chunk the filter admits, else 0.0."""
+        """1.0 for each chunk (in `ids` order) the filter admits, else 0.0."""
         return remember(self._masks, where, lambda: np.array([where.admits(f) for f in self.facts], dtype=np.float32))
 
     def admitted(self, where: SearchFilter) -> frozenset[str]:
@@ -134,17 +192,71 @@ class Bm25Index:
 
     def search(self, query: str, k: int, where: SearchFilter | None = None) -> list[tuple[str, float]]:
         """Top-k (chunk id, BM25 score) pairs with a positive score."""
-        tokens = tokenize([query])
-        if self.model is None or not tokens[0]:
+        tokens = Counter(tokenize(query))
+        if not self.ids or not tokens:
             return []
-        mask = None
+        weights = [a.astype(np.float64) for a in self._alive]
         if where is not None and not where.empty:
             mask = self.mask(where)
             if not mask.any():
                 return []
-        k = min(k, len(self.ids))
-        docs, scores = self.model.retrieve(tokens, k=k, show_progress=False, weight_mask=mask)
-        return [(self.ids[d], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+            weights = _spread(mask, self._alive)
+        scores = [np.zeros(len(p.segment.ids)) for p in self.parts]
+        for term, repeats in tokens.items():
+            hits = [(i, got) for i, p in enumerate(self.parts) if (got := p.segment.postings(term)) is not None]
+            df = sum(int(self._alive[i][docs].sum()) for i, (docs, _) in hits)
+            if not df:
+                continue
+            idf = np.log(1 + (len(self.ids) - df + 0.5) / (df + 0.5))
+            for i, (docs, counts) in hits:
+                lengths = np.asarray(self.parts[i].segment.lengths)[docs]
+                tf = counts.astype(np.float64)
+                scores[i][docs] += repeats * idf * tf / (K1 * (1 - B + B * lengths / self._avg_length) + tf)
+        return self._top(np.concatenate([s * w for s, w in zip(scores, weights)]), k)
+
+    def _top(self, scores: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """The k best positive scores, best first (ties: the earlier chunk), as (id, score)."""
+        ids = [cid for p in self.parts for cid in p.segment.ids]  # every chunk, retired ones too, as `scores`
+        k = min(k, int((scores > 0).sum()))
+        if k <= 0:
+            return []
+        best = np.argpartition(-scores, k - 1)[:k]
+        best = best[np.lexsort((best, -scores[best]))]
+        return [(ids[i], float(scores[i])) for i in best]
+
+
+def _spread(mask: np.ndarray, alive: list[np.ndarray]) -> list[np.ndarray]:
+    """A mask over live chunks (ids order) laid out per segment, 0 for retired chunks."""
+    out, start = [], 0
+    for live in alive:
+        weights = np.zeros(len(live))
+        weights[live] = mask[start : start + int(live.sum())]
+        out.append(weights)
+        start += int(live.sum())
+    return out
+
+
+def _merge_small(parts: list[Part], folder: Path) -> list[Part]:
+    """Every segment but the one with the most live chunks merged into one new segment (saved into `folder`)."""
+    largest = max(parts, key=lambda p: len(p.segment.ids) - len(p.dead))
+    rest = [p for p in parts if p is not largest]
+    combined = Part(_new_name(), merged([(p.segment, p.alive) for p in rest]))
+    combined.segment.save(folder / combined.name)
+    return [largest, combined]
+
+
+def _remove_unlisted(folder: Path, names: set[str]) -> None:
+    """Segments no manifest lists any more (retired, merged, or left by a write that was killed)."""
+    for path in folder.glob("seg-*"):
+        if path.name not in names:
+            shutil.rmtree(path, ignore_errors=True)
+    for path in folder.glob(f"{_MANIFEST}.tmp-*"):
+        path.unlink(missing_ok=True)
+
+
+def _new_name() -> str:
+    """A segment folder name no other segment has."""
+    return f"seg-{uuid.uuid4().hex[:16]}"
 
 
 def remember(cache: dict[tuple, Any], where: SearchFilter, make: Callable[[], Any]) -> Any:

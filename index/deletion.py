@@ -67,11 +67,12 @@ def _delete(store: Store, ids: list[str]) -> list[Deleted]:
         source_id=sid, kind=rows[sid]["kind"], title=rows[sid]["title"] or "", file=rows[sid]["file"],
         file_hash=store.file_hash(rows[sid]["file"]) or "")) for sid in ids]
     # Remembered and marked in one metadata write, before any chunk goes: a kill after it is finished on next open.
-    store.update_metadata(lambda meta: tombstones.remembering(meta, [d.source for d in deleted]), new_generation=True)
+    store.update_metadata(lambda meta: tombstones.remembering(meta, [d.source for d in deleted]), new_generation=True,
+                         files=[d.source.file for d in deleted])
     for start in range(0, len(ids), _PAGE):
         store.collection.delete(where={"source_id": {"$in": ids[start : start + _PAGE]}})
     store.update_metadata(lambda meta: tombstones.removed(meta, ids))
-    store.rebuild_bm25()
+    store.update_bm25()
     return deleted
 
 

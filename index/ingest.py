@@ -94,7 +94,7 @@ class Ingestor:
         settled = self._same.settle()  # one paper, one source: superseded versions go, merged records are written
         if settled or self.report.removed or any(o.status in ("added", "replaced") for o in self.report.outcomes):
             self._progress.stage("indexing")
-            self.store.rebuild_bm25()
+            self.store.update_bm25()
         self._progress.stage("done")
         return self.report
 

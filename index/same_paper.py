@@ -160,10 +160,11 @@ class SamePaper:
 
     def _revise(self, deletions: list[dict], updates: dict[str, dict]) -> None:
         """Delete what `deletions` match and replace the metadata of the `updates` chunks, as a new generation,
-        holding the data home's write lock like every writer; the caller rebuilds BM25."""
+        holding the data home's write lock like every writer; the caller brings BM25 in step."""
         store = self.store
         with store.lock:
-            store.update_metadata(lambda meta: meta, new_generation=True)
+            files = {where["$and"][1]["file"] for where in deletions} | {meta["file"] for meta in updates.values()}
+            store.update_metadata(lambda meta: meta, new_generation=True, files=sorted(files))  # BM25: these files
             for where in deletions:
                 store.collection.delete(where=where)
             ids = list(updates)

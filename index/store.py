@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from index import journal, prefilter, source_table, tombstones
+from index import bm25_sync, journal, prefilter, source_table, tombstones
 from index import offline  # noqa: F401  (before any library that could reach the network)
 from index.bm25 import Bm25Index, SearchFilter
-from index.entries import RECORD, Entry, chunk_metadata, facts_of, passage_of
+from index.entries import RECORD, Entry, chunk_metadata, passage_of
 from index.errors import StoreError
 from index.narrow import NarrowVectors
 from index.prefilter import where_clause
@@ -89,6 +89,7 @@ class Store:
         self.bm25_dir = self.home / "bm25" / self.name
         self.lock = WriteLock(self.home)  # one writer at a time on this data home, in any process
         self.recovered: list[str] = []  # files an interrupted write left half done: removed, to be ingested again
+        self._changed: set[str] | None = None  # files written since BM25 was in step (None: unknown, rebuild)
         self.lock.if_free(self.recover, list)  # a busy lock: its live holder recovered when it took it
         self.bm25 = self._open_bm25()
         self.narrow = NarrowVectors()
@@ -120,6 +121,14 @@ class Store:
         with self.lock:
             return self._rebuild(save=True)
 
+    def update_bm25(self) -> Bm25Index:
+        """Bring BM25 in step after writes: a new segment with the current chunks of the files written since it was
+        last in step, their old chunks retired (seconds, whatever the index's size); a rebuild when those files are
+        unknown or the saved index is not the one in memory. Waits for the write lock."""
+        with self.lock:
+            changed, self._changed = self._changed, None
+            return bm25_sync.update(self, changed)
+
     def _rebuild_saving_if_free(self) -> Bm25Index:
         """Rebuild BM25, saved only if no writer is busy: a reader must not wait for a long ingest (which saves
         its own when it ends)."""
@@ -127,14 +136,10 @@ class Store:
 
     def _rebuild(self, save: bool) -> Bm25Index:
         """BM25 built afresh from Chroma's documents, and saved with the source table when `save`."""
-        ids, texts, facts, summary, files = [], [], [], {}, {}
+        summary, files = {}, {}
         generation = self.generation  # read first: a write after it makes the saved index stale, never wrong
-        for cid, doc, meta in self.scan(include_documents=True):
-            ids.append(cid)
-            texts.append(f"{meta.get('context', '')}\n{doc}")
-            facts.append(facts_of(meta))
-            source_table.tally(summary, meta, files)
-        self.bm25 = Bm25Index.build(ids, texts, facts, generation)
+        ids, texts, facts, owners = bm25_sync.columns(self.scan(include_documents=True), summary, files)
+        self.bm25 = Bm25Index.build(ids, texts, facts, generation, owners)
         if save:
             self.bm25.save(self.bm25_dir)
             source_table.save(self.bm25_dir, generation, summary, files)
@@ -144,9 +149,18 @@ class Store:
         """Mark Chroma as changed, and journal the files about to be written, before touching any chunk."""
         if not self.lock.held:  # a bug, not a user error: two writers at once lose each other's work
             raise StoreError("internal error: a write to the index without its write lock")
+        self._track(files)
         meta = dict(self.collection.metadata or {})
         meta["generation"] = uuid.uuid4().hex
         self.collection.modify(metadata=journal.with_files(meta, list(files)) if files else meta)
+
+    def _track(self, files: Sequence[str], known: bool = True) -> None:
+        """Note the files a write is about to change, for the BM25 update that follows (`known`: False when a write
+        changes chunks it cannot name by file, so the update must be a rebuild)."""
+        if getattr(self, "bm25", None) is not None and self.bm25.generation == self.generation:  # in step until now
+            self._changed = set()
+        if self._changed is not None:
+            self._changed = self._changed | set(files) if known else None
 
     def _end_write(self, files: Sequence[str]) -> None:
         """Every chunk of these files is written: take them off the journal."""
@@ -169,13 +183,15 @@ class Store:
         self.recovered += [f for f in files if f not in self.recovered]
         return files
 
-    def update_metadata(self, change: Callable[[dict[str, Any]], dict[str, Any]], new_generation: bool = False) -> None:
+    def update_metadata(self, change: Callable[[dict[str, Any]], dict[str, Any]], new_generation: bool = False,
+                        files: Sequence[str] = ()) -> None:
         """Rewrite the collection's metadata in one write (holding the write lock); a new generation when chunks are
-        about to change."""
+        about to change (`files`: the files whose chunks will, so BM25 can be updated instead of rebuilt)."""
         if not self.lock.held:  # a bug, not a user error: two writers at once lose each other's work
             raise StoreError("internal error: a write to the index without its write lock")
         meta = change(dict(self.collection.metadata or {}))
         if new_generation:
+            self._track(files, known=bool(files))
             meta["generation"] = uuid.uuid4().hex
         self.collection.modify(metadata=meta)
 
@@ -327,5 +343,5 @@ class Store:
             if self.local:  # another process wrote here (`litassist ingest` beside `serve`)
                 self.client = reopened_local_client(self.db_home, self.client)
                 self.collection = self.client.get_collection(self.name, embedding_function=None)
-            self._rebuild_saving_if_free()
+            self.bm25 = self._open_bm25()  # the writer saved its update: loaded, not rebuilt, when it matches
             return True

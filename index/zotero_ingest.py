@@ -51,7 +51,7 @@ def indexed_files(store: Store) -> set[str]:
 def remove_files(store: Store, files: list[str]) -> None:
     """Delete every chunk of these files, journaled: a kill half way leaves them to `recover`. Holds the lock."""
     with store.lock:
-        store.update_metadata(lambda meta: journal.with_files(meta, files), new_generation=True)
+        store.update_metadata(lambda meta: journal.with_files(meta, files), new_generation=True, files=files)
         for start in range(0, len(files), _PAGE):
             store.collection.delete(where={"file": {"$in": files[start : start + _PAGE]}})
         store.update_metadata(lambda meta: journal.without_files(meta, files))

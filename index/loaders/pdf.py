@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-
-from pypdf import PdfReader
-from pypdf.errors import DependencyError, FileNotDecryptedError
+from typing import TYPE_CHECKING
 
 from index.errors import LoadError, first_line
 from index.loaders.text import content_id
+
+if TYPE_CHECKING:  # pypdf loads when a PDF is read, not for every ingest (an unchanged corpus reads no file)
+    from pypdf import PdfReader
 from index.records import Paper
 
 _MAX_TITLE = 300
@@ -46,6 +47,9 @@ def check_header(path: Path) -> None:
 
 def open_reader(path: Path) -> PdfReader:
     """Open and, when protected only by an owner password, decrypt a PDF; LoadError otherwise."""
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError
+
     check_header(path)
     try:
         reader = PdfReader(path)
@@ -67,6 +71,8 @@ def open_reader(path: Path) -> PdfReader:
 
 def page_texts(reader: PdfReader, path: Path) -> list[str]:
     """Raw text of every page, '' for empty pages so that list index + 1 is the page number."""
+    from pypdf.errors import DependencyError, FileNotDecryptedError
+
     try:
         pages = list(reader.pages)
     except FileNotDecryptedError as exc:

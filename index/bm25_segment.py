@@ -1,0 +1,115 @@
+"""One BM25 segment: the term postings of some chunks, in numpy arrays saved as .npy and read memory-mapped.
+
+A segment keeps raw term counts and chunk lengths, not finished scores, so the index (index/bm25.py) can score a
+query with statistics of every segment together: the ranking equals one index built over all live chunks at once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from index.bm25_tokens import tokenize
+
+_ARRAYS = ("indptr", "docs", "counts", "lengths")
+_DOCS = "docs.json"
+
+
+@dataclass
+class Segment:
+    """Postings in compressed-column form: term t's chunks are docs[indptr[t]:indptr[t+1]], with their counts."""
+
+    terms: list[str]
+    indptr: np.ndarray  # int64, one more than terms
+    docs: np.ndarray  # int32 chunk positions in this segment, ascending within a term
+    counts: np.ndarray  # int32 occurrences of the term in the chunk
+    lengths: np.ndarray  # int32 terms per chunk
+    ids: list[str]
+    facts: list[dict]  # ChunkFacts fields per chunk (what filters read)
+    files: list[str]  # the file each chunk came from: a re-ingested or deleted file retires its chunks
+
+    @cached_property
+    def vocab(self) -> dict[str, int]:
+        """term -> its column."""
+        return {term: i for i, term in enumerate(self.terms)}
+
+    @classmethod
+    def build(cls, ids: list[str], texts: list[str], facts: list[dict], files: list[str]) -> Segment:
+        """Tokenize and count the chunks' texts."""
+        vocab: dict[str, int] = {}
+        term_of, doc_of, count_of, lengths = [], [], [], []
+        for doc, text in enumerate(texts):
+            tokens = tokenize(text)
+            lengths.append(len(tokens))
+            for term, n in Counter(tokens).items():
+                term_of.append(vocab.setdefault(term, len(vocab)))
+                doc_of.append(doc)
+                count_of.append(n)
+        columns = np.asarray(term_of, dtype=np.int64)
+        order = np.argsort(columns, kind="stable")  # stable: chunks stay ascending within a term
+        return cls(list(vocab), _indptr(columns, len(vocab)), np.asarray(doc_of, dtype=np.int32)[order],
+                   np.asarray(count_of, dtype=np.int32)[order], np.asarray(lengths, dtype=np.int32),
+                   ids, facts, files)
+
+    def postings(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(chunk positions, counts) of a term, or None when no chunk here has it."""
+        col = self.vocab.get(term)
+        if col is None:
+            return None
+        start, end = self.indptr[col], self.indptr[col + 1]
+        return self.docs[start:end], self.counts[start:end]
+
+    def save(self, folder: Path) -> None:
+        """Write into a new folder (the caller makes it visible atomically)."""
+        folder.mkdir(parents=True)
+        for name in _ARRAYS:
+            np.save(folder / f"{name}.npy", getattr(self, name))
+        (folder / _DOCS).write_text(json.dumps({"terms": self.terms, "ids": self.ids, "facts": self.facts,
+                                                "files": self.files}))
+
+    @classmethod
+    def load(cls, folder: Path) -> Segment:
+        """Read a saved segment; its arrays are memory-mapped, so only the postings a query touches are read."""
+        meta = json.loads((folder / _DOCS).read_text())
+        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
+        return cls(meta["terms"], ids=meta["ids"], facts=meta["facts"], files=meta["files"], **arrays)
+
+
+def merged(parts: list[tuple[Segment, np.ndarray]]) -> Segment:
+    """One segment holding the live chunks (alive[i] true) of several, without tokenizing anything again."""
+    vocab: dict[str, int] = {}
+    columns, docs, counts, lengths, ids, facts, files = [], [], [], [], [], [], []
+    offset = 0
+    for seg, alive in parts:
+        renumber = np.full(len(seg.ids), -1, dtype=np.int64)
+        renumber[alive] = offset + np.arange(int(alive.sum()))
+        new_col = np.asarray([vocab.setdefault(t, len(vocab)) for t in seg.terms], dtype=np.int64)
+        col_of = np.repeat(new_col, np.diff(np.asarray(seg.indptr)))
+        doc = renumber[np.asarray(seg.docs)]
+        keep = doc >= 0
+        columns.append(col_of[keep])
+        docs.append(doc[keep])
+        counts.append(np.asarray(seg.counts)[keep])
+        lengths.append(np.asarray(seg.lengths)[alive])
+        for i in np.flatnonzero(alive):
+            ids.append(seg.ids[i])
+            facts.append(seg.facts[i])
+            files.append(seg.files[i])
+        offset += int(alive.sum())
+    column = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
+    order = np.argsort(column, kind="stable")  # parts in order and chunks ascending within each: still ascending
+    return Segment(list(vocab), _indptr(column, len(vocab)), np.concatenate(docs)[order].astype(np.int32),
+                   np.concatenate(counts)[order].astype(np.int32), np.concatenate(lengths).astype(np.int32),
+                   ids, facts, files)
+
+
+def _indptr(columns: np.ndarray, n_terms: int) -> np.ndarray:
+    """Where each term's postings start, for postings sorted by term."""
+    indptr = np.zeros(n_terms + 1, dtype=np.int64)
+    np.cumsum(np.bincount(columns, minlength=n_terms), out=indptr[1:])
+    return indptr

@@ -1,0 +1,52 @@
+"""Bringing BM25 in step with Chroma after a write, by a new segment rather than a rebuild (see Store.update_bm25)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from index import source_table
+from index.bm25 import Bm25Index, ChunkFacts
+from index.entries import facts_of
+
+if TYPE_CHECKING:
+    from index.store import Store
+
+_PAGE = 1000  # files per Chroma read
+
+
+def update(store: Store, changed: set[str] | None) -> Bm25Index:
+    """A new segment with the current chunks of the `changed` files, their old chunks retired, saved; a rebuild when
+    the files are unknown (None) or the saved index or source table is not the one in memory. Holding the lock."""
+    old = store.bm25.generation
+    table = source_table.load(store.bm25_dir, old)
+    hashes = source_table.file_hashes(store.bm25_dir, old)
+    if changed is None or Bm25Index.saved_generation(store.bm25_dir) != old or table is None or hashes is None:
+        return store._rebuild(save=True)
+    generation = store.generation  # read first, as _rebuild does
+    summary = {row["source_id"]: row for row in table if row["file"] not in changed}
+    files = {f: h for f, h in hashes.items() if f not in changed}
+    ids, texts, facts, owners = columns(scan_files(store, sorted(changed)), summary, files)
+    store.bm25 = store.bm25.updated(store.bm25_dir, changed, ids, texts, facts, owners, generation)
+    source_table.save(store.bm25_dir, generation, summary, files)
+    return store.bm25
+
+
+def scan_files(store: Store, files: list[str]) -> Iterator[tuple[str, str, dict]]:
+    """Every (id, document, metadata) of these files' chunks."""
+    for start in range(0, len(files), _PAGE):
+        yield from store.scan(include_documents=True, where={"file": {"$in": files[start : start + _PAGE]}})
+
+
+def columns(rows: Iterable[tuple[str, str, dict]], summary: dict[str, dict[str, Any]], files: dict[str, str]
+            ) -> tuple[list[str], list[str], list[ChunkFacts], list[str]]:
+    """(ids, texts, facts, files) that BM25 indexes, from Chroma rows; each row is also tallied into the source
+    table (`summary`, `files`)."""
+    ids, texts, facts, owners = [], [], [], []
+    for cid, doc, meta in rows:
+        ids.append(cid)
+        texts.append(f"{meta.get('context', '')}\n{doc}")
+        facts.append(facts_of(meta))
+        owners.append(meta["file"])
+        source_table.tally(summary, meta, files)
+    return ids, texts, facts, owners
