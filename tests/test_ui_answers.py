@@ -10,14 +10,12 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 import assistant  # noqa: F401  (offline switches before gradio loads)
-from index.ingest import ingest
-from index.store import Store
 
 from assistant.conversation import Turn
 from assistant.factory import Components
 from assistant.settings import Settings
 from assistant.upload_jobs import delete_source
-from tests.conftest import served
+from tests.conftest import ingest, served, store_at
 
 SYNONYMS = Path(__file__).parent / "data" / "synonyms"
 QUESTION = "Does lapatinib block HER2?"  # answered by the ERBB2 paper (tests/data/synonyms)
@@ -28,7 +26,7 @@ REPLY = "Blocking the ERBB2 kinase with lapatinib halved the invasion of gastric
 def home(tmp_path_factory: pytest.TempPathFactory, encoder) -> Path:
     """A few small papers, the ERBB2 one among them."""
     home = tmp_path_factory.mktemp("ui_answers_home")
-    assert not ingest([SYNONYMS], Store(home, encoder.name), encoder).failed
+    assert not ingest([SYNONYMS], store_at(home, encoder.name), encoder).failed
     return home
 
 
@@ -36,7 +34,7 @@ def test_a_source_deleted_while_its_answer_is_made_gets_a_card_saying_so(tmp_pat
     from app import ChatApp
 
     home = tmp_path / "home"
-    ingest([SYNONYMS], Store(home, encoder.name), encoder)
+    ingest([SYNONYMS], store_at(home, encoder.name), encoder)
 
     class DeletedMeanwhile(ChatApp):
         """The page as another user deletes the cited paper (in the Library tab) just after retrieval."""
