@@ -12,25 +12,25 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # set before gradio loads: it 
 import gradio as gr
 from starlette.middleware import Middleware
 
-from index.bm25 import SearchFilter
+from litassist.index.bm25 import SearchFilter
 
-from assistant.answer import answering
-from assistant.cards import CSS, SOURCES_PLACEHOLDER, ChatState, ServedFiles, chat_markdown, source_cards
-from assistant.citations import md_literal, to_markdown
-from assistant.conversation import Conversation, Turn, ask, replay
-from assistant.errors import QuestionTooLongError
-from assistant.factory import Components
-from assistant.filters import FilterError, admits_nothing, describe, from_widgets, nothing_matches
-from assistant.guard import Guard
-from assistant.ingest_stream import run_beside
-from assistant.library import (FORMATS_NOTE, SOURCE_COLUMNS, conversation_downloads, facet_choices,
+from litassist.assistant.answer import answering
+from litassist.assistant.cards import CSS, SOURCES_PLACEHOLDER, ChatState, ServedFiles, chat_markdown, source_cards
+from litassist.assistant.citations import md_literal, to_markdown
+from litassist.assistant.conversation import Conversation, Turn, ask, replay
+from litassist.assistant.errors import QuestionTooLongError
+from litassist.assistant.factory import Components
+from litassist.assistant.filters import FilterError, admits_nothing, describe, from_widgets, nothing_matches
+from litassist.assistant.guard import Guard
+from litassist.assistant.ingest_stream import run_beside
+from litassist.assistant.library import (FORMATS_NOTE, SOURCE_COLUMNS, conversation_downloads, facet_choices,
                                organism_choices, private_dir, settings_markdown, source_rows, stored_records)
-from assistant.llm import TokenPrinter, model_label
-from assistant.settings import Settings, load_settings
-from assistant.suggest import example_questions
-from assistant.upload_jobs import resume
-from assistant.uploads import upload_dir
-from library_ui import deletion_box, ingest_files
+from litassist.assistant.llm import TokenPrinter, model_label
+from litassist.assistant.settings import Settings, load_settings
+from litassist.assistant.suggest import example_questions
+from litassist.assistant.upload_jobs import resume
+from litassist.assistant.uploads import upload_dir
+from litassist.library_ui import deletion_box, ingest_files
 
 EMPTY = "**No documents yet** — add some in the **Library** tab."
 WELCOME = "Ask a question about your papers and pathway figures. Every sentence of the answer is cited."

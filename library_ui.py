@@ -10,17 +10,17 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from index.deletion import UnknownSourceError, deleted_sources
-from index.ingest_progress import IngestProgress
-from index.tombstones import DeletedSource
+from litassist.index.deletion import UnknownSourceError, deleted_sources
+from litassist.index.ingest_progress import IngestProgress
+from litassist.index.tombstones import DeletedSource
 
-from assistant.citations import md_literal
-from assistant.factory import Components
-from assistant.ingest_stream import progress_html, run_beside
-from assistant.library import describe_source, source_choices, source_rows
-from assistant.terminal import plural
-from assistant.upload_jobs import delete_source, ingest_uploads, restore_source
-from assistant.uploads import shown
+from litassist.assistant.citations import md_literal
+from litassist.assistant.factory import Components
+from litassist.assistant.ingest_stream import progress_html, run_beside
+from litassist.assistant.library import describe_source, source_choices, source_rows
+from litassist.assistant.terminal import plural
+from litassist.assistant.upload_jobs import delete_source, ingest_uploads, restore_source
+from litassist.assistant.uploads import shown
 
 LISTED = 8  # deleted sources named in the list under the box; past this many, only a count
 

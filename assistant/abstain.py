@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from index.bm25 import SearchFilter
-from index.chunking import split_sentences
-from index.records import Passage
+from litassist.index.bm25 import SearchFilter
+from litassist.index.chunking import split_sentences
+from litassist.index.records import Passage
 
-from assistant.citations import citation_for
-from assistant.filters import describe
-from assistant.models import CANNOT_ANSWER, Answer, Citation, PassageOut
+from litassist.assistant.citations import citation_for
+from litassist.assistant.filters import describe
+from litassist.assistant.models import CANNOT_ANSWER, Answer, Citation, PassageOut
 
 
 def passages_out(passages: list[Passage]) -> list[PassageOut]:

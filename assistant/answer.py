@@ -6,16 +6,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from index.bm25 import SearchFilter
-from index.records import Passage
+from litassist.index.bm25 import SearchFilter
+from litassist.index.records import Passage
 
-from assistant.abstain import hint
-from assistant.discourse import asks_for_list, listed_kind
-from assistant.extractive import compose_extractive
-from assistant.generate import compose_with_llm
-from assistant.models import Answer, Focus
-from assistant.retrieval import HybridRetriever
-from assistant.settings import AnswerSettings
+from litassist.assistant.abstain import hint
+from litassist.assistant.discourse import asks_for_list, listed_kind
+from litassist.assistant.extractive import compose_extractive
+from litassist.assistant.generate import compose_with_llm
+from litassist.assistant.models import Answer, Focus
+from litassist.assistant.retrieval import HybridRetriever
+from litassist.assistant.settings import AnswerSettings
 
 if TYPE_CHECKING:  # the runnables load only for a chat model: an extractive answer calls the two steps itself
     from langchain_core.callbacks import BaseCallbackHandler

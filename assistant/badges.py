@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 
-from assistant.models import Citation
+from litassist.assistant.models import Citation
 
 CSS = """
 .la-tags { display: flex; flex-wrap: wrap; gap: 4px; margin: 4px 0; }

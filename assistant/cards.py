@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from index.records import Figure, Paper, Record
+from litassist.index.records import Figure, Paper, Record
 
-from assistant import badges
-from assistant.citations import CLOSEST, authors_line, journal_line, md_literal, md_markers, page_label, paper_url
-from assistant.conversation import SEARCHED_FOR, Conversation, Turn
-from assistant.terms import QUESTION_WORDS, mentions, question_terms
-from assistant.models import Answer, Citation
+from litassist.assistant import badges
+from litassist.assistant.citations import CLOSEST, authors_line, journal_line, md_literal, md_markers, page_label, paper_url
+from litassist.assistant.conversation import SEARCHED_FOR, Conversation, Turn
+from litassist.assistant.terms import QUESTION_WORDS, mentions, question_terms
+from litassist.assistant.models import Answer, Citation
 
 SOURCES_PLACEHOLDER = '<div class="la-empty">Cited sources appear here.</div>'
 CHIPS_SHOWN = 12  # gene chips shown before the rest fold under "+N more"

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from index.store import Store
+from litassist.index.store import Store
 
-from assistant.citations import render_text
-from assistant.conversation import SEARCHED_FOR, Answerer, Conversation, Turn, ask, cited_ids, merged_citations, notes_markdown
-from assistant.export import to_bibtex, to_ris
-from assistant.library import stored_records
+from litassist.assistant.citations import render_text
+from litassist.assistant.conversation import SEARCHED_FOR, Answerer, Conversation, Turn, ask, cited_ids, merged_citations, notes_markdown
+from litassist.assistant.export import to_bibtex, to_ris
+from litassist.assistant.library import stored_records
 
 HELP = """Ask a question, then follow it up ("and its degradation?", "what about in mice?").
   /export FILE   save the conversation: FILE.md (notes with one reference list), FILE.bib or FILE.ris

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.chunking import split_sentences
-from index.embedding import Encoder
-from index.records import Passage
+from litassist.index.chunking import split_sentences
+from litassist.index.embedding import Encoder
+from litassist.index.records import Passage
 
-from assistant.citations import Supported
-from assistant.terms import coverage, mentions, question_terms
+from litassist.assistant.citations import Supported
+from litassist.assistant.terms import coverage, mentions, question_terms
 
 
 @dataclass

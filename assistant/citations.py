@@ -9,11 +9,11 @@ from typing import Callable
 from pathlib import Path
 from urllib.parse import quote
 
-from index.records import Figure, Paper, Passage, Record
+from litassist.index.records import Figure, Paper, Passage, Record
 
-from assistant.controls import without_controls  # noqa: F401  (re-exported: export.py and the UI use it from here)
-from assistant.evidence import citation_facts, flag_note, kind_note
-from assistant.models import Answer, AnswerSentence, Citation
+from litassist.assistant.controls import without_controls  # noqa: F401  (re-exported: export.py and the UI use it from here)
+from litassist.assistant.evidence import citation_facts, flag_note, kind_note
+from litassist.assistant.models import Answer, AnswerSentence, Citation
 
 MAX_AUTHORS = 3  # "A, B, C, et al." as most journals abbreviate
 # Characters Markdown would read as formatting; '<' only where it could open an HTML tag.

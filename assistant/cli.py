@@ -6,59 +6,33 @@ import json
 import logging
 import signal
 import sys
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from index.errors import LitassistError
-from index.study import SPECIES, STUDY_TYPES
+from litassist.index.errors import LitassistError
+from litassist.index.study import SPECIES, STUDY_TYPES
 
-from assistant.cli_fetch import fetch
-from assistant.cli_library import delete, sources
-from assistant.errors import EmptyIndexError, check_question
-from assistant.terminal import (EXIT_PARTIAL, announce_model_export, nothing_ingestible, print_outcome, say,
+from litassist.assistant.cli_context import Context, ServeUI
+from litassist.assistant.cli_fetch import fetch
+from litassist.assistant.cli_library import delete, sources
+from litassist.assistant.errors import EmptyIndexError, check_question
+from litassist.assistant.terminal import (EXIT_PARTIAL, announce_model_export, nothing_ingestible, print_outcome, say,
                                 stayed_deleted_line)
 
 if TYPE_CHECKING:  # `--help`, `--version` and usage errors import click alone; each command imports what it uses
     from langchain_core.language_models import BaseChatModel
 
-    from index.bm25 import SearchFilter
-    from index.store import Store
+    from litassist.index.bm25 import SearchFilter
+    from litassist.index.store import Store
 
-    from assistant.conversation import Answerer
-    from assistant.factory import Components
-    from assistant.models import Answer, Focus
-    from assistant.settings import Settings
+    from litassist.assistant.conversation import Answerer
+    from litassist.assistant.factory import Components
+    from litassist.assistant.models import Answer, Focus
 
 EXIT_USAGE = 2
 FORMATS = ["text", "markdown", "bibtex", "ris"]
-
-
-class Context:
-    """What every command needs: settings and components, each built on first use (a usage error needs neither)."""
-
-    def __init__(self, home: Path | None, chroma_url: str | None = None) -> None:
-        self.home, self.chroma_url = home, chroma_url
-
-    @cached_property
-    def settings(self) -> Settings:
-        """The settings, with --home and --chroma-url applied."""
-        from assistant.settings import load_settings
-
-        settings = load_settings(**({"home": self.home} if self.home else {}))
-        if self.chroma_url:  # the option beats LITASSIST_STORE__CHROMA_URL; the other store settings stay as set
-            store = settings.store.model_copy(update={"chroma_url": self.chroma_url})
-            settings = settings.model_copy(update={"store": store})
-        return settings
-
-    @cached_property
-    def components(self) -> Components:
-        """Encoder, store and retriever from the settings."""
-        from assistant.factory import Components
-
-        return Components(self.settings)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -71,7 +45,7 @@ class Context:
 @click.pass_context
 def cli(ctx: click.Context, home: Path | None, chroma_url: str | None, debug: bool) -> None:
     """litassist: cited answers from your papers and pathway figures, offline."""
-    ctx.obj = Context(home, chroma_url)  # --debug is read by main(), before any command runs
+    ctx.obj = Context(home, chroma_url, serve_ui=ctx.obj)  # --debug is read by main(), before any command runs
 
 
 @cli.command()
@@ -132,8 +106,8 @@ def answerer(obj: Context, k: int | None, kind: str | None, organism: str | None
              year_max: int | None, llm: BaseChatModel | None, stream: bool, study_type: str | None = None,
              species: str | None = None, collection: str | None = None, tag: str | None = None) -> Answerer:
     """question -> Answer with the given filters, extractive or through the chat model."""
-    from assistant.answer import answering
-    from assistant.filters import admits_nothing, make_filter, nothing_matches
+    from litassist.assistant.answer import answering
+    from litassist.assistant.filters import admits_nothing, make_filter, nothing_matches
 
     comp = obj.components
     if comp.store.count() == 0:
@@ -159,7 +133,7 @@ def ask(obj: Context, question: str, as_json: bool, fmt: str, k: int | None, kin
         organism: str | None, study_type: str | None, species: str | None, collection: str | None, tag: str | None,
         year_min: int | None, year_max: int | None, llm_spec: str | None) -> None:
     """Answer a question with numbered citations."""
-    from assistant.citations import render_text, to_markdown
+    from litassist.assistant.citations import render_text, to_markdown
 
     if not question.strip():
         raise click.UsageError("the question is empty")
@@ -189,9 +163,9 @@ def chat(obj: Context, as_json: bool, k: int | None, kind: str | None, organism:
          study_type: str | None, species: str | None, collection: str | None, tag: str | None,
          year_min: int | None, year_max: int | None, llm_spec: str | None) -> None:
     """Converse with your library: follow-up questions carry the earlier ones' topic (/help lists commands)."""
-    from assistant.chat import HELP, ChatSession, prompt_reader, run_interactive, run_json
-    from assistant.conversation import Conversation
-    from assistant.llm import first_line
+    from litassist.assistant.chat import HELP, ChatSession, prompt_reader, run_interactive, run_json
+    from litassist.assistant.conversation import Conversation
+    from litassist.assistant.llm import first_line
 
     comp = obj.components
     llm = comp.chat_model(llm_spec)
@@ -216,8 +190,8 @@ def chat(obj: Context, as_json: bool, k: int | None, kind: str | None, organism:
 def answer_with_llm(question: str, comp: Components, where: SearchFilter, k: int | None, llm: BaseChatModel,
                     stream: bool, focus: Focus | None = None) -> Answer:
     """Answer with the chat model; its tokens go to stderr as they arrive, so stdout holds only the checked answer."""
-    from assistant.answer import answer
-    from assistant.llm import TokenPrinter, model_label
+    from litassist.assistant.answer import answer
+    from litassist.assistant.llm import TokenPrinter, model_label
 
     echo = TokenPrinter(lambda token: say(token, nl=False, err=True))
     result = answer(question, comp.retriever(where, k), llm, comp.settings.answer, focus, [echo] if stream else None)
@@ -229,8 +203,8 @@ def answer_with_llm(question: str, comp: Components, where: SearchFilter, k: int
 
 def echo_export(result: Answer, fmt: str, store: Store) -> None:
     """The cited sources as BibTeX or RIS on stdout; an abstention prints only a note on stderr."""
-    from assistant.export import to_bibtex, to_ris
-    from assistant.library import stored_records
+    from litassist.assistant.export import to_bibtex, to_ris
+    from litassist.assistant.library import stored_records
 
     if result.abstained or not result.citations:
         say(f"no sources cited, so no {fmt} to export: {result.answer}", err=True)
@@ -250,7 +224,7 @@ def serve(obj: Context, host: str | None, port: int | None, auth: str | None) ->
     """Serve the chat UI in the browser."""
     from pydantic import ValidationError
 
-    from assistant.settings import ServerSettings, settings_problem
+    from litassist.assistant.settings import ServerSettings, settings_problem
 
     if auth is not None and ":" not in auth:
         raise click.BadParameter("expected USER:PASSWORD", param_hint="--auth")
@@ -265,12 +239,11 @@ def serve(obj: Context, host: str | None, port: int | None, auth: str | None) ->
         raise LitassistError(f"port {server.port} is busy (another program, or another litassist, is using it): "
                              f"choose another, e.g. litassist serve --port {server.port + 1} "
                              f"(make run PORT={server.port + 1})")
+    if obj.serve_ui is None:
+        raise LitassistError("this entry point has no browser UI: run the installed `litassist serve`")
     say("Starting litassist: loading the index and the embedding model …", err=True)
-    from app import serve as serve_app  # gradio loads only for this command
-
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a plain `kill` still removes the private cache
-
-    serve_app(settings, announce=lambda url: say(f"litassist is ready at {url}", err=True))
+    obj.serve_ui(settings, lambda url: say(f"litassist is ready at {url}", err=True))
 
 
 def port_busy(host: str, port: int) -> bool:
@@ -304,11 +277,11 @@ def port_busy(host: str, port: int) -> bool:
 def eval_command(obj: Context, dataset: tuple[Path, ...], split: str, mode: str, offcorpus: Path | None,
                  questions: Path | None, dialogues: Path | None, as_json: bool, home: Path | None) -> None:
     """Score retrieval and citations on a BEIR folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv)."""
-    from assistant.evaluate import evaluate, evaluate_conversations, render  # ir-measures loads only here
+    from litassist.assistant.evaluate import evaluate, evaluate_conversations, render  # ir-measures loads only here
 
     settings = obj.settings.model_copy(update={"home": home}) if home else obj.settings
     if dialogues is not None:
-        from assistant.evaluate_dialogues import render_dialogues
+        from litassist.assistant.evaluate_dialogues import render_dialogues
 
         result = evaluate_conversations(list(dataset), dialogues, mode, settings)
         click.echo(json.dumps(result, indent=2) if as_json else render_dialogues(result))
@@ -322,14 +295,14 @@ cli.add_command(delete)
 cli.add_command(fetch)
 
 
-def main() -> None:
-    """Console entry point: user errors are one line (exit 1), usage errors exit 2."""
+def main(serve_ui: ServeUI | None = None) -> None:
+    """Console entry point (`serve_ui`: the UI layer's launcher): user errors are one line (exit 1), usage errors 2."""
     debug = "--debug" in sys.argv
     # Loaders report broken entries in our own per-file lines; the parsers' own log lines would repeat them.
     for noisy in ("bibtexparser", "pypdf", "bm25s"):
         logging.getLogger(noisy).setLevel(logging.CRITICAL)
     try:
-        cli.main(standalone_mode=False)
+        cli.main(standalone_mode=False, obj=serve_ui)
     except click.UsageError as exc:
         exc.show()
         sys.exit(EXIT_USAGE)

@@ -8,16 +8,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from assistant.terminal import (EXIT_PARTIAL, announce_model_export, plural, print_outcome, printable, say,
+from litassist.assistant.terminal import (EXIT_PARTIAL, announce_model_export, plural, print_outcome, printable, say,
                                 stayed_deleted_line)
 
 if TYPE_CHECKING:  # types only: `litassist --help` imports click alone (tests/test_startup_imports.py)
     from tqdm import tqdm
 
-    from index.ingest_report import FileOutcome
+    from litassist.index.ingest_report import FileOutcome
 
-    from assistant.cli import Context
-    from assistant.fetch import FetchResult
+    from litassist.assistant.cli_context import Context
+    from litassist.assistant.fetch import FetchResult
 
 
 @click.group()
@@ -32,8 +32,8 @@ def fetch() -> None:
 @click.pass_obj
 def pubmed(obj: Context, query: str, limit: int | None) -> None:
     """Search PubMed for QUERY and fetch the records not fetched before (abstracts, as PubMed XML)."""
-    from assistant.eutils import Eutils
-    from assistant.fetch import fetch_pubmed
+    from litassist.assistant.eutils import Eutils
+    from litassist.assistant.fetch import fetch_pubmed
 
     if not query.strip():
         raise click.UsageError("the query is empty")
@@ -50,8 +50,8 @@ def pubmed(obj: Context, query: str, limit: int | None) -> None:
 @click.pass_obj
 def pmc(obj: Context, pmcids: tuple[str, ...]) -> None:
     """Fetch the full text of PMC articles (PMC4267894 …) as JATS XML; open-access articles come with their body."""
-    from assistant.eutils import Eutils
-    from assistant.fetch import fetch_pmc, pmc_number
+    from litassist.assistant.eutils import Eutils
+    from litassist.assistant.fetch import fetch_pmc, pmc_number
 
     for pmcid in pmcids:
         pmc_number(pmcid)  # a malformed id is refused before any request

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from assistant.terminal import plural, say
+from litassist.assistant.terminal import plural, say
 
 if TYPE_CHECKING:
-    from assistant.cli import Context
+    from litassist.assistant.cli_context import Context
 
 RESTORE_HINT = "litassist delete --restore ID"
 
@@ -21,7 +21,7 @@ RESTORE_HINT = "litassist delete --restore ID"
 @click.pass_obj
 def sources(obj: Context, as_json: bool) -> None:
     """What is indexed: counts by kind and one line per source; then the deleted sources."""
-    from index.deletion import deleted_sources  # the store's libraries load only when a command runs
+    from litassist.index.deletion import deleted_sources  # the store's libraries load only when a command runs
 
     store = obj.components.store
     items = store.sources()
@@ -52,7 +52,7 @@ def sources(obj: Context, as_json: bool) -> None:
 def delete(obj: Context, source_ids: tuple[str, ...], restore: bool) -> None:
     """Delete sources by id (as `litassist sources` lists them); they stay deleted when their files are ingested
     again, until --restore brings them back."""
-    from index.deletion import delete_sources, restore_sources
+    from litassist.index.deletion import delete_sources, restore_sources
 
     comp = obj.components
     if restore:

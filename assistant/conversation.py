@@ -8,12 +8,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from assistant.citations import body_text, markdown_body, markdown_reference, marked, with_pages
-from assistant.errors import check_question
-from assistant.followup import Resolution, Topic, resolve, topic_of
-from assistant.llm import ask_model, first_line, model_label
-from assistant.models import Answer, Citation, Focus
-from assistant.prompting import render
+from litassist.assistant.citations import body_text, markdown_body, markdown_reference, marked, with_pages
+from litassist.assistant.errors import check_question
+from litassist.assistant.followup import Resolution, Topic, resolve, topic_of
+from litassist.assistant.llm import ask_model, first_line, model_label
+from litassist.assistant.models import Answer, Citation, Focus
+from litassist.assistant.prompting import render
 
 # standalone query, and what a follow-up's answer must be about (None for a self-contained question) -> Answer
 Answerer = Callable[[str, Focus | None], Answer]

@@ -1,6 +1,6 @@
 """User-facing errors of the assistant layer (the base class lives in the index layer below it)."""
 
-from index.errors import LitassistError, LoadError, ModelError, PartialLoadError, StoreError
+from litassist.index.errors import LitassistError, LoadError, ModelError, PartialLoadError, StoreError
 
 
 class SettingsError(LitassistError):

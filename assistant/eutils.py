@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from assistant.errors import FetchError
-from assistant.settings import FetchSettings
+from litassist.assistant.errors import FetchError
+from litassist.assistant.settings import FetchSettings
 
 # NCBI's published limits: 3 requests per second per IP address, 10 with an API key.
 RATE_WITHOUT_KEY, RATE_WITH_KEY = 3, 10

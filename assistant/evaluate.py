@@ -13,15 +13,15 @@ import ir_measures
 from ir_measures import RR, R, Success, nDCG
 from tqdm import tqdm
 
-from index.embedding import model_slug
-from assistant.errors import DatasetError
-from index.ingest import IngestReport, file_hash
+from litassist.index.embedding import model_slug
+from litassist.assistant.errors import DatasetError
+from litassist.index.ingest import IngestReport, file_hash
 
-from assistant.answer import answer, answering
-from assistant.factory import Components
-from assistant.models import Answer
-from assistant.retrieval import HybridRetriever, Mode
-from assistant.settings import Settings
+from litassist.assistant.answer import answer, answering
+from litassist.assistant.factory import Components
+from litassist.assistant.models import Answer
+from litassist.assistant.retrieval import HybridRetriever, Mode
+from litassist.assistant.settings import Settings
 
 # Our key -> the ir-measures measure that computes it (pytrec_eval underneath).
 MEASURES = {"ndcg@10": nDCG @ 10, "recall@10": R @ 10, "recall@100": R @ 100, "mrr@10": RR @ 10,
@@ -222,7 +222,7 @@ def render(result: dict[str, float | int | str]) -> str:
 def evaluate_conversations(paths: list[Path], dialogues: Path, mode: Mode = "hybrid",
                            settings: Settings | None = None) -> dict:
     """Index the paths (cached) and replay every dialogue of the file in its own conversation."""
-    from assistant.evaluate_dialogues import evaluate_dialogues, load_dialogues
+    from litassist.assistant.evaluate_dialogues import evaluate_dialogues, load_dialogues
 
     settings = settings or Settings()
     found = load_dialogues(dialogues)

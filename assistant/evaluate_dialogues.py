@@ -16,9 +16,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from assistant.conversation import Answerer, Conversation, Turn, ask
-from assistant.errors import DialogueFileError
-from assistant.models import Answer
+from litassist.assistant.conversation import Answerer, Conversation, Turn, ask
+from litassist.assistant.errors import DialogueFileError
+from litassist.assistant.models import Answer
 
 ABSTAIN = "abstain"
 CITED = 3  # a turn counts when a gold source is among the first three citations

@@ -7,10 +7,10 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from index.records import Figure, Paper, Record
+from litassist.index.records import Figure, Paper, Record
 
 if TYPE_CHECKING:
-    from assistant.models import Citation
+    from litassist.assistant.models import Citation
 
 # Plurals of the study-type words (index/study.py) that do not just take an 's'.
 _PLURALS = {"meta-analysis": "meta-analyses", "observational study": "observational studies"}

@@ -18,10 +18,10 @@ import rispy
 from bibtexparser.library import Library
 from bibtexparser.model import Entry, Field
 
-from index.records import Figure, Paper, Record
+from litassist.index.records import Figure, Paper, Record
 
-from assistant.citations import figure_title, paper_url, without_controls
-from assistant.evidence import flag_line
+from litassist.assistant.citations import figure_title, paper_url, without_controls
+from litassist.assistant.evidence import flag_line
 
 _TEX = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "%": r"\%", "&": r"\&", "#": r"\#",
         "$": r"\$", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}

@@ -7,19 +7,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from index.embedding import Encoder
-from index.records import Passage
-from index.store import passage_of
+from litassist.index.embedding import Encoder
+from litassist.index.records import Passage
+from litassist.index.store import passage_of
 
-from assistant.abstain import abstain, passages_out
-from assistant.citations import Supported, body_text, number_sources
-from assistant.discourse import asks_for_list
-from assistant.models import Answer, Focus
-from assistant.selection import (Candidate, ChunkFetcher, Sentences, distinct, pick, pick_list, quotable,
+from litassist.assistant.abstain import abstain, passages_out
+from litassist.assistant.citations import Supported, body_text, number_sources
+from litassist.assistant.discourse import asks_for_list
+from litassist.assistant.models import Answer, Focus
+from litassist.assistant.selection import (Candidate, ChunkFetcher, Sentences, distinct, pick, pick_list, quotable,
                                  reading_order, resolvable, with_antecedents)
-from assistant.settings import AnswerSettings
-from assistant.terms import Terms, coverage, entity_names, mentions, ordinary, question_terms, strong
-from assistant.wording import unmentioned
+from litassist.assistant.settings import AnswerSettings
+from litassist.assistant.terms import Terms, coverage, entity_names, mentions, ordinary, question_terms, strong
+from litassist.assistant.wording import unmentioned
 
 
 @dataclass

@@ -7,20 +7,20 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from index.chroma_server import http_client
-from index.embedding import Encoder, make_encoder, model_slug, resolve_backend
-from index.store import Hnsw, Store, local_client
+from litassist.index.chroma_server import http_client
+from litassist.index.embedding import Encoder, make_encoder, model_slug, resolve_backend
+from litassist.index.store import Hnsw, Store, local_client
 
-from assistant.errors import SettingsError
-from assistant.retrieval import HybridRetriever
-from assistant.synonyms import SynonymTable, load_synonyms, use_vocabulary_of
-from assistant.settings import RetrievalSettings, Settings, StoreSettings
+from litassist.assistant.errors import SettingsError
+from litassist.assistant.retrieval import HybridRetriever
+from litassist.assistant.synonyms import SynonymTable, load_synonyms, use_vocabulary_of
+from litassist.assistant.settings import RetrievalSettings, Settings, StoreSettings
 
 if TYPE_CHECKING:  # an answer needs neither the file loaders nor a chat-model client: they load when first built
     from langchain_core.language_models import BaseChatModel
 
-    from index.bm25 import SearchFilter
-    from index.ingest import Ingestor
+    from litassist.index.bm25 import SearchFilter
+    from litassist.index.ingest import Ingestor
 
 
 def hnsw_for(s: StoreSettings) -> Hnsw:
@@ -30,7 +30,7 @@ def hnsw_for(s: StoreSettings) -> Hnsw:
 
 def ingestor_for(settings: Settings, store: Store, encoder: Encoder, **options) -> Ingestor:
     """An ingestor over a given store and encoder with the ingest and chunking settings applied."""
-    from index.ingest import MB, Ingestor  # the file loaders load for an ingest, not for every answer
+    from litassist.index.ingest import MB, Ingestor  # the file loaders load for an ingest, not for every answer
 
     s = settings
     fields = {"max_tokens": s.chunking.max_tokens, "flush_chunks": s.ingest.flush_chunks,
@@ -104,7 +104,7 @@ class Components:
 
     def chat_model(self, spec: str | None = None) -> BaseChatModel | None:
         """The chat model named by spec (else settings.llm); None means answer extractively."""
-        from assistant.llm import client_class, client_kwargs, first_line, parse_spec
+        from litassist.assistant.llm import client_class, client_kwargs, first_line, parse_spec
 
         parsed = parse_spec(self.settings.llm if spec is None else spec)
         if parsed is None:

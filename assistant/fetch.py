@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.errors import FetchError
-from assistant.eutils import Eutils
+from litassist.assistant.errors import FetchError
+from litassist.assistant.eutils import Eutils
 
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
 _PUBMED_ARTICLE = re.compile(r"<PubmedArticle(?=[\s>]).*?</PubmedArticle>", re.DOTALL)

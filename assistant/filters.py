@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from index.bm25 import SearchFilter
-from index.store import Store
-from index.study import SPECIES, STUDY_TYPES, species_choice, study_type_choice
+from litassist.index.bm25 import SearchFilter
+from litassist.index.store import Store
+from litassist.index.study import SPECIES, STUDY_TYPES, species_choice, study_type_choice
 
-from assistant.errors import FilterError
+from litassist.assistant.errors import FilterError
 
 KINDS = {"paper": "papers only", "figure": "figures only"}
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 import Stemmer
 
-from assistant.terms import QUESTION_WORDS, fold, is_entity, mentions, ordinary, split_joined
-from assistant.models import Focus
-from assistant.wording import TOKEN
+from litassist.assistant.terms import QUESTION_WORDS, fold, is_entity, mentions, ordinary, split_joined
+from litassist.assistant.models import Focus
+from litassist.assistant.wording import TOKEN
 
 _STEM = Stemmer.Stemmer("english")
 

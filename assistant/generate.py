@@ -5,18 +5,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from index.chunking import split_sentences
-from index.embedding import Encoder
-from index.records import Passage
+from litassist.index.chunking import split_sentences
+from litassist.index.embedding import Encoder
+from litassist.index.records import Passage
 
-from assistant.abstain import abstain, passages_out
-from assistant.citation_check import Draft, check
-from assistant.citations import body_text, marked, number_sources
-from assistant.extractive import compose_extractive
-from assistant.llm import ask_model, first_line, model_label
-from assistant.models import CANNOT_ANSWER, Answer, Focus
-from assistant.prompting import render
-from assistant.settings import AnswerSettings
+from litassist.assistant.abstain import abstain, passages_out
+from litassist.assistant.citation_check import Draft, check
+from litassist.assistant.citations import body_text, marked, number_sources
+from litassist.assistant.extractive import compose_extractive
+from litassist.assistant.llm import ask_model, first_line, model_label
+from litassist.assistant.models import CANNOT_ANSWER, Answer, Focus
+from litassist.assistant.prompting import render
+from litassist.assistant.settings import AnswerSettings
 
 _GROUP = r"\[\s*\d+(?:\s*[,;–-]\s*\d+)*\s*\]"
 _MARKERS = re.compile(rf"\s*((?:{_GROUP})+)")

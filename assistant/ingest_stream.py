@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from typing import TypeVar
 
-from index.ingest_progress import IngestProgress
+from litassist.index.ingest_progress import IngestProgress
 
 T = TypeVar("T")
 U = TypeVar("U")

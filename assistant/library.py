@@ -11,12 +11,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from index.records import Record
-from index.store import Store
+from litassist.index.records import Record
+from litassist.index.store import Store
 
-from assistant.conversation import Turn, cited_ids, notes_markdown
-from assistant.export import to_bibtex, to_ris
-from assistant.factory import Components
+from litassist.assistant.conversation import Turn, cited_ids, notes_markdown
+from litassist.assistant.export import to_bibtex, to_ris
+from litassist.assistant.factory import Components
 
 SOURCE_COLUMNS = ["kind", "title", "year", "organism", "chunks", "source_id"]
 

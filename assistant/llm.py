@@ -9,9 +9,9 @@ from typing import Any, Literal
 
 from langchain_core.callbacks import BaseCallbackHandler
 
-from index import errors
+from litassist.index import errors
 
-from assistant.errors import SettingsError
+from litassist.assistant.errors import SettingsError
 
 Provider = Literal["openai", "openai-compatible", "ollama"]
 ACCEPTED = ("openai:<model> (e.g. openai:gpt-4o-mini), openai-compatible:<model>@<http(s) URL> "

@@ -6,9 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, computed_field
 
-from index.records import Kind
+from litassist.index.records import Kind
 
-from assistant.evidence import summary
+from litassist.assistant.evidence import summary
 
 # Shared by the extractive answerer, the LLM prompt and the tests: one string, defined once.
 CANNOT_ANSWER = "The indexed sources do not answer this question."

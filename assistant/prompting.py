@@ -6,14 +6,14 @@ import string
 from functools import cache
 from importlib import resources
 
-from assistant.errors import PromptError
+from litassist.assistant.errors import PromptError
 
 
 @cache
 def template(name: str) -> str:
     """The raw text of prompts/<name>.md (shipped inside the installed package)."""
     try:
-        return resources.files("prompts").joinpath(f"{name}.md").read_text(encoding="utf-8")
+        return resources.files("litassist.prompts").joinpath(f"{name}.md").read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise PromptError(f"no prompt named '{name}' in prompts/") from exc
 
@@ -25,7 +25,7 @@ def variables(name: str) -> set[str]:
 
 def available() -> list[str]:
     """Names of every prompt file."""
-    return sorted(p.name[:-3] for p in resources.files("prompts").iterdir() if p.name.endswith(".md"))
+    return sorted(p.name[:-3] for p in resources.files("litassist.prompts").iterdir() if p.name.endswith(".md"))
 
 
 def render(name: str, **values: str) -> str:

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from index.bm25 import SearchFilter
-from index.records import Passage
+from litassist.index.bm25 import SearchFilter
+from litassist.index.records import Passage
 
-from assistant.synonyms import bm25_terms
+from litassist.assistant.synonyms import bm25_terms
 
 if TYPE_CHECKING:  # an extractive answer never imports LangChain (a second of imports); the LLM chain does
     from langchain_core.documents import Document

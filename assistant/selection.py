@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from index.chunking import split_sentences
-from index.records import Passage
+from litassist.index.chunking import split_sentences
+from litassist.index.records import Passage
 
-from assistant.discourse import dangling
-from assistant.wording import content_words, repeats
+from litassist.assistant.discourse import dangling
+from litassist.assistant.wording import content_words, repeats
 
 MAX_ANTECEDENTS = 2  # sentences brought back to resolve one that opens with "The gene" or "These effects"
 

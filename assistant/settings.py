@@ -9,7 +9,7 @@ from platformdirs import user_cache_dir, user_data_dir
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from assistant.errors import SettingsError
+from litassist.assistant.errors import SettingsError
 
 
 class Section(BaseModel):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from index.chunking import split_sentences
-from index.store import Store
+from litassist.index.chunking import split_sentences
+from litassist.index.store import Store
 
-from assistant.terms import is_entity
+from litassist.assistant.terms import is_entity
 
 MIN_TITLE, MAX_TITLE = 20, 80  # a figure title shown in an example question: readable, and short enough for a chip
 UNINFORMATIVE = ("graphical abstract", "figure", "schematic", "summary", "overview")

@@ -12,8 +12,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from index.embedding import resolve_model
-from assistant.errors import SynonymFileError
+from litassist.index.embedding import resolve_model
+from litassist.assistant.errors import SynonymFileError
 
 _GREEK = str.maketrans({"Α": "A", "Β": "B", "Γ": "G", "Δ": "D", "Ε": "E", "Κ": "K"})
 _GREEK_WORDS = re.compile(r"ALPHA|BETA|GAMMA|DELTA|KAPPA")

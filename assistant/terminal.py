@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from assistant.controls import without_controls
+from litassist.assistant.controls import without_controls
 
 if TYPE_CHECKING:  # every command's error path prints through this module: it imports nothing heavy at the top
-    from index.ingest_report import FileOutcome, IngestReport
+    from litassist.index.ingest_report import FileOutcome, IngestReport
 
 EXIT_PARTIAL = 3  # some files failed or went in with entries skipped (`ingest`, `fetch`)
 _MARK = {"added": "+", "replaced": "~", "unchanged": "=", "failed": "!", "skipped": "-"}
@@ -34,7 +34,7 @@ def say(text: str = "", err: bool = False, nl: bool = True) -> None:
 
 def nothing_ingestible(paths: tuple[Path, ...], report: IngestReport) -> str:
     """The error for an ingest that found no file litassist reads."""
-    from index.loaders import SUPPORTED_EXTENSIONS
+    from litassist.index.loaders import SUPPORTED_EXTENSIONS
 
     where = ", ".join(str(p) for p in paths)
     if not report.outcomes:

@@ -9,8 +9,8 @@ from functools import lru_cache
 
 import Stemmer
 
-from assistant.synonyms import is_common_word
-from assistant.wording import TOKEN
+from litassist.assistant.synonyms import is_common_word
+from litassist.assistant.wording import TOKEN
 
 _STEM = Stemmer.Stemmer("english")
 _GREEK = str.maketrans({"α": "a", "β": "b", "γ": "g", "δ": "d", "ε": "e", "κ": "k"})

@@ -16,15 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from index import tombstones
-from index.deletion import Deleted, Restored, delete_sources, restore_sources
-from index.ingest_report import IngestReport
-from index.store import Store
+from litassist.index import tombstones
+from litassist.index.deletion import Deleted, Restored, delete_sources, restore_sources
+from litassist.index.ingest_report import IngestReport
+from litassist.index.store import Store
 
-from assistant.factory import Components
-from assistant.terminal import deleted_note, plural
-from assistant.uploads import UploadBatch, limits_of, receive, shown, upload_dir
-from assistant.zips import PARTIAL
+from litassist.assistant.factory import Components
+from litassist.assistant.terminal import deleted_note, plural
+from litassist.assistant.uploads import UploadBatch, limits_of, receive, shown, upload_dir
+from litassist.assistant.zips import PARTIAL
 
 PENDING = ".pending"
 

@@ -15,11 +15,11 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from index.file_state import file_hash
-from index.loaders import unsupported
+from litassist.index.file_state import file_hash
+from litassist.index.loaders import unsupported
 
-from assistant.settings import ServerSettings
-from assistant.zips import MB, PARTIAL, UploadLimits, extract_zip
+from litassist.assistant.settings import ServerSettings
+from litassist.assistant.zips import MB, PARTIAL, UploadLimits, extract_zip
 
 HASH_CHARS = 16  # hex digits of the content hash naming an upload's folder (64 bits: no accidental clash)
 

@@ -6,9 +6,9 @@ import re
 
 import Stemmer
 
-from index.records import Passage
+from litassist.index.records import Passage
 
-from assistant.synonyms import is_common_word
+from litassist.assistant.synonyms import is_common_word
 
 _STEM = Stemmer.Stemmer("english")
 TOKEN = re.compile(r"[A-Za-z0-9α-ωΑ-Ω][A-Za-z0-9α-ωΑ-Ω\-–—/]*")  # a word, compound names kept whole (NF-κB)

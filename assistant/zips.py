@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from index.loaders import unsupported
+from litassist.index.loaders import unsupported
 
-from assistant.errors import MemberError
+from litassist.assistant.errors import MemberError
 
 MB = 1024 * 1024
 NAME_BYTES = 255  # the longest file or folder name Linux, macOS and Windows file systems take

@@ -19,7 +19,7 @@ from ir_measures import R, nDCG
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project, however this is run
 
-from index.bm25 import Bm25Index, ChunkFacts  # noqa: E402
+from litassist.index.bm25 import Bm25Index, ChunkFacts  # noqa: E402
 
 DEPTH = 100
 

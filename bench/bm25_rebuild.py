@@ -23,14 +23,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling bench/served.py, however this is run
 
-import assistant  # noqa: F401,E402  (offline switches before chromadb loads)
+import litassist.assistant  # noqa: F401,E402  (offline switches before chromadb loads)
 import numpy as np  # noqa: E402
 from served import free_port  # noqa: E402
 
-from index.chroma_server import http_client  # noqa: E402
-from index.store import Store  # noqa: E402
-from assistant.factory import hnsw_for  # noqa: E402
-from assistant.settings import StoreSettings  # noqa: E402
+from litassist.index.chroma_server import http_client  # noqa: E402
+from litassist.index.store import Store  # noqa: E402
+from litassist.assistant.factory import hnsw_for  # noqa: E402
+from litassist.assistant.settings import StoreSettings  # noqa: E402
 
 MODEL = "bench-rebuild"  # a collection name of its own
 

@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import assistant  # noqa: F401  (must come first: switches Hugging Face and Chroma to offline mode)
-from assistant.settings import ChunkingSettings, EmbeddingSettings
-from index.embedding import Encoder, make_encoder
-from index.loaders import iter_files, unsupported
+import litassist.assistant  # noqa: F401  (must come first: switches Hugging Face and Chroma to offline mode)
+from litassist.assistant.settings import ChunkingSettings, EmbeddingSettings
+from litassist.index.embedding import Encoder, make_encoder
+from litassist.index.loaders import iter_files, unsupported
 
 MAX_TOKENS = ChunkingSettings().max_tokens  # the default, so chunks match what `litassist ingest` makes
 BACKENDS = ("torch", "onnx", "onnx-int8")

@@ -17,14 +17,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling bench/co
 from common import (BACKENDS, MAX_TOKENS, Phases, Stopwatch, encoder_label, limited_files,  # noqa: E402
                     load_average, emit, peak_rss_mib, torch_threads, warm_encoder)
 
-from index.chunking import chunk_records  # noqa: E402
-from index.embedding import Encoder  # noqa: E402
-from index.errors import LoadError, PartialLoadError  # noqa: E402
-from index.loaders import load_file  # noqa: E402
-from index.records import Chunk  # noqa: E402
-from index.store import Store  # noqa: E402
-from assistant.factory import hnsw_for, ingestor_for  # noqa: E402
-from assistant.settings import Settings, StoreSettings  # noqa: E402
+from litassist.index.chunking import chunk_records  # noqa: E402
+from litassist.index.embedding import Encoder  # noqa: E402
+from litassist.index.errors import LoadError, PartialLoadError  # noqa: E402
+from litassist.index.loaders import load_file  # noqa: E402
+from litassist.index.records import Chunk  # noqa: E402
+from litassist.index.store import Store  # noqa: E402
+from litassist.assistant.factory import hnsw_for, ingestor_for  # noqa: E402
+from litassist.assistant.settings import Settings, StoreSettings  # noqa: E402
 
 QUICK_LIMIT = 40  # documents per jsonl / files from folders: ~100 chunks, under a minute per pass on 2 cores
 DEFAULT_LIMIT = 300  # ~750 scifact chunks: ~1 minute per pass on 2 cores

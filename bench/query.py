@@ -24,12 +24,12 @@ from common import (BACKENDS, EXPORT_DIR, Phases, encoder_label, limited_files, 
 
 import numpy as np  # noqa: E402
 
-from assistant.answer import answer  # noqa: E402
-from assistant.factory import Components  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
-from index.bm25 import SearchFilter  # noqa: E402
-from index.chunking import chunk_id  # noqa: E402
-from index.store import Entry, Store, passage_of  # noqa: E402
+from litassist.assistant.answer import answer  # noqa: E402
+from litassist.assistant.factory import Components  # noqa: E402
+from litassist.assistant.settings import Settings  # noqa: E402
+from litassist.index.bm25 import SearchFilter  # noqa: E402
+from litassist.index.chunking import chunk_id  # noqa: E402
+from litassist.index.store import Entry, Store, passage_of  # noqa: E402
 
 QUICK = {"limit": 60, "questions": 10}
 DEFAULT = {"limit": 500, "questions": 100}

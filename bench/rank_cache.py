@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.evaluate import index_home, load_dataset
-from assistant.factory import Components
-from assistant.settings import load_settings
-from assistant.synonyms import bm25_terms
-from index.embedding import model_slug
+from litassist.assistant.evaluate import index_home, load_dataset
+from litassist.assistant.factory import Components
+from litassist.assistant.settings import load_settings
+from litassist.assistant.synonyms import bm25_terms
+from litassist.index.embedding import model_slug
 
 CACHE = Path("/tmp/litassist-rank")
 DEPTH = 300  # chunk candidates per side, as retrieval.doc_candidates

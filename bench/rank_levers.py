@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.evaluate import ir_metrics
+from litassist.assistant.evaluate import ir_metrics
 from bench.rank_cache import CACHE, DEPTH, Corpus, Query, build_cache, encode_windows
-from index.bm25 import Bm25Index, tokenize
+from litassist.index.bm25 import Bm25Index, tokenize
 
 
 def doc_max(corpus: Corpus, chunks: np.ndarray, scores: np.ndarray) -> dict[int, float]:

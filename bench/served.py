@@ -20,7 +20,7 @@ START_TIMEOUT_S = 300  # the server loads torch and the model; on a busy 2-core 
 
 def litassist(*args: str) -> list[str]:
     """The command line of `litassist ARGS` in this Python (no console script needed)."""
-    return [sys.executable, "-c", "from assistant.cli import main; main()", *args]
+    return [sys.executable, "-c", "from litassist import main; main()", *args]
 
 
 def start_server(home: Path, concurrency: int | None, log: Path) -> tuple[subprocess.Popen, str]:
@@ -50,8 +50,8 @@ def answers(url: str) -> bool:
 
 def index_questions(home: Path, count: int) -> list[str]:
     """Up to `count` questions suggested from the index (the page shows the first three of the same list)."""
-    code = ("import json, sys; from pathlib import Path; from assistant.factory import Components; "
-            "from assistant.settings import Settings; from assistant.suggest import example_questions; "
+    code = ("import json, sys; from pathlib import Path; from litassist.assistant.factory import Components; "
+            "from litassist.assistant.settings import Settings; from litassist.assistant.suggest import example_questions; "
             "store = Components(Settings(home=Path(sys.argv[1]))).store; "
             "print(json.dumps(example_questions(store, int(sys.argv[2]))))")
     done = subprocess.run([sys.executable, "-c", code, str(home), str(count)], cwd=ROOT, capture_output=True,

@@ -35,7 +35,7 @@ QUESTIONS = ["How does HER2 affect CXCR4?", "What is the role of BRCA1 in DNA re
 
 def litassist(*args: str) -> list[str]:
     """`litassist ARGS` run by this Python."""
-    return [sys.executable, "-c", "from assistant.cli import main; main()", *args]
+    return [sys.executable, "-c", "from litassist import main; main()", *args]
 
 
 def environment(backend: str) -> dict[str, str]:

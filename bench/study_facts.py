@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from index.bm25 import SearchFilter
-from index.entries import RECORD, record_metadata
-from index.records import Passage
-from index.store import Store
+from litassist.index.bm25 import SearchFilter
+from litassist.index.entries import RECORD, record_metadata
+from litassist.index.records import Passage
+from litassist.index.store import Store
 
 SEED = 7
 # (upper end of the hash interval, value): a paper whose hash falls below the first bound gets the first value.

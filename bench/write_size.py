@@ -18,14 +18,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project, however this is run
 
-import assistant  # noqa: F401,E402  (offline switches before chromadb loads)
+import litassist.assistant  # noqa: F401,E402  (offline switches before chromadb loads)
 import numpy as np  # noqa: E402
 
-from index.entries import Entry  # noqa: E402
-from index.records import Chunk, Paper  # noqa: E402
-from index.store import Store  # noqa: E402
-from assistant.factory import hnsw_for  # noqa: E402
-from assistant.settings import StoreSettings  # noqa: E402
+from litassist.index.entries import Entry  # noqa: E402
+from litassist.index.records import Chunk, Paper  # noqa: E402
+from litassist.index.store import Store  # noqa: E402
+from litassist.assistant.factory import hnsw_for  # noqa: E402
+from litassist.assistant.settings import StoreSettings  # noqa: E402
 
 PER_FILE = 3  # records per file: each file's last write also deletes its stale chunks, as in an ingest
 

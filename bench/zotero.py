@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project, however this is run
 
-import assistant  # noqa: F401,E402  (offline switches before chromadb loads)
-from index.embedding import make_encoder  # noqa: E402
-from index.ingest import Ingestor  # noqa: E402
-from index.store import Store  # noqa: E402
+import litassist.assistant  # noqa: F401,E402  (offline switches before chromadb loads)
+from litassist.index.embedding import make_encoder  # noqa: E402
+from litassist.index.ingest import Ingestor  # noqa: E402
+from litassist.index.store import Store  # noqa: E402
 from tests.zotero_library import ZoteroLibrary  # noqa: E402
 
 GENES = ["TP53", "KRAS", "MYC", "EGFR", "YAP1", "SMAD4", "CXCR4", "ERBB2", "PTEN", "BRAF", "NOTCH1", "STAT3"]

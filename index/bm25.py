@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from index.bm25_segment import Segment, merged
-from index.bm25_tokens import tokenize
+from litassist.index.bm25_segment import Segment, merged
+from litassist.index.bm25_tokens import tokenize
 
 _MANIFEST = "manifest.json"
 _REMEMBERED = 16  # filters whose mask and admitted ids an index keeps (the UI repeats the same few)

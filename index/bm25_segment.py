@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.bm25_tokens import tokenize
+from litassist.index.bm25_tokens import tokenize
 
 _ARRAYS = ("indptr", "docs", "counts", "lengths")
 _DOCS = "docs.json"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from index import source_table
-from index.bm25 import Bm25Index, ChunkFacts
-from index.entries import facts_of
+from litassist.index import source_table
+from litassist.index.bm25 import Bm25Index, ChunkFacts
+from litassist.index.entries import facts_of
 
 if TYPE_CHECKING:
-    from index.store import Store
+    from litassist.index.store import Store
 
 _PAGE = 1000  # files per Chroma read
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from index import offline  # noqa: F401  (before any library that could reach the network)
-from index.errors import StoreError
+from litassist.index import offline  # noqa: F401  (before any library that could reach the network)
+from litassist.index.errors import StoreError
 
 DEFAULT_PORTS = {"http": 8000, "https": 443}  # 8000 is what `chroma run` listens on unless told otherwise
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 
 from sentencex import segment
 
-from index.records import Chunk, Figure, Paper, Record
+from litassist.index.records import Chunk, Figure, Paper, Record
 
 TokenCounter = Callable[[str], int]
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from index import tombstones
-from index.errors import UnknownSourceError
-from index.ingest import Ingestor
-from index.store import Store
-from index.tombstones import DeletedSource
+from litassist.index import tombstones
+from litassist.index.errors import UnknownSourceError
+from litassist.index.ingest import Ingestor
+from litassist.index.store import Store
+from litassist.index.tombstones import DeletedSource
 
 _PAGE = 1000  # ids per Chroma delete
 

@@ -10,8 +10,8 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from index import offline  # noqa: F401  (before any library that could reach the network)
-from index.errors import ModelError
+from litassist.index import offline  # noqa: F401  (before any library that could reach the network)
+from litassist.index.errors import ModelError
 
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
 Backend = Literal["auto", "torch", "onnx", "onnx-int8"]
@@ -161,7 +161,7 @@ def make_encoder(backend: Backend, model: str, *, device: str, batch_size: int, 
         return SentenceTransformerEncoder(model, device=device, batch_size=batch_size)
     if cache_dir is None:
         raise ModelError(f"the {chosen} backend needs a folder to keep its exported model in")
-    from index.onnx_encoder import OnnxEncoder
+    from litassist.index.onnx_encoder import OnnxEncoder
 
     return OnnxEncoder(resolve_model(model), model_slug(model), cache_dir, device=device, batch_size=batch_size,
                        quantize=chosen == "onnx-int8")

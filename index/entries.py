@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 from pydantic import TypeAdapter
 
-from index.bm25 import ChunkFacts
-from index.records import Chunk, Passage, Record
+from litassist.index.bm25 import ChunkFacts
+from litassist.index.records import Chunk, Passage, Record
 
 RECORD = TypeAdapter(Record)
 

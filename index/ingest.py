@@ -11,22 +11,22 @@ from pathlib import Path
 
 import numpy as np
 
-from index import tombstones
-from index.chunking import chunk_records
-from index.embedding import Encoder
-from index.errors import LoadError, first_line
-from index.file_state import changed_since, file_hash, state_of
-from index.fingerprint import forced, same_content
-from index.ingest_parts import MB, Pending, Stream, groups, refusal  # noqa: F401  (MB: for callers)
-from index.ingest_progress import IngestProgress, ProgressCounter
-from index.ingest_report import FileOutcome, IngestReport, Status
-from index.ingest_vectors import vectors_for
-from index.loaders import FileParts, iter_files, unsupported
-from index.loaders.zotero import is_library
-from index.records import Record
-from index.same_paper import SamePaper
-from index.store import Entry, Store
-from index.zotero_ingest import OnePart, take_library
+from litassist.index import tombstones
+from litassist.index.chunking import chunk_records
+from litassist.index.embedding import Encoder
+from litassist.index.errors import LoadError, first_line
+from litassist.index.file_state import changed_since, file_hash, state_of
+from litassist.index.fingerprint import forced, same_content
+from litassist.index.ingest_parts import MB, Pending, Stream, groups, refusal  # noqa: F401  (MB: for callers)
+from litassist.index.ingest_progress import IngestProgress, ProgressCounter
+from litassist.index.ingest_report import FileOutcome, IngestReport, Status
+from litassist.index.ingest_vectors import vectors_for
+from litassist.index.loaders import FileParts, iter_files, unsupported
+from litassist.index.loaders.zotero import is_library
+from litassist.index.records import Record
+from litassist.index.same_paper import SamePaper
+from litassist.index.store import Entry, Store
+from litassist.index.zotero_ingest import OnePart, take_library
 
 
 @dataclass

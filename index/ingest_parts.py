@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from index.file_state import FileState
-from index.ingest_report import FileOutcome
-from index.loaders import STREAMED_EXTENSIONS
-from index.records import Chunk, Record
-from index.skips import Skips
-from index.store import Store
+from litassist.index.file_state import FileState
+from litassist.index.ingest_report import FileOutcome
+from litassist.index.loaders import STREAMED_EXTENSIONS
+from litassist.index.records import Chunk, Record
+from litassist.index.skips import Skips
+from litassist.index.store import Store
 
 MB = 1024 * 1024
 

@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from index.embedding import Encoder
-from index.ingest_report import IngestReport
-from index.records import Chunk
-from index.store import Store
-from index.vector_cache import VectorCache
+from litassist.index.embedding import Encoder
+from litassist.index.ingest_report import IngestReport
+from litassist.index.records import Chunk
+from litassist.index.store import Store
+from litassist.index.vector_cache import VectorCache
 
 
 def vectors_for(chunks: list[Chunk], store: Store, encoder: Encoder, report: IngestReport, cache_vectors: bool,

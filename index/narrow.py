@@ -12,7 +12,7 @@ from dataclasses import astuple
 
 import numpy as np
 
-from index.bm25 import Bm25Index, SearchFilter
+from litassist.index.bm25 import Bm25Index, SearchFilter
 
 MAX_HELD = 10_000  # chunks per filter held in memory (15 MB of 384-d float32); more go through Chroma's `ids=`
 FILTERS_HELD = 4  # filters whose vectors are held (the UI repeats the same few)

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index import offline  # noqa: F401  (before any library that could reach the network)
-from index.errors import ModelError
+from litassist.index import offline  # noqa: F401  (before any library that could reach the network)
+from litassist.index.errors import ModelError
 
 RECIPE = 2  # bump when the export or quantisation recipe changes: older exports are then ignored
 _SESSIONS: dict[tuple[str, tuple[str, ...]], object] = {}  # one ONNX Runtime session per file and providers

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from index.bm25 import SearchFilter
+from litassist.index.bm25 import SearchFilter
 
 POST_FILTER_SHARE = 0.2  # below this share of admitted chunks, post-filtering would need too many HNSW hits
 

@@ -7,7 +7,7 @@ from typing import Literal, Union
 
 from pydantic import BaseModel, Field, field_validator
 
-from index.study import species_of
+from litassist.index.study import species_of
 
 Kind = Literal["paper", "figure"]
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from index.entries import record_metadata
-from index.records import Figure, Paper, Record
-from index.store import Store
+from litassist.index.entries import record_metadata
+from litassist.index.records import Figure, Paper, Record
+from litassist.index.store import Store
 
 RECORD = TypeAdapter(Record)
 _KEYS = ("pmid", "pmcid", "doi")  # in the order a match is trusted

@@ -14,15 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from index import bm25_sync, journal, prefilter, source_table, tombstones
-from index import offline  # noqa: F401  (before any library that could reach the network)
-from index.bm25 import Bm25Index, SearchFilter
-from index.entries import RECORD, Entry, chunk_metadata, passage_of
-from index.errors import StoreError
-from index.narrow import NarrowVectors
-from index.prefilter import where_clause
-from index.records import Passage, Record
-from index.write_lock import WriteLock, read_only
+from litassist.index import bm25_sync, journal, prefilter, source_table, tombstones
+from litassist.index import offline  # noqa: F401  (before any library that could reach the network)
+from litassist.index.bm25 import Bm25Index, SearchFilter
+from litassist.index.entries import RECORD, Entry, chunk_metadata, passage_of
+from litassist.index.errors import StoreError
+from litassist.index.narrow import NarrowVectors
+from litassist.index.prefilter import where_clause
+from litassist.index.records import Passage, Record
+from litassist.index.write_lock import WriteLock, read_only
 
 __all__ = ["Entry", "Hnsw", "Store", "chunk_metadata", "local_client", "passage_of", "where_clause"]
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from index import journal
+from litassist.index import journal
 
 KEY = "deleted"  # JSON {source id: DeletedSource fields}
 DELETING = "deleting"  # JSON [source id, ...]: chunks still being removed

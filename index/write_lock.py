@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from index.errors import StoreError
+from litassist.index.errors import StoreError
 
 FILE = "write.lock"
 T = TypeVar("T")

@@ -10,17 +10,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from index import journal, source_table
-from index.errors import LoadError
-from index.fingerprint import forced
-from index.ingest_parts import Stream
-from index.ingest_report import FileOutcome
-from index.loaders.zotero import read_items, to_paper
-from index.records import Record
-from index.store import Store
+from litassist.index import journal, source_table
+from litassist.index.errors import LoadError
+from litassist.index.fingerprint import forced
+from litassist.index.ingest_parts import Stream
+from litassist.index.ingest_report import FileOutcome
+from litassist.index.loaders.zotero import read_items, to_paper
+from litassist.index.records import Record
+from litassist.index.store import Store
 
 if TYPE_CHECKING:
-    from index.ingest import Ingestor
+    from litassist.index.ingest import Ingestor
 
 _PAGE = 1000  # files per Chroma delete
 

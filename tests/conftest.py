@@ -15,13 +15,13 @@ import pytest
 # tests/test_encoders.py covers the onnx backends (the default on CPU is onnx-int8) end to end.
 os.environ["LITASSIST_EMBEDDING__BACKEND"] = "torch"
 
-import assistant  # noqa: F401  (switches every library to offline before anything else loads)
-from assistant.factory import hnsw_for, ingestor_for, retriever_for
-from assistant.retrieval import HybridRetriever
-from assistant.settings import EmbeddingSettings, Settings, StoreSettings
-from index.embedding import SentenceTransformerEncoder
-from index.ingest_report import IngestReport
-from index.store import Store
+import litassist.assistant  # noqa: F401  (switches every library to offline before anything else loads)
+from litassist.assistant.factory import hnsw_for, ingestor_for, retriever_for
+from litassist.assistant.retrieval import HybridRetriever
+from litassist.assistant.settings import EmbeddingSettings, Settings, StoreSettings
+from litassist.index.embedding import SentenceTransformerEncoder
+from litassist.index.ingest_report import IngestReport
+from litassist.index.store import Store
 
 DATA = Path(__file__).parent / "data"
 BROWSER_SKIP = "browser tests need Debian's chromium"
@@ -72,7 +72,7 @@ def store(corpus_home: Path, encoder: SentenceTransformerEncoder) -> Store:
 @pytest.fixture()
 def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):
     """Run the real `litassist` entry point in-process; returns (exit code, stdout, stderr)."""
-    from assistant.cli import main
+    from litassist.assistant.cli import main
 
     def run(*args: str) -> tuple[int, str, str]:
         monkeypatch.setattr(sys, "argv", ["litassist", *map(str, args)])
@@ -97,7 +97,7 @@ def free_port() -> int:
 @contextmanager
 def served(settings) -> Iterator[str]:
     """`litassist serve` in this process with these settings (its port replaced by a free one); yields its URL."""
-    from app import serve
+    from litassist.app import serve
 
     port = free_port()
     demo = serve(settings.model_copy(update={"server": settings.server.model_copy(update={"port": port})}),

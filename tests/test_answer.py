@@ -2,10 +2,10 @@
 
 import pytest
 
-from assistant.answer import answer
-from assistant.citations import render_text
-from assistant.models import CANNOT_ANSWER
-from assistant.retrieval import HybridRetriever
+from litassist.assistant.answer import answer
+from litassist.assistant.citations import render_text
+from litassist.assistant.models import CANNOT_ANSWER
+from litassist.assistant.retrieval import HybridRetriever
 from tests.conftest import retriever_over, store_at
 
 
@@ -56,8 +56,8 @@ def test_off_corpus_questions_abstain(retriever, question):
 
 
 def test_an_abstention_shows_the_closest_sources_as_not_answering_and_says_what_was_searched(retriever):
-    from assistant.citations import CLOSEST
-    from index.bm25 import SearchFilter
+    from litassist.assistant.citations import CLOSEST
+    from litassist.index.bm25 import SearchFilter
 
     result = answer("How does BRCA1 regulate PARP1?", retriever)
     assert result.abstained and result.citations == []  # nothing is cited: the closest sources are not citations
@@ -74,7 +74,7 @@ def test_an_abstention_shows_the_closest_sources_as_not_answering_and_says_what_
 
 
 def test_retriever_is_a_langchain_retriever_with_filters(retriever):
-    from index.bm25 import SearchFilter
+    from litassist.index.bm25 import SearchFilter
 
     docs = retriever.invoke("CXCR4")
     assert docs and all(d.metadata["source_id"] for d in docs)
@@ -88,14 +88,14 @@ def test_retriever_is_a_langchain_retriever_with_filters(retriever):
     ("How does HER2 affect CXCR4", ["HER2", "CXCR4"]),
 ])
 def test_question_entities_survive_hyphens(question, entities):
-    from assistant.terms import mentions, question_terms
+    from litassist.assistant.terms import mentions, question_terms
 
     assert question_terms(question).entities == entities
     assert mentions("the p53–MDM2 loop and NF–κB", "p53") and mentions("NF–kB is active", "NF-kB")
 
 
 def test_abbreviation_glossaries_are_never_quoted():
-    from assistant.selection import quotable
+    from litassist.assistant.selection import quotable
 
     assert not quotable("Abbreviations: AKT, protein kinase B; ERK, extracellular kinase.")
     assert not quotable("CHRM3, M3 muscarinic receptor; PCa, prostate cancer; MAPK, MAP kinase;")
@@ -124,7 +124,7 @@ def test_sources_are_numbered_in_retrieval_order(retriever):
 
 
 def test_synonym_of_a_question_entity_counts_as_naming_it():
-    from assistant.terms import mentions, question_terms
+    from litassist.assistant.terms import mentions, question_terms
 
     terms = question_terms("How does SDF-1 bind CXCR4?", {"SDF-1": ["CXCL12"]})
     assert terms.entities == ["SDF-1", "CXCR4"] and terms.names["SDF-1"][0] == "CXCL12"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import answer
-from assistant.citations import render_text, to_markdown
-from assistant.retrieval import HybridRetriever
+from litassist.assistant.answer import answer
+from litassist.assistant.citations import render_text, to_markdown
+from litassist.assistant.retrieval import HybridRetriever
 from tests.conftest import retriever_over, store_at
 
 PAPER = Path(__file__).parent / "data" / "files" / "smad4_paper.pdf"  # made by tests/data/files/make_pdfs.py

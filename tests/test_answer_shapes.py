@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import answer
-from assistant.retrieval import HybridRetriever
+from litassist.assistant.answer import answer
+from litassist.assistant.retrieval import HybridRetriever
 from tests.conftest import retriever_over, store_at
 
 STAT3_CAPTIONS = [
@@ -107,7 +107,7 @@ def test_a_sentence_that_would_need_more_than_two_sentences_before_it_is_not_quo
     ("When HER2 is amplified, it drives growth.", False),
 ])
 def test_sentences_that_lean_on_an_earlier_one(sentence, leans):
-    from assistant.discourse import dangling
+    from litassist.assistant.discourse import dangling
 
     assert dangling(sentence) is leans
 
@@ -130,7 +130,7 @@ def test_sentences_that_lean_on_an_earlier_one(sentence, leans):
     ("How does HER2 affect CXCR4?", False),
 ])
 def test_list_questions_are_told_apart(question, is_list):
-    from assistant.discourse import asks_for_list
+    from litassist.assistant.discourse import asks_for_list
 
     assert asks_for_list(question) is is_list
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import bm25s
 import Stemmer
 
-from index import bm25 as bm25_module
-from index.bm25 import Bm25Index, ChunkFacts, SearchFilter
-from index.bm25_tokens import STOPWORDS, tokenize
-from index.deletion import delete_sources
+from litassist.index import bm25 as bm25_module
+from litassist.index.bm25 import Bm25Index, ChunkFacts, SearchFilter
+from litassist.index.bm25_tokens import STOPWORDS, tokenize
+from litassist.index.deletion import delete_sources
 
 from tests.conftest import ingest, store_at
 
@@ -123,9 +123,9 @@ def test_a_deleted_source_leaves_bm25_without_a_rebuild(tmp_path, corpus_home, e
 KILLED_UPDATE = """
 import os, signal, sys
 from pathlib import Path
-from index import bm25_segment
-from assistant.factory import ingestor_for
-from assistant.settings import Settings
+from litassist.index import bm25_segment
+from litassist.assistant.factory import ingestor_for
+from litassist.assistant.settings import Settings
 from tests.conftest import store_at, torch_encoder
 
 real_save = bm25_segment.Segment.save

@@ -106,7 +106,7 @@ def test_server_mode_answers_like_the_embedded_store_on_every_machine(chroma_url
 
 
 def test_a_machine_picks_up_papers_another_machine_added(chroma_url, encoder, run_cli, tmp_path):
-    from index.chroma_server import http_client
+    from litassist.index.chroma_server import http_client
 
     code, _, err = run_cli("--home", tmp_path / "a", "--chroma-url", chroma_url, "ingest", CORPUS)
     assert code == 0, err

@@ -1,7 +1,7 @@
 """Sentence-aware chunking with the real tokenizer."""
 
-from index.chunking import chunk_record, split_sentences
-from index.records import Figure, Paper
+from litassist.index.chunking import chunk_record, split_sentences
+from litassist.index.records import Figure, Paper
 
 
 def test_abbreviations_and_statistics_do_not_split():

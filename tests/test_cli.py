@@ -160,8 +160,8 @@ def test_files_of_other_formats_are_named_and_a_folder_of_only_those_is_an_error
 def test_a_zip_upload_names_the_members_it_cannot_read(tmp_path):
     import zipfile
 
-    from assistant.settings import ServerSettings
-    from assistant.uploads import limits_of, save_uploads
+    from litassist.assistant.settings import ServerSettings
+    from litassist.assistant.uploads import limits_of, save_uploads
 
     archive = tmp_path / "library.zip"
     with zipfile.ZipFile(archive, "w") as zf:
@@ -179,12 +179,12 @@ def test_the_first_ingest_says_it_prepares_the_model_and_no_library_logs_leak(tm
 
     env = {**os.environ, "LITASSIST_EMBEDDING__BACKEND": "onnx-int8",
            "LITASSIST_EMBEDDING__EXPORT_DIR": str(tmp_path / "export")}  # nothing exported yet
-    run = subprocess.run([sys.executable, "-c", "from assistant.cli import main; main()", "--home", str(tmp_path),
+    run = subprocess.run([sys.executable, "-c", "from litassist import main; main()", "--home", str(tmp_path),
                           "ingest", str(CORPUS)], env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stderr.startswith("Preparing the embedding model (once per machine")
     assert "Loading weights" not in run.stderr and "DEBUG" not in run.stderr and "bm25s" not in run.stderr, run.stderr
-    again = subprocess.run([sys.executable, "-c", "from assistant.cli import main; main()", "--home", str(tmp_path),
+    again = subprocess.run([sys.executable, "-c", "from litassist import main; main()", "--home", str(tmp_path),
                             "ask", "How does HER2 affect CXCR4?"], env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and "Preparing" not in again.stderr  # once per machine
 
@@ -198,7 +198,7 @@ def test_filters_that_leave_nothing_or_a_reversed_range_are_said_plainly(home, r
 
 def test_each_files_line_is_printed_once_it_is_written_not_after_every_file_is_embedded(tmp_path, run_cli,
                                                                                       monkeypatch):
-    from index.embedding import SentenceTransformerEncoder
+    from litassist.index.embedding import SentenceTransformerEncoder
 
     encode = SentenceTransformerEncoder.encode
 

@@ -6,7 +6,7 @@ import json
 import threading
 from pathlib import Path
 
-from assistant.answer import answer
+from litassist.assistant.answer import answer
 from tests.conftest import ingest, retriever_over, store_at
 
 QUESTIONS = ["How does HER2 affect CXCR4?", "What does mitochondrial MKP1 do in radioresistant breast cancer cells?"]
@@ -64,7 +64,7 @@ def test_uploads_and_deletions_at_once_never_fail_and_leave_one_consistent_index
 
     from gradio_client import Client
 
-    from assistant.settings import Settings
+    from litassist.assistant.settings import Settings
     from tests.conftest import served, upload
 
     home = shutil.copytree(corpus_home, tmp_path / "home")

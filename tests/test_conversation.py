@@ -7,11 +7,11 @@ import json
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from assistant.answer import answer
-from assistant.conversation import Conversation, ask, notes_markdown, replay
-from assistant.followup import resolve
-from assistant.retrieval import HybridRetriever
-from assistant.synonyms import load_synonyms
+from litassist.assistant.answer import answer
+from litassist.assistant.conversation import Conversation, ask, notes_markdown, replay
+from litassist.assistant.followup import resolve
+from litassist.assistant.retrieval import HybridRetriever
+from litassist.assistant.synonyms import load_synonyms
 from tests.conftest import retriever_over
 
 MISSION = "How does HER2 affect CXCR4?"
@@ -242,7 +242,7 @@ def test_chat_at_a_terminal_follows_up_recalls_history_and_exports_notes(corpus_
     import time
 
     master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-c", "from assistant.cli import main; main()", "--home",
+    proc = subprocess.Popen([sys.executable, "-c", "from litassist import main; main()", "--home",
                              str(corpus_home), "chat"], stdin=slave, stdout=slave, stderr=slave, cwd=tmp_path,
                             env={**os.environ, "TERM": "xterm"}, close_fds=True)
     os.close(slave)
@@ -297,8 +297,8 @@ def test_a_follow_up_about_something_no_source_mentions_abstains(retriever, foll
 
 
 def test_a_word_in_the_other_spelling_or_form_counts_as_mentioned():
-    from assistant.wording import unmentioned
-    from index.records import Chunk, Paper, Passage
+    from litassist.assistant.wording import unmentioned
+    from litassist.index.records import Chunk, Paper, Passage
 
     text = "Esophageal tumors metastasize; hematopoietic cells localize there."
     passage = Passage(chunk=Chunk(id="c", source_id="p", kind="paper", position=0, text=text),

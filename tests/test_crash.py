@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import journal
+from litassist.index import journal
 from tests.conftest import ingest, store_at
 
 LITASSIST = Path(sys.executable).with_name("litassist")
@@ -167,8 +167,8 @@ CHILD = """
 import os, signal, sys
 from pathlib import Path
 from chromadb.api.models.Collection import Collection
-from assistant.factory import ingestor_for
-from assistant.settings import Settings
+from litassist.assistant.factory import ingestor_for
+from litassist.assistant.settings import Settings
 from tests.conftest import store_at, torch_encoder
 
 def die(*args, **kwargs):
@@ -209,8 +209,8 @@ CHILD_BETWEEN_PARTS = """
 import os, signal, sys
 from pathlib import Path
 from chromadb.api.models.Collection import Collection
-from assistant.factory import ingestor_for
-from assistant.settings import Settings
+from litassist.assistant.factory import ingestor_for
+from litassist.assistant.settings import Settings
 from tests.conftest import store_at, torch_encoder
 
 upsert, calls = Collection.upsert, []
@@ -255,8 +255,8 @@ SERVER_KILLED_IN_AN_UPLOAD = """
 import os, signal, sys
 from pathlib import Path
 from chromadb.api.models.Collection import Collection
-from app import serve
-from assistant.settings import ServerSettings, Settings
+from litassist.app import serve
+from litassist.assistant.settings import ServerSettings, Settings
 
 upsert, calls = Collection.upsert, []
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from index import journal, tombstones
-from index.embedding import SentenceTransformerEncoder
+from litassist.index import journal, tombstones
+from litassist.index.embedding import SentenceTransformerEncoder
 from tests.conftest import ingest, store_at
 
 
@@ -96,9 +96,9 @@ def test_ingest_force_reads_unchanged_files_again_and_they_stay_unchanged_after(
 KILLED = """
 import os, signal, sys
 from pathlib import Path
-from index import deletion, tombstones
-from assistant.factory import ingestor_for
-from assistant.settings import Settings
+from litassist.index import deletion, tombstones
+from litassist.assistant.factory import ingestor_for
+from litassist.assistant.settings import Settings
 from tests.conftest import store_at, torch_encoder
 
 def die(*args, **kwargs):

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.settings import EmbeddingSettings
-from index.embedding import Encoder, make_encoder
+from litassist.assistant.settings import EmbeddingSettings
+from litassist.index.embedding import Encoder, make_encoder
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
 SENTENCES = [

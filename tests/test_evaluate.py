@@ -5,14 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from index.records import Chunk, Paper, Passage
+from litassist.index.records import Chunk, Paper, Passage
 
-from assistant.factory import Components
-from assistant.evaluate import (Dataset, build_index, cite_hit, ir_metrics, load_dataset, make_retriever,
+from litassist.assistant.factory import Components
+from litassist.assistant.evaluate import (Dataset, build_index, cite_hit, ir_metrics, load_dataset, make_retriever,
                                 read_qrels)
-from assistant.models import Answer, Citation
-from assistant.retrieval import best_per_source, convex, rrf, source_key
-from assistant.settings import Settings
+from litassist.assistant.models import Answer, Citation
+from litassist.assistant.retrieval import best_per_source, convex, rrf, source_key
+from litassist.assistant.settings import Settings
 from tests.conftest import retriever_over
 
 BEIR = Path(__file__).parent / "data" / "beir"

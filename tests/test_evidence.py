@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.cards import source_cards
-from assistant.citations import to_markdown
-from assistant.models import Answer
+from litassist.assistant.cards import source_cards
+from litassist.assistant.citations import to_markdown
+from litassist.assistant.models import Answer
 from tests.conftest import ingest, store_at
-from index.records import Figure, Paper
+from litassist.index.records import Figure, Paper
 
 FORMATS = Path(__file__).parent / "data" / "formats"
 PFOCR_FIGURE = """---
@@ -65,7 +65,7 @@ def test_the_same_paper_in_the_other_order_is_one_source_too(tmp_path, encoder):
 
 def make_where(**filters):
     """A SearchFilter as the CLI builds it."""
-    from assistant.filters import make_filter
+    from litassist.assistant.filters import make_filter
 
     return make_filter(**filters)
 

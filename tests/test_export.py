@@ -7,13 +7,13 @@ import pytest
 import rispy
 from pylatexenc.latex2text import LatexNodes2Text
 
-from assistant.answer import answer
-from assistant.citations import to_markdown
-from assistant.export import cite_keys, to_bibtex, to_ris
-from assistant.models import CANNOT_ANSWER
-from assistant.retrieval import HybridRetriever
-from index.loaders.refman import load_bibtex, load_ris
-from index.records import Paper
+from litassist.assistant.answer import answer
+from litassist.assistant.citations import to_markdown
+from litassist.assistant.export import cite_keys, to_bibtex, to_ris
+from litassist.assistant.models import CANNOT_ANSWER
+from litassist.assistant.retrieval import HybridRetriever
+from litassist.index.loaders.refman import load_bibtex, load_ris
+from litassist.index.records import Paper
 from tests.conftest import retriever_over
 
 PAPER_Q = "How does HER2 affect CXCR4?"

@@ -19,10 +19,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from assistant.errors import FetchError
-from assistant.eutils import Eutils
-from assistant.fetch import fetch_pubmed
-from assistant.settings import FetchSettings
+from litassist.assistant.errors import FetchError
+from litassist.assistant.eutils import Eutils
+from litassist.assistant.fetch import fetch_pubmed
+from litassist.assistant.settings import FetchSettings
 from tests.conftest import free_port
 from tests.test_security import HOOK
 
@@ -282,7 +282,7 @@ def test_an_esearch_error_is_a_fetch_error(eutils, tmp_path):
 
 SESSION = """
 import sys
-from assistant.cli import main
+from litassist.assistant.cli import main
 for args in sys.argv[1:]:
     sys.argv = ["litassist", *args.split("|")]
     try:

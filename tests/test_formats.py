@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from index.chunking import chunk_records
-from index.errors import LoadError
-from index.loaders import bioc, jats, load_file, loader_for, pubmed, refman
-from index.records import Figure, Paper
+from litassist.index.chunking import chunk_records
+from litassist.index.errors import LoadError
+from litassist.index.loaders import bioc, jats, load_file, loader_for, pubmed, refman
+from litassist.index.records import Figure, Paper
 
 FORMATS = Path(__file__).parent / "data" / "formats"
 # Text of the parts a full text must leave out: references, acknowledgements, funding, competing interests,

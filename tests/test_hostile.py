@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import ServerSettings
-from assistant.uploads import limits_of, save_uploads
-from index.errors import LoadError
+from litassist.assistant.settings import ServerSettings
+from litassist.assistant.uploads import limits_of, save_uploads
+from litassist.index.errors import LoadError
 from tests.conftest import ingest, store_at
-from index.loaders import pfocr
-from index.store import Store
+from litassist.index.loaders import pfocr
+from litassist.index.store import Store
 
 DATA = Path(__file__).parent / "data"
 HOSTILE = DATA / "hostile" / "corpus"

@@ -77,7 +77,7 @@ def test_bm25_is_rebuilt_when_out_of_step(workdir, encoder):
 
 
 def test_filters_apply_to_dense_and_bm25(store, encoder):
-    from index.bm25 import SearchFilter
+    from litassist.index.bm25 import SearchFilter
 
     vector = encoder.encode(["HER2 CXCR4"])[0]
     figures_only = SearchFilter(kind="figure")
@@ -97,7 +97,7 @@ def test_record_with_nothing_to_index_fails_clearly(tmp_path, encoder):
 
 
 def test_a_file_rewritten_while_it_is_read_fails_and_goes_in_whole_once_complete(tmp_path, encoder, monkeypatch):
-    from index.loaders import jsonl
+    from litassist.index.loaders import jsonl
 
     corpus = tmp_path / "corpus.jsonl"
     line = '{{"_id": "r{0}", "title": "Record {0}", "text": "GENE{0} binds GENE{1} in cultured cells."}}\n'.format

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from index import journal
-from index.embedding import SentenceTransformerEncoder
+from litassist.index import journal
+from litassist.index.embedding import SentenceTransformerEncoder
 from tests.conftest import ingest, store_at, torch_encoder
-from index.store import Store
+from litassist.index.store import Store
 
 GENES = ["TP53", "KRAS", "EGFR", "BRAF", "PTEN", "MYC", "ALK", "MET", "RET", "JAK2"]
 MARKER = "UNTOKENIZABLE"

@@ -10,14 +10,14 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.outputs import ChatResult
 
-from assistant.answer import answer
-from assistant.errors import SettingsError
-from assistant.factory import Components
-from assistant.generate import drafts, neutral, numbered
-from assistant.llm import LlmSpec, client_kwargs, parse_spec
-from assistant.models import CANNOT_ANSWER
-from assistant.retrieval import HybridRetriever
-from assistant.settings import AnswerSettings, Settings
+from litassist.assistant.answer import answer
+from litassist.assistant.errors import SettingsError
+from litassist.assistant.factory import Components
+from litassist.assistant.generate import drafts, neutral, numbered
+from litassist.assistant.llm import LlmSpec, client_kwargs, parse_spec
+from litassist.assistant.models import CANNOT_ANSWER
+from litassist.assistant.retrieval import HybridRetriever
+from litassist.assistant.settings import AnswerSettings, Settings
 from tests.conftest import ingest, retriever_over, store_at
 
 HER2 = "doi:10.9999/jto.2019.0003"

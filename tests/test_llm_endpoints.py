@@ -20,8 +20,8 @@ import pytest
 pytest.importorskip("langchain_openai")
 pytest.importorskip("langchain_ollama")
 
-from assistant.factory import Components  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
+from litassist.assistant.factory import Components  # noqa: E402
+from litassist.assistant.settings import Settings  # noqa: E402
 from tests.conftest import free_port
 
 HER2 = "doi:10.9999/jto.2019.0003"
@@ -359,8 +359,8 @@ def test_the_ui_answers_through_a_configured_llm(corpus_home, serve, provider):
     """`litassist serve` with LITASSIST_LLM set: the /ask endpoint answers in LLM mode with checked citations."""
     from gradio_client import Client
 
-    from app import serve as serve_app
-    from assistant.settings import ServerSettings, Settings
+    from litassist.app import serve as serve_app
+    from litassist.assistant.settings import ServerSettings, Settings
 
     server = serve()
     url = f"{server.url}/v1" if provider == "openai-compatible" else server.url

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from index.errors import LoadError, PartialLoadError
-from index.loaders import jsonl, load_file, pdf
+from litassist.index.errors import LoadError, PartialLoadError
+from litassist.index.loaders import jsonl, load_file, pdf
 
 FILES = Path(__file__).parent / "data" / "files"
 

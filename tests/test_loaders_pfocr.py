@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from index.errors import LoadError
-from index.loaders import load_file, loader_for
-from index.loaders import abstract_page, pfocr
+from litassist.index.errors import LoadError
+from litassist.index.loaders import load_file, loader_for
+from litassist.index.loaders import abstract_page, pfocr
 
 FIGS = Path(__file__).parent / "data" / "corpus" / "figures"
 EDGE = Path(__file__).parent / "data" / "edge"

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from index.errors import LoadError, PartialLoadError
-from index.loaders import load_file, loader_for, pubmed, refman
-from index.loaders.text import content_id
-from index.records import Paper
+from litassist.index.errors import LoadError, PartialLoadError
+from litassist.index.loaders import load_file, loader_for, pubmed, refman
+from litassist.index.loaders.text import content_id
+from litassist.index.records import Paper
 
 DATA = Path(__file__).parent / "data" / "refs"
 

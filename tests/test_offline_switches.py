@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECK = """
-import index.embedding, index.store
+import litassist.index.embedding, litassist.index.store
 import huggingface_hub.constants as hub
 import chromadb.config
 print(hub.HF_HUB_OFFLINE, chromadb.config.Settings().anonymized_telemetry)

@@ -2,9 +2,9 @@
 
 import pytest
 
-from assistant.errors import PromptError
-from assistant.models import CANNOT_ANSWER
-from assistant.prompting import available, render, variables
+from litassist.assistant.errors import PromptError
+from litassist.assistant.models import CANNOT_ANSWER
+from litassist.assistant.prompting import available, render, variables
 
 
 @pytest.mark.parametrize("name", available())

@@ -3,8 +3,8 @@ eval` ranks documents: its "baseline" must be today's ranking, or every before/a
 
 from pathlib import Path
 
-from assistant.evaluate import build_index, ir_metrics, load_dataset, make_retriever
-from assistant.settings import Settings
+from litassist.assistant.evaluate import build_index, ir_metrics, load_dataset, make_retriever
+from litassist.assistant.settings import Settings
 from bench.rank_levers import build_cache, evaluate, runs
 
 BEIR = Path(__file__).parent / "data" / "beir"

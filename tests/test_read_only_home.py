@@ -20,7 +20,7 @@ UNSHARE = shutil.which("unshare")
 
 def read_only_run(home: Path, *args: str) -> subprocess.CompletedProcess:
     """`litassist --home HOME ARGS` with HOME mounted read-only for that command only."""
-    command = " ".join([sys.executable, "-c", "'from assistant.cli import main; main()'", "--home", str(home),
+    command = " ".join([sys.executable, "-c", "'from litassist import main; main()'", "--home", str(home),
                         *[f"'{a}'" for a in args]])
     env = {**os.environ, "PYTHONPATH": str(ROOT), "LITASSIST_EMBEDDING__BACKEND": "torch"}
     return subprocess.run([UNSHARE, "-m", "sh", "-c", f"mount --bind -o ro {home} {home} && {command}"],

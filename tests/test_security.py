@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-import assistant  # noqa: F401  (offline switches before gradio loads)
+import litassist.assistant  # noqa: F401  (offline switches before gradio loads)
 from tests.conftest import DATA, free_port, served, upload
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,8 +89,8 @@ def lan_address() -> str | None:
 @pytest.fixture(scope="module")
 def shared_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The UI as a shared demo would run it: default host, a login, a 1 MB upload limit."""
-    from app import serve
-    from assistant.settings import ServerSettings, Settings
+    from litassist.app import serve
+    from litassist.assistant.settings import ServerSettings, Settings
 
     port = free_port()
     server = ServerSettings(port=port, auth=f"{USER}:{PASSWORD}", max_upload_mb=1)
@@ -138,8 +138,8 @@ def test_the_server_refuses_uploads_over_the_limit(shared_demo):
 
 
 def test_uploads_stay_under_the_data_home_and_unsafe_members_are_skipped(tmp_path):
-    from assistant.settings import ServerSettings
-    from assistant.uploads import limits_of, save_uploads
+    from litassist.assistant.settings import ServerSettings
+    from litassist.assistant.uploads import limits_of, save_uploads
 
     incoming, home = tmp_path / "incoming", tmp_path / "home"
     incoming.mkdir()
@@ -186,7 +186,7 @@ def test_the_served_process_makes_no_connection_off_this_machine(corpus_home, tm
     log.unlink()
 
     port = free_port()
-    command = [sys.executable, "-c", "from assistant.cli import main; main()", "--home", str(home), "serve",
+    command = [sys.executable, "-c", "from litassist import main; main()", "--home", str(home), "serve",
                "--port", str(port)]
     with (tmp_path / "serve.log").open("w") as output:  # a file, not a pipe: a full pipe would stall the server
         served = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
@@ -228,7 +228,7 @@ def ask_when_up(url: str, served: subprocess.Popen, output: Path) -> dict:
 def limited(tmp_path_factory: pytest.TempPathFactory, corpus_home: Path) -> Iterator[tuple[str, Path]]:
     """The UI over the test corpus with small limits: a zip may unpack to 8 MB, a file over 0.0625 MB (64 KiB) fails at
     ingest; the default limits otherwise (10,000 entries per zip, 2,000 characters per question)."""
-    from assistant.settings import IngestSettings, ServerSettings, Settings
+    from litassist.assistant.settings import IngestSettings, ServerSettings, Settings
 
     home = shutil.copytree(corpus_home, tmp_path_factory.mktemp("limited") / "home")
     settings = Settings(home=home, server=ServerSettings(max_unpacked_mb=8), ingest=IngestSettings(max_file_mb=0.0625))

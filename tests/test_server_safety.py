@@ -61,7 +61,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, corpus_home: Path) -> Itera
                TMPDIR=str(temp), LITASSIST_EMBEDDING__BACKEND="torch")
     port = free_port()
     output = base / "serve.log"
-    command = [sys.executable, "-c", "from assistant.cli import main; main()", "--home", str(home), "serve",
+    command = [sys.executable, "-c", "from litassist import main; main()", "--home", str(home), "serve",
                "--port", str(port), "--auth", f"{USER}:{PASSWORD}"]
     with output.open("w") as log:
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -220,7 +220,7 @@ def test_a_command_line_ingest_beside_the_server_is_seen_by_its_next_question(se
     note.write_text("# Quokka keratinocytes and PLXNB3\n\nQuokka keratinocytes raise PLXNB3 under ultraviolet stress.\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("LITASSIST_")}
     env.update(LITASSIST_EMBEDDING__BACKEND="torch", PYTHONPATH=str(ROOT))
-    ingest = subprocess.run([sys.executable, "-c", "from assistant.cli import main; main()", "--home", str(served.home),
+    ingest = subprocess.run([sys.executable, "-c", "from litassist import main; main()", "--home", str(served.home),
                              "ingest", str(note)], env=env, capture_output=True, text=True, timeout=300)
     assert ingest.returncode == 0, ingest.stderr
     with logged_in(served) as c:

@@ -34,7 +34,7 @@ def test_serve_refuses_an_auth_option_missing_user_or_password(auth: str, run_cl
 
 def test_the_readme_settings_table_is_the_settings_own() -> None:
     """Every setting, its default and its description, as README.md shows them (regenerate with
-    `python -m assistant.settings_table`)."""
-    from assistant.settings_table import README, markdown, readme_table
+    `python -m litassist.assistant.settings_table`)."""
+    from litassist.assistant.settings_table import README, markdown, readme_table
 
     assert readme_table(README.read_text(encoding="utf-8")) == markdown()

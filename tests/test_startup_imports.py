@@ -13,7 +13,7 @@ HEAVY = {"chromadb", "torch", "transformers", "sentence_transformers", "langchai
          "onnxruntime", "pydantic", "pydantic_settings", "numpy", "tqdm", "pypdf"}
 PROBE = """
 import json, sys
-from assistant.cli import main
+from litassist.assistant.cli import main
 sys.argv = ["litassist", *json.loads(sys.argv[1])]
 try:
     main()

@@ -2,8 +2,8 @@
 
 import pytest
 
-from index.bm25 import SearchFilter
-from index.store import where_clause
+from litassist.index.bm25 import SearchFilter
+from litassist.index.store import where_clause
 
 FILTERS = [SearchFilter(kind="paper"), SearchFilter(kind="figure"), SearchFilter(organism="Homo sapiens"),
            SearchFilter(organism="Mus musculus", kind="figure"), SearchFilter(year_min=2019)]
@@ -27,7 +27,7 @@ def test_a_filter_nothing_passes_returns_nothing(store, encoder):
 
 
 def test_the_source_list_saved_with_bm25_matches_a_full_scan(store):
-    from index import source_table
+    from litassist.index import source_table
 
     rows: dict = {}
     for _, _, meta in store.scan():
@@ -36,7 +36,7 @@ def test_the_source_list_saved_with_bm25_matches_a_full_scan(store):
 
 
 def test_file_hashes_saved_with_bm25_match_the_store(store):
-    from index import source_table
+    from litassist.index import source_table
 
     saved = source_table.file_hashes(store.bm25_dir, store.generation)
     files = {meta["file"]: meta["file_hash"] for _, _, meta in store.scan()}
@@ -47,7 +47,7 @@ def test_file_hashes_saved_with_bm25_match_the_store(store):
 @pytest.mark.parametrize("where", FILTERS, ids=lambda w: "-".join(str(v) for v in vars(w).values() if v))
 def test_a_narrow_filter_searched_in_memory_returns_what_chromas_where_query_returns(store, encoder, where,
                                                                                      monkeypatch):
-    from index import prefilter
+    from litassist.index import prefilter
 
     monkeypatch.setattr(prefilter, "POST_FILTER_SHARE", 1.01)  # the test corpus is tiny: every filter is "narrow"
     vector = encoder.encode(["CXCR4 drives breast cancer metastasis"])[0]
@@ -61,7 +61,7 @@ def test_a_narrow_filter_searched_in_memory_returns_what_chromas_where_query_ret
 def test_a_narrow_filter_never_returns_a_chunk_another_writer_deleted(corpus_home, encoder, tmp_path, monkeypatch):
     import shutil
 
-    from index import prefilter
+    from litassist.index import prefilter
     from tests.conftest import store_at
 
     monkeypatch.setattr(prefilter, "POST_FILTER_SHARE", 1.01)  # the test corpus is tiny: every filter is "narrow"

@@ -8,9 +8,9 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from tests.conftest import ingest, retriever_over, store_at
 
-from assistant.answer import answer
-from assistant.retrieval import HybridRetriever
-from assistant.synonyms import bm25_terms, load_synonyms
+from litassist.assistant.answer import answer
+from litassist.assistant.retrieval import HybridRetriever
+from litassist.assistant.synonyms import bm25_terms, load_synonyms
 
 DATA = Path(__file__).parent / "data"
 HGNC = DATA / "hgnc" / "hgnc_sample.tsv"
@@ -109,9 +109,9 @@ def test_family_names_expand_to_their_members():
 def test_common_words_come_from_the_configured_models_vocabulary(tmp_path, monkeypatch):
     """'survivin' is missing from the bundled model's vocabulary, so BM25 also searches its gene's names; a configured
     model whose vocabulary holds it as an ordinary word turns that off (issue 14, item 6)."""
-    from assistant import synonyms
-    from assistant.factory import Components
-    from assistant.settings import Settings
+    from litassist.assistant import synonyms
+    from litassist.assistant.factory import Components
+    from litassist.assistant.settings import Settings
 
     monkeypatch.setitem(synonyms._vocabulary, "model", "")  # the test leaves the process's vocabulary as it found it
     question = "What does survivin inhibit in tumour cells?"

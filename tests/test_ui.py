@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-import assistant  # noqa: F401  (offline switches before gradio loads)
+import litassist.assistant  # noqa: F401  (offline switches before gradio loads)
 from tests.conftest import BROWSER_SKIP, free_port, store_at
 
 CHROMIUM = Path(os.environ.get("LITASSIST_TEST_CHROMIUM", "/usr/bin/chromium"))  # another path: to test the skip
@@ -42,8 +42,8 @@ def app_url(tmp_path_factory: pytest.TempPathFactory, encoder) -> Iterator[str]:
     """The UI served on a free port over the example corpus plus the hostile figure."""
     from tests.conftest import ingest
 
-    from app import serve
-    from assistant.settings import ServerSettings, Settings
+    from litassist.app import serve
+    from litassist.assistant.settings import ServerSettings, Settings
 
     home = tmp_path_factory.mktemp("ui_home")
     report = ingest([EXAMPLES, XSS_FIGURE, MARKDOWN_PAPER], store_at(home, encoder.name), encoder)
@@ -278,7 +278,7 @@ def test_gene_chips_mark_synonyms_of_the_question_and_fold_the_rest(page) -> Non
 
 
 def test_a_fly_gene_chip_is_not_marked_for_the_human_gene_of_the_same_letters() -> None:
-    from assistant.cards import gene_chips
+    from litassist.assistant.cards import gene_chips
 
     chips = gene_chips(["Taz", "yki", *[f"G{i}" for i in range(30)]], ["TAZ"])
     assert 'la-hit">Taz' not in chips  # Drosophila's Taz is not mammalian TAZ
@@ -288,7 +288,7 @@ def test_a_fly_gene_chip_is_not_marked_for_the_human_gene_of_the_same_letters() 
 def test_only_uploaded_pdfs_are_ever_served(tmp_path: Path) -> None:
     from urllib.parse import quote
 
-    from assistant.cards import ServedFiles
+    from litassist.assistant.cards import ServedFiles
 
     uploads = tmp_path / "uploads"
     uploads.mkdir()

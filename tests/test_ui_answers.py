@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-import assistant  # noqa: F401  (offline switches before gradio loads)
+import litassist.assistant  # noqa: F401  (offline switches before gradio loads)
 
-from assistant.conversation import Turn
-from assistant.factory import Components
-from assistant.settings import Settings
-from assistant.upload_jobs import delete_source
+from litassist.assistant.conversation import Turn
+from litassist.assistant.factory import Components
+from litassist.assistant.settings import Settings
+from litassist.assistant.upload_jobs import delete_source
 from tests.conftest import ingest, served, store_at
 
 SYNONYMS = Path(__file__).parent / "data" / "synonyms"
@@ -31,7 +31,7 @@ def home(tmp_path_factory: pytest.TempPathFactory, encoder) -> Path:
 
 
 def test_a_source_deleted_while_its_answer_is_made_gets_a_card_saying_so(tmp_path: Path, encoder) -> None:
-    from app import ChatApp
+    from litassist.app import ChatApp
 
     home = tmp_path / "home"
     ingest([SYNONYMS], store_at(home, encoder.name), encoder)

@@ -22,8 +22,8 @@ def app_url(tmp_path_factory: pytest.TempPathFactory, encoder) -> Iterator[str]:
     """The UI served over the format samples (page, from tests/test_ui.py, opens this one)."""
     from tests.conftest import ingest
 
-    from app import serve
-    from assistant.settings import ServerSettings, Settings
+    from litassist.app import serve
+    from litassist.assistant.settings import ServerSettings, Settings
 
     home = tmp_path_factory.mktemp("evidence_ui_home")
     report = ingest([FORMATS], store_at(home, encoder.name), encoder)

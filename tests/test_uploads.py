@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import assistant  # noqa: F401  (offline switches before gradio loads)
+import litassist.assistant  # noqa: F401  (offline switches before gradio loads)
 from tests.conftest import DATA, served, upload
 
 HOSTILE_UPLOADS = DATA / "hostile" / "uploads"
@@ -20,7 +20,7 @@ BIB = "@article{{{key},\n  title = {{{title}}},\n  journal = {{J Test}},\n  year
 @pytest.fixture(scope="module")
 def library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """The UI on an empty data home: (its URL, the data home)."""
-    from assistant.settings import Settings
+    from litassist.assistant.settings import Settings
 
     home = tmp_path_factory.mktemp("library_home")
     with served(Settings(home=home)) as url:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.vector_cache import VectorCache
+from litassist.index.vector_cache import VectorCache
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
 

@@ -116,7 +116,7 @@ def test_a_broken_database_fails_with_a_reason(tmp_path, run_cli) -> None:
 @pytest.mark.parametrize("extra, expected", [("PMID: 123\nPMCID: PMC9", {"pmid": "123", "pmcid": "PMC9"}),
                                              ("Citation Key: lee2020", {"citation key": "lee2020"}), ("", {})])
 def test_extra_lines_give_identifiers_and_the_citation_key(extra, expected) -> None:
-    from index.loaders.zotero import extra_fields
+    from litassist.index.loaders.zotero import extra_fields
 
     assert extra_fields(extra) == expected
 

@@ -13,7 +13,7 @@ import socket
 import sys
 from pathlib import Path
 
-import assistant  # noqa: F401  (offline switches before gradio loads)
+import litassist.assistant  # noqa: F401  (offline switches before gradio loads)
 from tests.conftest import store_at, torch_encoder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,8 +45,8 @@ def main() -> int:
 
     from playwright.sync_api import sync_playwright
 
-    from app import serve
-    from assistant.settings import ServerSettings, Settings
+    from litassist.app import serve
+    from litassist.assistant.settings import ServerSettings, Settings
     from tests.conftest import ingest
 
     encoder = torch_encoder()

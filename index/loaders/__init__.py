@@ -7,9 +7,9 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from index.errors import LoadError, PartialLoadError
-from index.loaders import abstract_page, by_content, jats, jsonl, pdf, pfocr, pubmed, refman, text
-from index.records import Record
+from litassist.index.errors import LoadError, PartialLoadError
+from litassist.index.loaders import abstract_page, by_content, jats, jsonl, pdf, pfocr, pubmed, refman, text
+from litassist.index.records import Record
 
 Loader = Callable[[Path], list[Record]]
 ZOTERO_DB = "zotero.sqlite"  # a Zotero data folder's database (index/loaders/zotero.py)

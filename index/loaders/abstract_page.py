@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from index.errors import LoadError
-from index.loaders.text import content_id, read_text
-from index.records import Paper
+from litassist.index.errors import LoadError
+from litassist.index.loaders.text import content_id, read_text
+from litassist.index.records import Paper
 
 _ROW = re.compile(r"^\s*([^|\n]{1,60}?)\s*\|\s*(.*?)\s*\|\s*$")
 _RULE = re.compile(r"^\s*-{2,}\s*\|\s*-{2,}\s*\|?\s*$")

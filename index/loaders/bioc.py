@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from index.errors import LoadError, PartialLoadError
-from index.loaders import safe_xml
-from index.loaders.fields import finish, make_paper, month_of, pages_of, year_of
-from index.loaders.safe_xml import children, first, local, text_of
-from index.loaders.text import read_text
-from index.records import Figure, Paper, Record, Section
-from index.study import scientific_names
+from litassist.index.errors import LoadError, PartialLoadError
+from litassist.index.loaders import safe_xml
+from litassist.index.loaders.fields import finish, make_paper, month_of, pages_of, year_of
+from litassist.index.loaders.safe_xml import children, first, local, text_of
+from litassist.index.loaders.text import read_text
+from litassist.index.records import Figure, Paper, Record, Section
+from litassist.index.study import scientific_names
 
 SKIPPED = {"REF", "ACK_FUND", "AUTH_CONT", "COMP_INT", "ABBR", "SUPPL", "REVIEW_INFO", "KEYWORD"}
 NAMES = {"INTRO": "Introduction", "METHODS": "Methods", "RESULTS": "Results", "DISCUSS": "Discussion",

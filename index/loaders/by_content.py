@@ -6,10 +6,10 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from index.errors import LoadError
-from index.loaders import bioc, jats, pubmed, refman, safe_xml
-from index.loaders.text import read_text
-from index.records import Record
+from litassist.index.errors import LoadError
+from litassist.index.loaders import bioc, jats, pubmed, refman, safe_xml
+from litassist.index.loaders.text import read_text
+from litassist.index.records import Record
 
 Loader = Callable[[Path], list[Record]]
 

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from index.errors import LoadError, PartialLoadError
-from index.loaders.text import content_id
-from index.records import Paper
-from index.skips import Skips
+from litassist.index.errors import LoadError, PartialLoadError
+from litassist.index.loaders.text import content_id
+from litassist.index.records import Paper
+from litassist.index.skips import Skips
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _YEAR = re.compile(r"(?<!\d)(1[6-9]\d\d|20\d\d)(?!\d)")

@@ -14,12 +14,12 @@ from pathlib import Path
 
 from lxml import etree
 
-from index.errors import LoadError, PartialLoadError
-from index.loaders import safe_xml
-from index.loaders.fields import finish, make_paper, month_of, pages_of, year_of
-from index.loaders.safe_xml import children, first, local, text_of
-from index.records import Figure, Paper, Record, Section
-from index.study import scientific_names, species_of, study_types_from_jats
+from litassist.index.errors import LoadError, PartialLoadError
+from litassist.index.loaders import safe_xml
+from litassist.index.loaders.fields import finish, make_paper, month_of, pages_of, year_of
+from litassist.index.loaders.safe_xml import children, first, local, text_of
+from litassist.index.records import Figure, Paper, Record, Section
+from litassist.index.study import scientific_names, species_of, study_types_from_jats
 
 ROOTS = ("article", "pmc-articleset")
 XLINK = "{http://www.w3.org/1999/xlink}href"

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from index.errors import LoadError, PartialLoadError
-from index.loaders.fields import year_of
-from index.records import Paper
-from index.skips import Skips
+from litassist.index.errors import LoadError, PartialLoadError
+from litassist.index.loaders.fields import year_of
+from litassist.index.records import Paper
+from litassist.index.skips import Skips
 
 _MONTH = re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)", re.IGNORECASE)
 # Metadata keys (lower-cased) that fill each plain-string Paper field, first present wins.

@@ -7,9 +7,9 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from typing import Any
 
-from index.loaders.fields import squash
-from index.records import Notice, NoticeKind
-from index.study import species_of, study_types_from_publication_types
+from litassist.index.loaders.fields import squash
+from litassist.index.records import Notice, NoticeKind
+from litassist.index.study import species_of, study_types_from_publication_types
 
 # MEDLINE CommentsCorrections tags that say something happened to this paper ("… in"), not what it is about.
 MEDLINE_TAGS: dict[str, NoticeKind] = {"RIN": "retraction", "PRIN": "partial retraction",

@@ -6,12 +6,12 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from index.errors import LoadError, first_line
-from index.loaders.text import content_id
+from litassist.index.errors import LoadError, first_line
+from litassist.index.loaders.text import content_id
 
 if TYPE_CHECKING:  # pypdf loads when a PDF is read, not for every ingest (an unchanged corpus reads no file)
     from pypdf import PdfReader
-from index.records import Paper
+from litassist.index.records import Paper
 
 _MAX_TITLE = 300
 _MAX_ABSTRACT = 4000

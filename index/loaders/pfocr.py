@@ -8,10 +8,10 @@ from typing import Any
 
 import yaml
 
-from index.errors import LoadError
-from index.loaders.fields import year_of
-from index.loaders.text import read_text
-from index.records import Figure
+from litassist.index.errors import LoadError
+from litassist.index.loaders.fields import year_of
+from litassist.index.loaders.text import read_text
+from litassist.index.records import Figure
 
 # PFOCR exports R's missing value as this string; '' and 'NA' also mean "unknown".
 MISSING = {".na.character", "", "NA", "na", "None", "null"}

@@ -15,11 +15,11 @@ from xml.parsers.expat import ErrorString
 
 from Bio import Medline
 
-from index.errors import LoadError
-from index.loaders.fields import finish, make_paper, month_in, month_of, squash, year_of
-from index.loaders.notices import medline_fields, xml_fields
-from index.loaders.text import read_text
-from index.records import Paper
+from litassist.index.errors import LoadError
+from litassist.index.loaders.fields import finish, make_paper, month_in, month_of, squash, year_of
+from litassist.index.loaders.notices import medline_fields, xml_fields
+from litassist.index.loaders.text import read_text
+from litassist.index.records import Paper
 
 _TAGGED_DOI = re.compile(r"(\S+)\s*\[doi\]")
 # A file named .nbib/.medline must show at least one MEDLINE tag line to be parsed as such.

@@ -29,8 +29,8 @@ from bibtexparser.model import (
 )
 from pylatexenc.latex2text import LatexNodes2Text
 
-from index.errors import LoadError
-from index.loaders.fields import (
+from litassist.index.errors import LoadError
+from litassist.index.loaders.fields import (
     clean_doi,
     finish,
     make_paper,
@@ -40,8 +40,8 @@ from index.loaders.fields import (
     squash,
     year_of,
 )
-from index.loaders.text import read_text
-from index.records import Paper
+from litassist.index.loaders.text import read_text
+from litassist.index.records import Paper
 
 _RIS_START = re.compile(r"^TY  -", re.MULTILINE)
 # RIS AN/ID hold a PMID only when the record says it came from PubMed.

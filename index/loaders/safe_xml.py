@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from index.errors import LoadError
+from litassist.index.errors import LoadError
 
 _OPTIONS = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False}
 

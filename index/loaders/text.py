@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from index.errors import LoadError
-from index.records import Paper
+from litassist.index.errors import LoadError
+from litassist.index.records import Paper
 
 # Bytes of a file that decide whether it is text at all (binary garbage has NULs or many control bytes).
 _SNIFF_BYTES = 4096

@@ -20,10 +20,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.errors import LoadError
-from index.loaders import ZOTERO_DB, pdf
-from index.loaders.fields import clean_doi, month_in, pages_of, squash, year_of
-from index.records import Paper
+from litassist.index.errors import LoadError
+from litassist.index.loaders import ZOTERO_DB, pdf
+from litassist.index.loaders.fields import clean_doi, month_in, pages_of, squash, year_of
+from litassist.index.records import Paper
 
 SQLITE = ZOTERO_DB
 _NOT_REGULAR = ("note", "attachment", "annotation")
