@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from litassist.index.bm25 import SearchFilter
 from litassist.index.store import Store
 from litassist.index.study import SPECIES, STUDY_TYPES, species_choice, study_type_choice
@@ -26,19 +28,20 @@ def make_filter(kind: str | None = None, organism: str | None = None, year_min: 
 
 def checked_study_type(value: str | None) -> str | None:
     """The study type as stored, None for none; FilterError naming the choices for anything else."""
-    if not (value or "").strip():
-        return None
-    if (found := study_type_choice(value)) is None:
-        raise FilterError(f"unknown study type “{value}”: choose one of {', '.join(STUDY_TYPES)}")
-    return found
+    return _checked(value, study_type_choice, "study type", STUDY_TYPES)
 
 
 def checked_species(value: str | None) -> str | None:
     """The species word as stored ('Mus musculus' and 'Mice' mean 'mouse'), None for none; FilterError otherwise."""
+    return _checked(value, species_choice, "species", SPECIES)
+
+
+def _checked(value: str | None, choice: Callable[[str], str | None], what: str, choices: Iterable[str]) -> str | None:
+    """`choice(value)`, None for an empty value; FilterError naming the choices when it matches none."""
     if not (value or "").strip():
         return None
-    if (found := species_choice(value)) is None:
-        raise FilterError(f"unknown species “{value}”: choose one of {', '.join(SPECIES)}")
+    if (found := choice(value)) is None:
+        raise FilterError(f"unknown {what} “{value}”: choose one of {', '.join(choices)}")
     return found
 
 

@@ -127,13 +127,13 @@ class Figure(BaseModel):
     gene_words: dict[str, str] = Field(
         default_factory=dict, description="OCR word -> HGNC symbol (older PFOCR generation)"
     )
-    papertitle: str | None = None
-    reftext: str | None = None
-    pmcid: str | None = None
-    figlink: str | None = None
-    year: int | None = None
-    doi: str | None = None
-    journal: str | None = None
+    papertitle: str | None = Field(default=None, description="The title of the paper the figure is from")
+    reftext: str | None = Field(default=None, description="Its paper as a reference line: authors, journal, year")
+    pmcid: str | None = Field(default=None, description="Its paper's PMC id, e.g. PMC4267894")
+    figlink: str | None = Field(default=None, description="The figure's path on PMC, e.g. /pmc/articles/PMC…/figure/F7/")
+    year: int | None = Field(default=None, description="Its paper's publication year")
+    doi: str | None = Field(default=None, description="Its paper's DOI")
+    journal: str | None = Field(default=None, description="Its paper's journal")
     study_types: list[str] = Field(default_factory=list, description="Its paper's, for figures read from a full text")
     paper_id: str | None = Field(default=None, description="The source id of its paper, when that is indexed")
     file: str | None = None

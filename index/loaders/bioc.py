@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from litassist.index.errors import LoadError, PartialLoadError
+from litassist.index.errors import LoadError
 from litassist.index.loaders import safe_xml
-from litassist.index.loaders.fields import finish, make_paper, month_of, pages_of, year_of
+from litassist.index.loaders.fields import make_paper, papers_with_figures, month_of, pages_of, year_of
 from litassist.index.loaders.safe_xml import children, first, local, text_of
 from litassist.index.loaders.text import read_text
 from litassist.index.records import Figure, Paper, Record, Section
@@ -107,19 +107,8 @@ def build(path: Path, documents: list[Document]) -> list[Record]:
     """The papers and figures of the documents; documents without title or text are named and skipped."""
     if not documents:
         raise LoadError(path, "no <document> in the collection")
-    records: list[Record] = []
-    results: list[Paper | str] = []
-    for number, document in enumerate(documents, 1):
-        paper = document_paper(document)
-        results.append(paper or f"document {number}{f' ({document.id})' if document.id else ''} has no title or text")
-        if paper is not None:
-            records += [paper, *document_figures(document, paper)]
-    if any(isinstance(r, str) for r in results):
-        try:
-            finish(path, results)
-        except PartialLoadError as exc:
-            raise PartialLoadError(path, exc.reason, records) from None
-    return records
+    return papers_with_figures(path, documents, document_paper, document_figures,
+                               lambda n, d: f"document {n}{f' ({d.id})' if d.id else ''} has no title or text")
 
 
 def kind_of(passage: Passage) -> tuple[str, str]:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from litassist.index.errors import LoadError, PartialLoadError
 from litassist.index.loaders.text import content_id
-from litassist.index.records import Paper
+from litassist.index.records import Figure, Paper, Record
 from litassist.index.skips import Skips
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -87,3 +87,25 @@ def finish(path: Path, results: list[Paper | str]) -> list[Paper]:
     if not papers:
         raise LoadError(path, reason)
     raise PartialLoadError(path, reason, papers)
+
+
+T = TypeVar("T")
+
+
+def papers_with_figures(path: Path, items: Sequence[T], paper_of: Callable[[T], Paper | None],
+                        figures_of: Callable[[T, Paper], list[Figure]], missing: Callable[[int, T], str]) -> list[Record]:
+    """Each full-text item's paper followed by its figures; items without text are named (`missing`) and skipped,
+    as a PartialLoadError that keeps what was read, or a LoadError when none had text."""
+    records: list[Record] = []
+    results: list[Paper | str] = []
+    for number, item in enumerate(items, 1):
+        paper = paper_of(item)
+        results.append(paper or missing(number, item))
+        if paper is not None:
+            records += [paper, *figures_of(item, paper)]
+    if any(isinstance(r, str) for r in results):
+        try:
+            finish(path, results)
+        except PartialLoadError as exc:
+            raise PartialLoadError(path, exc.reason, records) from None
+    return records

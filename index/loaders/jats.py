@@ -14,9 +14,9 @@ from pathlib import Path
 
 from lxml import etree
 
-from litassist.index.errors import LoadError, PartialLoadError
+from litassist.index.errors import LoadError
 from litassist.index.loaders import safe_xml
-from litassist.index.loaders.fields import finish, make_paper, month_of, pages_of, year_of
+from litassist.index.loaders.fields import make_paper, papers_with_figures, month_of, pages_of, year_of
 from litassist.index.loaders.safe_xml import children, first, local, text_of
 from litassist.index.records import Figure, Paper, Record, Section
 from litassist.index.study import scientific_names, species_of, study_types_from_jats
@@ -43,19 +43,8 @@ def load(path: Path) -> list[Record]:
     articles = [root] if name == "article" else children(root, "article") if name == "pmc-articleset" else []
     if not articles:
         raise LoadError(path, f"not JATS: no <article> in <{name}>")
-    records: list[Record] = []
-    results: list[Paper | str] = []
-    for number, article in enumerate(articles, 1):
-        paper = article_paper(article)
-        results.append(paper or f"article {number} has no title or abstract")
-        if paper is not None:
-            records += [paper, *article_figures(article, paper)]
-    if any(isinstance(r, str) for r in results):
-        try:
-            finish(path, results)  # LoadError when no article had text; otherwise names the skipped ones
-        except PartialLoadError as exc:
-            raise PartialLoadError(path, exc.reason, records) from None
-    return records
+    return papers_with_figures(path, articles, article_paper, article_figures,
+                               lambda n, _: f"article {n} has no title or abstract")
 
 
 def article_paper(article: etree._Element) -> Paper | None:
