@@ -88,9 +88,10 @@ def score(question: str, found: list[Candidate], terms: Terms, encoder: Encoder)
 class Floors:
     """Least question-sentence similarity to quote a sentence, by how well the question's names are anchored."""
 
-    entities: float = 0.35  # the question's named entities appear in the sentence
-    no_entities: float = 0.40  # the question names nothing, so only the wording links them
-    missing: float = 0.65  # a gene-like name of the question appears in no retrieved passage
+    # The values come from AnswerSettings (min_similarity, no_entity_min_similarity, missing_min_similarity).
+    entities: float  # the question's named entities appear in the sentence
+    no_entities: float  # the question names nothing, so only the wording links them
+    missing: float  # a gene-like name of the question appears in no retrieved passage
 
     def pick(self, need: Requirement) -> float:
         """The floor that applies to this question."""

@@ -18,7 +18,7 @@ from litassist.assistant.errors import SynonymFileError
 _GREEK = str.maketrans({"Α": "A", "Β": "B", "Γ": "G", "Δ": "D", "Ε": "E", "Κ": "K"})
 _GREEK_WORDS = re.compile(r"ALPHA|BETA|GAMMA|DELTA|KAPPA")
 _GENE_WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]{1,14}[A-Za-z0-9]")  # one name, no OCR debris ('IKK1/2-/-', 'N-Ras(')
-_TOKEN = re.compile(r"[A-Za-z0-9α-ωΑ-Ω][A-Za-z0-9α-ωΑ-Ω\-–—/]*")
+TOKEN = re.compile(r"[A-Za-z0-9α-ωΑ-Ω][A-Za-z0-9α-ωΑ-Ω\-–—/]*")  # a word, compound names kept whole (NF-κB)
 MAX_NAMES = 12  # most names one term expands to (a family with many aliases would swamp the BM25 query)
 
 
@@ -156,7 +156,7 @@ class SynonymTable:
     def expansions(self, question: str) -> dict[str, list[str]]:
         """Each gene-like term of a question that has other names, with those names ({'HER2': ['ERBB2', ...]})."""
         found: dict[str, list[str]] = {}
-        for token, parts in question_terms(question):
+        for token, parts in lookup_tokens(question):
             # 'SDF-1' is one name; only when the whole token is unknown are 'HER2-positive' and 'ERK/JNK' split.
             for term in [token] if self.expand(token) else parts:
                 if term not in found and lookup_worthy(term) and (names := self.expand(term)):
@@ -170,10 +170,10 @@ def lookup_worthy(token: str) -> bool:
     return not token[:1].isdigit() and (gene_like or (len(token) >= 3 and not is_common_word(token)))
 
 
-def question_terms(question: str) -> list[tuple[str, list[str]]]:
+def lookup_tokens(question: str) -> list[tuple[str, list[str]]]:
     """The question's tokens ('SDF-1', 'ERK1/2', 'HER2-positive'), each with its dash/slash parts."""
     found = []
-    for token in _TOKEN.findall(question):
+    for token in TOKEN.findall(question):
         token = token.strip("-–—/")
         if token:
             found.append((token, [p for p in re.split(r"[-–—/]", token) if p]))

@@ -8,10 +8,9 @@ import Stemmer
 
 from litassist.index.records import Passage
 
-from litassist.assistant.synonyms import is_common_word
+from litassist.assistant.synonyms import TOKEN, is_common_word
 
 _STEM = Stemmer.Stemmer("english")
-TOKEN = re.compile(r"[A-Za-z0-9α-ωΑ-Ω][A-Za-z0-9α-ωΑ-Ω\-–—/]*")  # a word, compound names kept whole (NF-κB)
 # British spellings, compared as American ones (the corpus may use either).
 _SPELLINGS = [(re.compile(r"oe|ae"), "e"), (re.compile(r"our(s?)\b"), r"or\1"),
               (re.compile(r"([iy])s(e|ed|es|ing|ation)\b"), r"\1z\2")]
