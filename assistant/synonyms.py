@@ -96,7 +96,7 @@ def read_families(lines: Iterable[str]) -> dict[str, list[str]]:
 
 def builtin_lines(name: str) -> list[str]:
     """A data file shipped in the package (assistant/data)."""
-    return resources.files("assistant").joinpath("data", name).read_text(encoding="utf-8").splitlines()
+    return resources.files("litassist.assistant").joinpath("data", name).read_text(encoding="utf-8").splitlines()
 
 
 @dataclass

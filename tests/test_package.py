@@ -99,3 +99,15 @@ def test_the_wheel_installs_one_top_level_name_and_the_command(tmp_path: Path) -
     entry = zipfile.ZipFile(wheel).read(f"{wheel.name.split('-py')[0]}.dist-info/entry_points.txt").decode()
     assert "litassist = litassist:main" in entry
 
+
+
+def test_data_and_modules_are_looked_up_by_the_installed_name() -> None:
+    """`resources.files(...)` / `import_module(...)` with a bare top-level name works only from a checkout."""
+    bare = []
+    for name, path in modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in
+                    ("files", "import_module") and node.args and isinstance(node.args[0], ast.Constant)
+                    and str(node.args[0].value).split(".")[0] in LAYERS | {"prompts": 0}):
+                bare.append(f"{name}: {ast.unparse(node)}")
+    assert bare == []
