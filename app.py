@@ -15,7 +15,8 @@ from starlette.middleware import Middleware
 from litassist.index.bm25 import SearchFilter
 
 from litassist.assistant.answer import answering
-from litassist.assistant.cards import CSS, SOURCES_PLACEHOLDER, ChatState, ServedFiles, chat_markdown, source_cards
+from litassist.assistant.cards import (COPY_JS, CSS, SOURCES_PLACEHOLDER, ChatState, ServedFiles, chat_markdown,
+                                      source_cards, with_note)
 from litassist.assistant.citations import md_literal, to_markdown
 from litassist.assistant.conversation import Conversation, Turn, ask, replay
 from litassist.assistant.errors import QuestionTooLongError
@@ -35,14 +36,6 @@ from litassist.library_ui import deletion_box, ingest_files
 EMPTY = "**No documents yet** — add some in the **Library** tab."
 WELCOME = "Ask a question about your papers and pathway figures. Every sentence of the answer is cited."
 DEFAULT_EXAMPLE = "How does HER2 affect CXCR4?"  # only while nothing is indexed to draw examples from
-# Copy the answer and say so on the button for two seconds (or say that copying was refused).
-COPY_JS = """(text) => {
-  const button = document.querySelector('#copy-answer');
-  const say = (label) => { if (!button) return; button.innerText = label;
-    setTimeout(() => { button.innerText = 'Copy answer'; }, 2000); };
-  if (!navigator.clipboard || !text) { say('Copy failed: select the text instead'); return; }
-  navigator.clipboard.writeText(text).then(() => say('Copied ✓'), () => say('Copy failed: select the text instead'));
-}"""
 # System fonts only: the default theme would fetch web fonts, and the product makes no outside requests.
 THEME = gr.themes.Soft(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 
@@ -287,11 +280,6 @@ def clear_chat():
 def offered(path: str | None):
     """A download button offering a file, or inactive when there is none."""
     return gr.update(value=path, interactive=path is not None)
-
-
-def with_note(text: str, note: str | None) -> str:
-    """The chat bubble with the answer's note under it (the LLM failed, or sentences were unsupported)."""
-    return f"{text}\n\n<sub>⚠ {md_literal(note)}</sub>" if note else text
 
 
 def serve(settings: Settings | None = None, block: bool = True,

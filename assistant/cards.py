@@ -272,3 +272,18 @@ CSS = """
 .la-closest { opacity: 0.8; border-style: dashed; }
 @media (max-width: 640px) { .la-card { padding: 8px; } }
 """ + badges.CSS
+
+
+def with_note(text: str, note: str | None) -> str:
+    """The chat bubble with the answer's note under it (the LLM failed, or sentences were unsupported)."""
+    return f"{text}\n\n<sub>⚠ {md_literal(note)}</sub>" if note else text
+
+
+# Copy the answer and say so on the button for two seconds (or say that copying was refused).
+COPY_JS = """(text) => {
+  const button = document.querySelector('#copy-answer');
+  const say = (label) => { if (!button) return; button.innerText = label;
+    setTimeout(() => { button.innerText = 'Copy answer'; }, 2000); };
+  if (!navigator.clipboard || !text) { say('Copy failed: select the text instead'); return; }
+  navigator.clipboard.writeText(text).then(() => say('Copied ✓'), () => say('Copy failed: select the text instead'));
+}"""
