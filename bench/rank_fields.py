@@ -2,7 +2,7 @@
 with the title counted w times (a cheap BM25F), and/or with the gene synonyms applied on the document side, fused with
 the cached dense side exactly as the baseline (`litassist eval`'s ranking) fuses today's BM25.
 
-    PYTHONPATH=.:bench python bench/rank_fields.py DATASET_DIR [--variant NAME ...]
+    PYTHONPATH=. python bench/rank_fields.py DATASET_DIR [--variant NAME ...]
 
 Needs /tmp/litassist-rank/<dataset>.pkl (`rank_levers.py cache`); no dense vector is computed. The chunk texts come
 from the cache, the titles (the chunks' context) from the dataset's corpus.jsonl, as index/chunking.py sets them;
@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import pickle
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.rank_cache import CACHE, DEPTH, Corpus, Query
+from bench.rank_levers import convex, doc_max, minmax
 from litassist.assistant.evaluate import ir_metrics
 from litassist.assistant.synonyms import SynonymTable, bm25_terms, load_synonyms
 from litassist.index.bm25 import Bm25Index, ChunkFacts
@@ -44,6 +44,7 @@ VARIANTS: dict[str, Fields] = {
     "genes_x2": Fields(genes=1),
     "genes_x2_synonyms": Fields(synonyms=True, genes=1),
     "title_x2_doc_synonyms": Fields(title=2, synonyms=True),
+    "title_x2_genes_x2": Fields(title=2, genes=1),
 }
 
 
@@ -98,7 +99,6 @@ def bm25_scores(corpus: Corpus, queries: list[Query], texts: list[str], table: S
 
 def fused(corpus: Corpus, q: Query, bm25: dict[int, float]) -> list[int]:
     """The baseline's fusion with another BM25: best chunk per side over 300 chunks, min-max, 0.5/0.5."""
-    from rank_levers import convex, doc_max, minmax  # bench/ on the path, as rank_levers.py runs
     hnsw = np.array(list(q.hnsw), dtype=int)
     dense = doc_max(corpus, hnsw, np.array([q.hnsw[i] for i in hnsw]))
     ids = np.array(sorted(bm25, key=bm25.__getitem__, reverse=True)[:DEPTH], dtype=int)
@@ -106,15 +106,21 @@ def fused(corpus: Corpus, q: Query, bm25: dict[int, float]) -> list[int]:
     return convex([minmax(dense), minmax(sparse)], [0.5, 0.5])
 
 
-def evaluate(folder: Path, variants: list[str], cache: Path = CACHE) -> Iterator[tuple[str, dict[str, float]]]:
-    """nDCG@10, hit@1, Recall@100 per field variant over the cached queries, one variant at a time."""
+def field_runs(folder: Path, variants: list[str], cache: Path = CACHE) -> Iterator[tuple[str, dict[str, list[str]]]]:
+    """Per field variant (one at a time), each cached query's top 100 documents."""
     data = pickle.loads((cache / f"{folder.resolve().name}.pkl").read_bytes())
     corpus, queries = data["corpus"], data["queries"]
     records, table = titles(folder), load_synonyms()
     for v in variants:
         scores = bm25_scores(corpus, queries, field_texts(corpus, records, table, VARIANTS[v]), table)
-        run = {q.qid: [corpus.docs[d] for d in fused(corpus, q, s)[:100]] for q, s in zip(queries, scores)}
-        m = ir_metrics(data["qrels"], run)
+        yield v, {q.qid: [corpus.docs[d] for d in fused(corpus, q, s)[:100]] for q, s in zip(queries, scores)}
+
+
+def evaluate(folder: Path, variants: list[str], cache: Path = CACHE) -> Iterator[tuple[str, dict[str, float]]]:
+    """nDCG@10, hit@1, Recall@100 per field variant over the cached queries, one variant at a time."""
+    qrels = pickle.loads((cache / f"{folder.resolve().name}.pkl").read_bytes())["qrels"]
+    for v, run in field_runs(folder, variants, cache):
+        m = ir_metrics(qrels, run)
         yield v, {k: round(m[k], 4) for k in ("ndcg@10", "hit@1", "recall@100")}
 
 
@@ -130,5 +136,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).parent))
     main()
