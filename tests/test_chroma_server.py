@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.conftest import free_port, store_at
+from tests.conftest import free_port, ingest, store_at
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
 QUESTION = "How does HER2 affect CXCR4?"
@@ -124,6 +124,55 @@ def test_a_machine_picks_up_papers_another_machine_added(chroma_url, encoder, ru
     hits = reader.lexical("quokka PLXNB3", k=5)
     assert [p.chunk.source_id for p in hits] == ["quokka-1"]
     assert reader.count() == 5
+
+
+def test_a_question_on_one_machine_cites_a_paper_another_machine_just_added(chroma_url, run_cli, tmp_path):
+    reader = ("--home", tmp_path / "reader", "--chroma-url", chroma_url)
+    code, _, err = run_cli(*reader, "ingest", CORPUS)
+    assert code == 0, err
+    question = "What do quokka keratinocytes raise after ultraviolet exposure?"
+    code, out, err = run_cli(*reader, "ask", question, "--json")
+    assert code == 0, err
+    assert "quokka-1" not in [p["source_id"] for p in json.loads(out)["passages"]]
+
+    paper = tmp_path / "new" / "quokka.jsonl"
+    paper.parent.mkdir()
+    paper.write_text(json.dumps(NEW_PAPER) + "\n", encoding="utf-8")
+    code, _, err = run_cli("--home", tmp_path / "writer", "--chroma-url", chroma_url, "ingest", paper)
+    assert code == 0 and "1 added" in err, err
+
+    code, out, err = run_cli(*reader, "ask", question, "--json")  # the reader's very next question
+    assert code == 0, err
+    data = json.loads(out)
+    assert "PLXNB3" in data["answer"] and "quokka-1" in [c["source_id"] for c in data["citations"]]
+
+
+def test_a_machine_that_opened_during_another_ones_write_keeps_that_write(chroma_url, encoder, tmp_path):
+    # Machine B opens the server while machine A is writing, and ingests after A has finished. Each machine's journal
+    # entry must stay its own: B must not carry A's finished files in the journal, or the next machine to open the
+    # server takes them for an interrupted write and deletes their chunks.
+    from litassist.index.chroma_server import http_client
+
+    a = store_at(tmp_path / "a", encoder.name, client=http_client(chroma_url))
+    opened: list = []
+    upsert = a._upsert
+
+    def open_b_meanwhile(*rows) -> None:
+        if not opened:
+            opened.append(store_at(tmp_path / "b", encoder.name, client=http_client(chroma_url)))
+        upsert(*rows)
+
+    a._upsert = open_b_meanwhile
+    ingest([CORPUS], a, encoder)
+    chunks, sources = a.count(), {row["source_id"] for row in a.sources()}
+    paper = tmp_path / "new" / "quokka.jsonl"
+    paper.parent.mkdir()
+    paper.write_text(json.dumps(NEW_PAPER) + "\n", encoding="utf-8")
+    ingest([paper], opened[0], encoder)
+
+    later = store_at(tmp_path / "c", encoder.name, client=http_client(chroma_url))
+    assert later.recovered == [] and later.count() == chunks + 1
+    assert {row["source_id"] for row in later.sources()} == sources | {"quokka-1"}
 
 
 def test_an_unreachable_server_is_a_one_line_error(run_cli, tmp_path):
