@@ -3,6 +3,10 @@
 A write lists its files in the collection's metadata before touching any chunk and removes them once every chunk is
 upserted and every stale one deleted. Files still listed when the store is next opened, by a writer that is gone
 (killed, crashed, power lost), may be half written: their chunks are removed so the next ingest adds them afresh.
+
+Each writer has its own metadata key (`pending:<host>:<pid>:<start>`): several machines ingest into one Chroma server
+at once, and one writer's entry must never carry (or drop) another's files. Earlier versions wrote one `pending` key;
+it is still read, as the entry of the writer it names.
 """
 
 from __future__ import annotations
@@ -30,28 +34,53 @@ def writer() -> dict[str, Any]:
     return {"host": socket.gethostname(), "pid": os.getpid(), "start": _start_time(os.getpid())}
 
 
-def read(metadata: dict[str, Any] | None) -> dict[str, Any]:
-    """The journal entry in collection metadata: {'files': [...], 'host', 'pid', 'start'}; {} when none."""
+def _key(who: dict[str, Any]) -> str:
+    """The metadata key of one writer's entry."""
+    return f"{KEY}:{who['host']}:{who['pid']}:{who['start']}"
+
+
+def _entry(raw: Any) -> dict[str, Any]:
+    """One parsed entry; {} when it lists no file or cannot be read (every file unknown rather than a guess)."""
     try:
-        entry = json.loads((metadata or {}).get(KEY) or "{}")
-    except ValueError:  # unreadable: treat every file as unknown rather than guess
+        entry = json.loads(raw or "{}")
+    except (TypeError, ValueError):
         return {}
     return entry if isinstance(entry, dict) and entry.get("files") else {}
 
 
+def entries(metadata: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """Every writer's entry that lists files, by metadata key."""
+    found = {k: _entry(v) for k, v in (metadata or {}).items() if k == KEY or k.startswith(f"{KEY}:")}
+    return {k: v for k, v in found.items() if v}
+
+
+def read(metadata: dict[str, Any] | None) -> dict[str, Any]:
+    """All files in flight, as one entry {'files': [...], 'host', 'pid', 'start'} (the first writer's identity);
+    {} when none."""
+    found = list(entries(metadata).values())
+    if not found:
+        return {}
+    return {**found[0], "files": list(dict.fromkeys(f for entry in found for f in entry["files"]))}
+
+
 def with_files(metadata: dict[str, Any], files: list[str]) -> dict[str, Any]:
-    """Metadata whose journal lists these files too, written by this process."""
-    entry = read(metadata)
-    listed = list(dict.fromkeys([*entry.get("files", []), *files]))
-    return {**metadata, KEY: json.dumps({**writer(), "files": listed})}
+    """Metadata whose journal lists these files too, in this process's own entry."""
+    key = _key(writer())
+    listed = list(dict.fromkeys([*_entry(metadata.get(key)).get("files", []), *files]))
+    return {**metadata, key: json.dumps({**writer(), "files": listed})}
 
 
 def without_files(metadata: dict[str, Any], files: list[str]) -> dict[str, Any]:
-    """Metadata whose journal no longer lists these files (and no journal at all when none is left)."""
-    done = set(files)
-    listed = [f for f in read(metadata).get("files", []) if f not in done]
-    rest = {k: v for k, v in metadata.items() if k != KEY}
-    return {**rest, KEY: json.dumps({**read(metadata), "files": listed})} if listed else rest
+    """Metadata whose own entry no longer lists these files (and is gone when none is left)."""
+    key = _key(writer())
+    listed = [f for f in _entry(metadata.get(key)).get("files", []) if f not in set(files)]
+    rest = {k: v for k, v in metadata.items() if k != key}
+    return {**rest, key: json.dumps({**writer(), "files": listed})} if listed else rest
+
+
+def without_entries(metadata: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+    """Metadata without these writers' entries (gone writers whose files were just recovered)."""
+    return {k: v for k, v in metadata.items() if k not in set(keys)}
 
 
 def writer_gone(entry: dict[str, Any]) -> bool:
