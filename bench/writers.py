@@ -79,6 +79,8 @@ def snapshot(url: str) -> dict[str, tuple[str, str]]:
     client = http_client(url)
     rows: dict[str, tuple[str, str]] = {}
     for collection in client.list_collections():
+        if collection.name.endswith("-journal"):
+            continue
         total = collection.count()
         for offset in range(0, total, PAGE):
             got = collection.get(limit=PAGE, offset=offset, include=["documents", "metadatas"])
@@ -92,20 +94,24 @@ def journal_left(url: str) -> list[str]:
     from litassist.index import journal
     from litassist.index.chroma_server import http_client
 
-    files: list[str] = []
-    for collection in http_client(url).list_collections():
-        files += journal.read(collection.metadata).get("files", [])
+    client, files = http_client(url), []
+    for collection in client.list_collections():
+        if collection.name.endswith("-journal"):
+            continue
+        files += journal.Journal(client, collection.name).read().get("files", [])
+        files += journal.read(collection.metadata).get("files", [])  # where earlier versions kept it
     return files
 
 
-def run_writers(url: str, groups: list[list[Path]], homes: Path) -> tuple[float, list[int]]:
-    """Start one ingest process per group of shard files at once; (wall seconds to the last exit, exit codes)."""
+def run_writers(url: str, groups: dict[Path, list[Path]]) -> tuple[float, list[int]]:
+    """Start one ingest process per data home (and its shard files) at once; (wall seconds to the last exit, exit
+    codes)."""
     env = {**os.environ, "TOKENIZERS_PARALLELISM": "false"}
     start = time.perf_counter()
-    procs = [subprocess.Popen([str(BIN / "litassist"), "--home", str(homes / f"writer-{i}"), "--chroma-url", url,
+    procs = [subprocess.Popen([str(BIN / "litassist"), "--home", str(home), "--chroma-url", url,
                                "ingest", *map(str, files)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                               env=env, text=True)
-             for i, files in enumerate(groups)]
+             for home, files in groups.items()]
     codes = []
     for proc in procs:
         _, err = proc.communicate()
@@ -113,6 +119,11 @@ def run_writers(url: str, groups: list[list[Path]], homes: Path) -> tuple[float,
         if proc.returncode:
             print(err[-1500:], file=sys.stderr)
     return time.perf_counter() - start, codes
+
+
+def folder_bytes(folder: Path) -> int:
+    """Bytes of every file under a folder (0 when it does not exist)."""
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
 
 def compare(rows: dict[str, tuple[str, str]], reference: dict[str, tuple[str, str]]) -> dict[str, int]:
@@ -132,10 +143,18 @@ def one_round(n: int, files: list[Path], work: Path, reference: dict | None) -> 
     folder.mkdir()
     server, url = start_chroma(folder)
     try:
-        groups = [files[i::n] for i in range(n)]
-        wall, codes = run_writers(url, groups, folder)
+        groups = {folder / f"writer-{i}": files[i::n] for i in range(n)}
+        wall, codes = run_writers(url, groups)
+        first_try = compare(snapshot(url), reference) if reference is not None and any(codes) else None
+        # A writer that failed is run again alone, as a user would: its unfinished files are recovered and re-added.
+        failed = [home for home, code in zip(groups, codes) if code]
+        retry_codes = [run_writers(url, {home: groups[home]})[1][0] for home in failed]
         rows = snapshot(url)
         left = journal_left(url)
+        # Per chunk on disk: the server's files (vectors, HNSW graph, texts, metadata) and one writer's BM25 (with
+        # one writer it holds every chunk).
+        sizes = {"server_bytes_per_chunk": round(folder_bytes(folder / "server") / max(len(rows), 1)),
+                 "bm25_bytes_per_chunk": round(folder_bytes(folder / "writer-0" / "bm25") / max(len(rows), 1))}
         # A fresh data home opening the store settles the journal, as any later writer or reader would.
         subprocess.run([str(BIN / "litassist"), "--home", str(folder / "opener"), "--chroma-url", url, "sources",
                         "--json"], capture_output=True, check=True)
@@ -145,10 +164,11 @@ def one_round(n: int, files: list[Path], work: Path, reference: dict | None) -> 
         server.wait(timeout=30)
     ref = reference if reference is not None else rows
     row = {"writers": n, "wall_s": round(wall, 1), "chunks": len(rows), "chunks_per_s": round(len(rows) / wall, 1),
-           "sources": len(sources(rows)), "exit_codes": codes, "journal_left": len(left),
+           "sources": len(sources(rows)), "exit_codes": codes, "before_retry": first_try,
+           "retry_exit_codes": retry_codes, "journal_left": len(left),
            "vs_single": compare(rows, ref), "vs_single_after_open": compare(after_open, ref),
            "same_sources": sources(rows) == sources(ref) == sources(after_open),
-           "load_1min": load_average()}
+           **(sizes if n == 1 else {}), "load_1min": load_average()}
     return row, rows
 
 

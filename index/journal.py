@@ -4,9 +4,10 @@ A write lists its files in the collection's metadata before touching any chunk a
 upserted and every stale one deleted. Files still listed when the store is next opened, by a writer that is gone
 (killed, crashed, power lost), may be half written: their chunks are removed so the next ingest adds them afresh.
 
-Each writer has its own metadata key (`pending:<host>:<pid>:<start>`): several machines ingest into one Chroma server
-at once, and one writer's entry must never carry (or drop) another's files. Earlier versions wrote one `pending` key;
-it is still read, as the entry of the writer it names.
+Each writer has its own entry, a row in a sibling collection (`Journal`): several machines ingest into one Chroma
+server at once, and one writer's entry must never carry (or drop) another's files. Earlier versions kept the journal
+in the collection's metadata (one `pending` key, then one `pending:<host>:<pid>:<start>` key per writer); those
+entries are still read, so a store written by them is recovered.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def writer() -> dict[str, Any]:
 
 
 def _key(who: dict[str, Any]) -> str:
-    """The metadata key of one writer's entry."""
+    """The key of one writer's entry."""
     return f"{KEY}:{who['host']}:{who['pid']}:{who['start']}"
 
 
@@ -97,3 +98,53 @@ def writer_gone(entry: dict[str, Any]) -> bool:
     except PermissionError:  # alive, owned by another user
         return False
     return entry.get("start") is not None and _start_time(pid) != entry.get("start")
+
+
+class Journal:
+    """The write journal of one chunk collection, as one row per writer in a sibling collection. Writers that share a
+    Chroma server each touch only their own row, and Chroma writes a row atomically; collection metadata, by contrast,
+    is replaced whole, so entries kept there were overwritten by writers on other machines (see Store._modify)."""
+
+    def __init__(self, client: Any, collection_name: str) -> None:
+        # Rows must carry a vector; a 1-dimensional constant one, never searched (only get/upsert/delete by id).
+        self.collection = client.get_or_create_collection(f"{collection_name}-journal", embedding_function=None)
+
+    @staticmethod
+    def _id() -> str:
+        """This process's row id."""
+        return _key(writer())
+
+    def mine(self) -> list[str]:
+        """The files this process has listed."""
+        got = self.collection.get(ids=[self._id()], include=["metadatas"])
+        return _entry(got["metadatas"][0].get("entry")).get("files", []) if got["ids"] else []
+
+    def add(self, files: list[str]) -> None:
+        """List these files as being written by this process."""
+        listed = list(dict.fromkeys([*self.mine(), *files]))
+        self.collection.upsert(ids=[self._id()], embeddings=[[1.0]],
+                               metadatas=[{"entry": json.dumps({**writer(), "files": listed})}])
+
+    def remove(self, files: list[str]) -> None:
+        """These files are written: take them off this process's row (and the row away when none is left)."""
+        rest = [f for f in self.mine() if f not in set(files)]
+        if rest:
+            self.collection.upsert(ids=[self._id()], embeddings=[[1.0]],
+                                   metadatas=[{"entry": json.dumps({**writer(), "files": rest})}])
+        else:
+            self.collection.delete(ids=[self._id()])
+
+    def entries(self) -> dict[str, dict[str, Any]]:
+        """Every writer's entry that lists files, by row id."""
+        got = self.collection.get(include=["metadatas"])
+        found = {i: _entry((m or {}).get("entry")) for i, m in zip(got["ids"], got["metadatas"])}
+        return {i: e for i, e in found.items() if e}
+
+    def drop(self, ids: list[str]) -> None:
+        """Remove these writers' rows (gone writers whose files were just recovered)."""
+        if ids:
+            self.collection.delete(ids=ids)
+
+    def read(self) -> dict[str, Any]:
+        """All files in flight as one entry (see `read`); {} when none."""
+        return read({k: json.dumps(e) for k, e in self.entries().items()})

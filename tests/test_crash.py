@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from litassist.index import journal
 from tests.conftest import ingest, store_at
 
 LITASSIST = Path(sys.executable).with_name("litassist")
@@ -132,7 +131,7 @@ def state(home: Path, model: str) -> dict:
     dense = store.collection.query(query_embeddings=[probe.tolist()], n_results=len(rows), include=[])["ids"][0]
     return {"rows": rows, "vectors": vectors, "bm25_ids": sorted(store.bm25.ids), "bm25_generation":
             store.bm25.generation == store.generation, "lexical": lexical, "dense_ids": sorted(dense),
-            "journal": journal.read(store.collection.metadata)}
+            "journal": store.journal.read()}
 
 
 @pytest.mark.slow
@@ -198,8 +197,7 @@ def test_a_kill_between_writing_a_new_version_and_deleting_the_old_is_repaired_o
     assert child.returncode == -signal.SIGKILL, child.stderr
 
     store = store_at(tmp_path / "crashed", encoder.name)  # opening finds the write in the journal and undoes it
-    assert store.recovered == [str(paper.resolve())] and store.count() == 0 and journal.read(
-        store.collection.metadata) == {}
+    assert store.recovered == [str(paper.resolve())] and store.count() == 0 and store.journal.read() == {}
     report = ingest([paper], store, encoder)
     assert [o.status for o in report.outcomes] == ["added"]  # not "unchanged": the half-written file is redone
     assert state(tmp_path / "crashed", encoder.name)["rows"] == state(tmp_path / "clean", encoder.name)["rows"]
@@ -334,6 +332,6 @@ def test_a_server_killed_while_ingesting_an_upload_finishes_it_when_it_next_star
     note = next(c for c in config["components"] if c.get("props", {}).get("elem_id") == "recovery-note")["props"]
     assert said in note["value"] and note["visible"]  # and on the Library tab
     store = store_at(home, encoder.name)
-    assert journal.read(store.collection.metadata) == {} and sorted(store.bm25.ids) == sorted(
+    assert store.journal.read() == {} and sorted(store.bm25.ids) == sorted(
         cid for cid, _, _ in store.scan())
     assert list((home / "uploads" / ".pending").iterdir()) == []  # the batch is finished
