@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 
-
 from litassist.index.embedding import SentenceTransformerEncoder
 from tests.conftest import ingest, store_at, torch_encoder
 from litassist.index.store import Store
