@@ -50,33 +50,18 @@ def _entry(raw: Any) -> dict[str, Any]:
 
 
 def entries(metadata: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
-    """Every writer's entry that lists files, by metadata key."""
+    """Every entry an earlier version kept in collection metadata that lists files, by metadata key."""
     found = {k: _entry(v) for k, v in (metadata or {}).items() if k == KEY or k.startswith(f"{KEY}:")}
     return {k: v for k, v in found.items() if v}
 
 
 def read(metadata: dict[str, Any] | None) -> dict[str, Any]:
-    """All files in flight, as one entry {'files': [...], 'host', 'pid', 'start'} (the first writer's identity);
-    {} when none."""
+    """All files in flight in these entries (metadata, or rows as `Journal.read` gives them), as one entry
+    {'files': [...], 'host', 'pid', 'start'} (the first writer's identity); {} when none."""
     found = list(entries(metadata).values())
     if not found:
         return {}
     return {**found[0], "files": list(dict.fromkeys(f for entry in found for f in entry["files"]))}
-
-
-def with_files(metadata: dict[str, Any], files: list[str]) -> dict[str, Any]:
-    """Metadata whose journal lists these files too, in this process's own entry."""
-    key = _key(writer())
-    listed = list(dict.fromkeys([*_entry(metadata.get(key)).get("files", []), *files]))
-    return {**metadata, key: json.dumps({**writer(), "files": listed})}
-
-
-def without_files(metadata: dict[str, Any], files: list[str]) -> dict[str, Any]:
-    """Metadata whose own entry no longer lists these files (and is gone when none is left)."""
-    key = _key(writer())
-    listed = [f for f in _entry(metadata.get(key)).get("files", []) if f not in set(files)]
-    rest = {k: v for k, v in metadata.items() if k != key}
-    return {**rest, key: json.dumps({**writer(), "files": listed})} if listed else rest
 
 
 def without_entries(metadata: dict[str, Any], keys: list[str]) -> dict[str, Any]:

@@ -335,3 +335,22 @@ def test_a_server_killed_while_ingesting_an_upload_finishes_it_when_it_next_star
     assert store.journal.read() == {} and sorted(store.bm25.ids) == sorted(
         cid for cid, _, _ in store.scan())
     assert list((home / "uploads" / ".pending").iterdir()) == []  # the batch is finished
+
+
+def test_a_write_an_earlier_version_journaled_in_metadata_is_still_undone(tmp_path, encoder):
+    # Data homes written before the journal moved into its own rows keep theirs in the collection's metadata: a
+    # process killed mid-write then must still have its files removed (so the next ingest adds them whole).
+    import socket
+
+    store = store_at(tmp_path / "home", encoder.name)
+    ingest([Path(__file__).parent / "data" / "corpus"], store, encoder)
+    files = sorted({row["file"] for row in store.sources()})
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = {"host": socket.gethostname(), "pid": int(child.stdout), "start": "1", "files": files[:1]}
+    with store.lock:
+        store.update_metadata(lambda meta: {**meta, "pending": json.dumps(dead)})
+
+    reopened = store_at(tmp_path / "home", encoder.name)
+    assert reopened.recovered == files[:1]
+    assert sorted({row["file"] for row in reopened.sources()}) == files[1:]
+    assert "pending" not in (reopened.collection.metadata or {})
