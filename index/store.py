@@ -58,6 +58,7 @@ class Store:
         if (self.collection.configuration or {}).get("hnsw", {}).get("ef_search") not in (None, hnsw.ef_search):
             self.collection.modify(configuration={"hnsw": {"ef_search": hnsw.ef_search}})  # the one that can change
         self.bm25_dir = self.home / "bm25" / self.name
+        self.journal = journal.Journal(self.client, self.name)  # files in flight, one row per writer
         self.lock = WriteLock(self.home)  # one writer at a time on this data home, in any process
         self.recovered: list[str] = []  # files an interrupted write left half done: removed, to be ingested again
         self._changed: set[str] | None = None  # files written since BM25 was in step (None: unknown, rebuild)
@@ -121,9 +122,20 @@ class Store:
         if not self.lock.held:  # a bug, not a user error: two writers at once lose each other's work
             raise StoreError("internal error: a write to the index without its write lock")
         self._track(files)
-        meta = dict(self.collection.metadata or {})
-        meta["generation"] = uuid.uuid4().hex
-        self.collection.modify(metadata=journal.with_files(meta, list(files)) if files else meta)
+        if files:
+            self.journal.add(list(files))
+        stamp = uuid.uuid4().hex
+        self._modify(lambda meta: {**meta, "generation": stamp})
+
+    def _modify(self, change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        """Write change(metadata) over the metadata as the server holds it now, not as this client last saw it:
+        other machines may have written it since (Chroma replaces metadata whole and has no compare-and-set, so
+        this narrows their overlap to one round trip; the journal therefore lives in rows, see index/journal.py)."""
+        self.collection.modify(metadata=change(dict(self._current_metadata())))
+
+    def _current_metadata(self) -> dict[str, Any]:
+        """The collection's metadata as the server holds it now (this client's copy may be stale)."""
+        return self.client.get_collection(self.name, embedding_function=None).metadata or {}
 
     def _track(self, files: Sequence[str], known: bool = True) -> None:
         """Note the files a write is about to change, for the BM25 update that follows (`known`: False when a write
@@ -135,7 +147,7 @@ class Store:
 
     def _end_write(self, files: Sequence[str]) -> None:
         """Every chunk of these files is written: take them off the journal."""
-        self.collection.modify(metadata=journal.without_files(dict(self.collection.metadata or {}), list(files)))
+        self.journal.remove(list(files))
 
     def recover(self) -> list[str]:
         """Remove the chunks of files whose write was cut short (kill -9, crash) so they ingest afresh; returns them
@@ -143,13 +155,17 @@ class Store:
         files: a restore's half-written file must be gone before it is judged). Every writer calls this once it holds
         the write lock."""
         with self.lock:
-            entry = journal.read(self.collection.metadata)
-            files = entry["files"] if entry and journal.writer_gone(entry) else []
+            rows = {k: e for k, e in self.journal.entries().items() if journal.writer_gone(e)}
+            legacy = {k: e for k, e in journal.entries(self._current_metadata()).items() if journal.writer_gone(e)}
+            files = list(dict.fromkeys(f for entry in [*rows.values(), *legacy.values()] for f in entry["files"]))
             if files:
                 self._begin_write(files)  # a new generation: BM25 is rebuilt from what remains
                 for start in range(0, len(files), _PAGE):
                     self.collection.delete(where={"file": {"$in": files[start : start + _PAGE]}})
                 self._end_write(files)
+                self.journal.drop(list(rows))
+                if legacy:  # entries an earlier version kept in the metadata
+                    self._modify(lambda meta: journal.without_entries(meta, list(legacy)))
             tombstones.settle(self)
         self.recovered += [f for f in files if f not in self.recovered]
         return files
@@ -160,11 +176,12 @@ class Store:
         about to change (`files`: the files whose chunks will, so BM25 can be updated instead of rebuilt)."""
         if not self.lock.held:  # a bug, not a user error: two writers at once lose each other's work
             raise StoreError("internal error: a write to the index without its write lock")
-        meta = change(dict(self.collection.metadata or {}))
         if new_generation:
             self._track(files, known=bool(files))
-            meta["generation"] = uuid.uuid4().hex
-        self.collection.modify(metadata=meta)
+            stamp = uuid.uuid4().hex
+            self._modify(lambda meta: {**change(meta), "generation": stamp})
+        else:
+            self._modify(change)
 
     # --- reads ---------------------------------------------------------------------------------
     def count(self) -> int:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from litassist.index import journal, source_table
+from litassist.index import source_table
 from litassist.index.errors import LoadError
 from litassist.index.fingerprint import forced
 from litassist.index.ingest_parts import Stream
@@ -51,10 +51,11 @@ def indexed_files(store: Store) -> set[str]:
 def remove_files(store: Store, files: list[str]) -> None:
     """Delete every chunk of these files, journaled: a kill half way leaves them to `recover`. Holds the lock."""
     with store.lock:
-        store.update_metadata(lambda meta: journal.with_files(meta, files), new_generation=True, files=files)
+        store.journal.add(files)
+        store.update_metadata(lambda meta: meta, new_generation=True, files=files)
         for start in range(0, len(files), _PAGE):
             store.collection.delete(where={"file": {"$in": files[start : start + _PAGE]}})
-        store.update_metadata(lambda meta: journal.without_files(meta, files))
+        store.journal.remove(files)
 
 
 def take_library(ingestor: Ingestor, sqlite: Path) -> None:

@@ -11,13 +11,14 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.conftest import free_port, store_at
+from tests.conftest import free_port, ingest, store_at
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
 QUESTION = "How does HER2 affect CXCR4?"
@@ -124,6 +125,76 @@ def test_a_machine_picks_up_papers_another_machine_added(chroma_url, encoder, ru
     hits = reader.lexical("quokka PLXNB3", k=5)
     assert [p.chunk.source_id for p in hits] == ["quokka-1"]
     assert reader.count() == 5
+
+
+def test_a_question_on_one_machine_cites_a_paper_another_machine_just_added(chroma_url, run_cli, tmp_path):
+    reader = ("--home", tmp_path / "reader", "--chroma-url", chroma_url)
+    code, _, err = run_cli(*reader, "ingest", CORPUS)
+    assert code == 0, err
+    question = "What do quokka keratinocytes raise after ultraviolet exposure?"
+    code, out, err = run_cli(*reader, "ask", question, "--json")
+    assert code == 0, err
+    assert "quokka-1" not in [p["source_id"] for p in json.loads(out)["passages"]]
+
+    paper = tmp_path / "new" / "quokka.jsonl"
+    paper.parent.mkdir()
+    paper.write_text(json.dumps(NEW_PAPER) + "\n", encoding="utf-8")
+    code, _, err = run_cli("--home", tmp_path / "writer", "--chroma-url", chroma_url, "ingest", paper)
+    assert code == 0 and "1 added" in err, err
+
+    code, out, err = run_cli(*reader, "ask", question, "--json")  # the reader's very next question
+    assert code == 0, err
+    data = json.loads(out)
+    assert "PLXNB3" in data["answer"] and "quokka-1" in [c["source_id"] for c in data["citations"]]
+
+
+def test_a_machine_that_opened_during_another_ones_write_keeps_that_write(chroma_url, encoder, tmp_path,
+                                                                         monkeypatch):
+    # Machine B opens the server while machine A is writing, begins its own write, and finishes after A. Each
+    # machine's journal entry must stay its own: B must not carry A's finished files in the journal, or the next
+    # opening on B's machine takes them for B's interrupted write and deletes their chunks. The two writers run in
+    # two threads, ordered by events (no timing): A's write is held until B's has begun, B's until A is done. The
+    # one stand-in: which machine a journal entry names (A is "machine-a"; only one writer runs at any moment).
+    from litassist.index import journal
+    from litassist.index.chroma_server import http_client
+
+    machine, this_machine = ["machine-a"], journal.writer
+    monkeypatch.setattr(journal, "writer", lambda: {**this_machine(), "host": machine[0]})
+    a = store_at(tmp_path / "a", encoder.name, client=http_client(chroma_url))
+    a_writing, b_writing, a_done = threading.Event(), threading.Event(), threading.Event()
+    a._upsert = held(a._upsert, a_writing, b_writing)
+    thread = threading.Thread(target=lambda: (ingest([CORPUS], a, encoder), a_done.set()))
+    thread.start()
+    assert a_writing.wait(120)
+    machine[0] = this_machine()["host"]
+    b = store_at(tmp_path / "b", encoder.name, client=http_client(chroma_url))  # opened while A writes
+    b._upsert = held(b._upsert, b_writing, a_done, machine)
+    paper = tmp_path / "new" / "quokka.jsonl"
+    paper.parent.mkdir()
+    paper.write_text(json.dumps(NEW_PAPER) + "\n", encoding="utf-8")
+    ingest([paper], b, encoder)
+    thread.join(120)
+    chunks = a.count()
+
+    later = store_at(tmp_path / "c", encoder.name, client=http_client(chroma_url))  # on B's machine
+    assert later.recovered == [] and later.count() == chunks
+    assert {row["source_id"] for row in later.sources()} >= {"quokka-1", *{r["source_id"] for r in a.sources()}}
+
+
+def held(upsert, started: threading.Event, until: threading.Event, machine: list[str] | None = None):
+    """A store's upsert that, the first time, says the write has started and waits for `until` before writing
+    (`machine`: the journal's machine name, handed to the other writer meanwhile)."""
+    def write(*rows) -> None:
+        if not started.is_set():
+            own = machine and machine[0]
+            if machine:
+                machine[0] = "machine-a"
+            started.set()
+            assert until.wait(120)
+            if machine:
+                machine[0] = own
+        upsert(*rows)
+    return write
 
 
 def test_an_unreachable_server_is_a_one_line_error(run_cli, tmp_path):

@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from litassist.index import journal
 from tests.conftest import ingest, store_at
 
 LITASSIST = Path(sys.executable).with_name("litassist")
@@ -132,7 +131,7 @@ def state(home: Path, model: str) -> dict:
     dense = store.collection.query(query_embeddings=[probe.tolist()], n_results=len(rows), include=[])["ids"][0]
     return {"rows": rows, "vectors": vectors, "bm25_ids": sorted(store.bm25.ids), "bm25_generation":
             store.bm25.generation == store.generation, "lexical": lexical, "dense_ids": sorted(dense),
-            "journal": journal.read(store.collection.metadata)}
+            "journal": store.journal.read()}
 
 
 @pytest.mark.slow
@@ -171,7 +170,11 @@ from litassist.assistant.factory import ingestor_for
 from litassist.assistant.settings import Settings
 from tests.conftest import store_at, torch_encoder
 
-def die(*args, **kwargs):
+delete = Collection.delete
+
+def die(self, *args, **kwargs):
+    if self.name.endswith("-journal"):  # the write journal's own rows: not a chunk deletion
+        return delete(self, *args, **kwargs)
     os.kill(os.getpid(), signal.SIGKILL)
 
 Collection.delete = die  # kill -9 just after the new chunks are upserted, before the old version's are deleted
@@ -198,8 +201,7 @@ def test_a_kill_between_writing_a_new_version_and_deleting_the_old_is_repaired_o
     assert child.returncode == -signal.SIGKILL, child.stderr
 
     store = store_at(tmp_path / "crashed", encoder.name)  # opening finds the write in the journal and undoes it
-    assert store.recovered == [str(paper.resolve())] and store.count() == 0 and journal.read(
-        store.collection.metadata) == {}
+    assert store.recovered == [str(paper.resolve())] and store.count() == 0 and store.journal.read() == {}
     report = ingest([paper], store, encoder)
     assert [o.status for o in report.outcomes] == ["added"]  # not "unchanged": the half-written file is redone
     assert state(tmp_path / "crashed", encoder.name)["rows"] == state(tmp_path / "clean", encoder.name)["rows"]
@@ -216,6 +218,8 @@ from tests.conftest import store_at, torch_encoder
 upsert, calls = Collection.upsert, []
 
 def upsert_then_die(self, *args, **kwargs):
+    if self.name.endswith("-journal"):  # the write journal's own rows: not a chunk write
+        return upsert(self, *args, **kwargs)
     calls.append(1)
     if len(calls) == 2:  # kill -9 once the file's first part is written, before its second is
         os.kill(os.getpid(), signal.SIGKILL)
@@ -262,6 +266,8 @@ upsert, calls = Collection.upsert, []
 
 def upsert_then_die(self, *args, **kwargs):
     upsert(self, *args, **kwargs)
+    if self.name.endswith("-journal"):  # the write journal's own rows: not a chunk write
+        return
     calls.append(1)
     if len(calls) == 2:  # kill -9 just after the second upload's first write: its first part is in, the rest is not
         os.kill(os.getpid(), signal.SIGKILL)
@@ -334,6 +340,25 @@ def test_a_server_killed_while_ingesting_an_upload_finishes_it_when_it_next_star
     note = next(c for c in config["components"] if c.get("props", {}).get("elem_id") == "recovery-note")["props"]
     assert said in note["value"] and note["visible"]  # and on the Library tab
     store = store_at(home, encoder.name)
-    assert journal.read(store.collection.metadata) == {} and sorted(store.bm25.ids) == sorted(
+    assert store.journal.read() == {} and sorted(store.bm25.ids) == sorted(
         cid for cid, _, _ in store.scan())
     assert list((home / "uploads" / ".pending").iterdir()) == []  # the batch is finished
+
+
+def test_a_write_an_earlier_version_journaled_in_metadata_is_still_undone(tmp_path, encoder):
+    # Data homes written before the journal moved into its own rows keep theirs in the collection's metadata: a
+    # process killed mid-write then must still have its files removed (so the next ingest adds them whole).
+    import socket
+
+    store = store_at(tmp_path / "home", encoder.name)
+    ingest([Path(__file__).parent / "data" / "corpus"], store, encoder)
+    files = sorted({row["file"] for row in store.sources()})
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = {"host": socket.gethostname(), "pid": int(child.stdout), "start": "1", "files": files[:1]}
+    with store.lock:
+        store.update_metadata(lambda meta: {**meta, "pending": json.dumps(dead)})
+
+    reopened = store_at(tmp_path / "home", encoder.name)
+    assert reopened.recovered == files[:1]
+    assert sorted({row["file"] for row in reopened.sources()}) == files[1:]
+    assert "pending" not in (reopened.collection.metadata or {})

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from litassist.index import journal, tombstones
+from litassist.index import tombstones
 from litassist.index.embedding import SentenceTransformerEncoder
 from tests.conftest import ingest, store_at
 
@@ -130,7 +130,7 @@ def settled(home: Path, encoder: SentenceTransformerEncoder) -> tuple[set[str], 
     store = store_at(home, encoder.name)
     meta = store.collection.metadata
     assert not tombstones.marked(meta, tombstones.DELETING) and not tombstones.marked(meta, tombstones.RESTORING)
-    assert journal.read(meta) == {} and len(store.bm25.ids) == store.count()
+    assert store.journal.read() == {} and len(store.bm25.ids) == store.count()
     return {r["source_id"] for r in store.sources()}, set(tombstones.read(meta))
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 
-from litassist.index import journal
 from litassist.index.embedding import SentenceTransformerEncoder
 from tests.conftest import ingest, store_at, torch_encoder
 from litassist.index.store import Store
@@ -69,7 +68,7 @@ def test_a_jsonl_written_in_small_parts_equals_one_written_whole(tmp_path, encod
     assert small.record("r3").title == doc(3)["title"]  # the first r3 kept, the later one skipped
     assert lexical(small) == lexical(big) and sorted(small.bm25.ids) == sorted(snapshot(small))
     assert parts.embedded == whole.embedded == outcome.chunks and parts.reused == 0
-    assert journal.read(small.collection.metadata) == {}
+    assert small.journal.read() == {}
 
     again = ingest([corpus], small, encoder, flush_chunks=SMALL)  # unchanged: nothing parsed, nothing embedded
     assert [o.status for o in again.outcomes] == ["unchanged"] and again.embedded == again.reused == 0
@@ -94,7 +93,7 @@ def test_replacing_a_jsonl_that_fails_in_a_later_part_keeps_the_old_version(tmp_
     assert [(o.status, o.reason) for o in report.outcomes] == [
         ("failed", "cannot be split into chunks (ValueError: the tokenizer refused this text)")]
     reopened = store_at(tmp_path / "home", encoder.name)
-    assert reopened.recovered == [] and journal.read(reopened.collection.metadata) == {}
+    assert reopened.recovered == [] and reopened.journal.read() == {}
     assert snapshot(reopened) == before  # every old chunk back, with its old metadata; nothing new left
     assert reopened.record("r5").year == 2005 and reopened.record("r40") is None
     got = reopened.vectors(sorted(before))
