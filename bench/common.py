@@ -45,17 +45,22 @@ class Stopwatch:
         setattr(obj, attr, timed)
 
 
-def truncated_jsonl(path: Path, limit: int, folder: Path, tag: int) -> Path:
-    """A copy of the first `limit` non-blank lines of a jsonl corpus, so --limit caps documents."""
-    target = folder / f"{tag}-{path.stem}-first{limit}.jsonl"
-    lines = []
+def first_lines(path: Path, limit: int) -> list[bytes]:
+    """The first `limit` non-blank lines of a jsonl corpus, as read (each with its newline)."""
+    lines: list[bytes] = []
     with path.open("rb") as handle:
         for raw in handle:
             if len(lines) >= limit:
                 break
             if raw.strip():
                 lines.append(raw)
-    target.write_bytes(b"".join(lines))
+    return lines
+
+
+def truncated_jsonl(path: Path, limit: int, folder: Path, tag: int) -> Path:
+    """A copy of the first `limit` non-blank lines of a jsonl corpus, so --limit caps documents."""
+    target = folder / f"{tag}-{path.stem}-first{limit}.jsonl"
+    target.write_bytes(b"".join(first_lines(path, limit)))
     return target
 
 

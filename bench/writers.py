@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling bench/common.py, however this is run
 
-from common import emit, free_port, load_average  # noqa: E402
+from common import emit, first_lines, free_port, load_average  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PAGE = 1000  # rows per Chroma read when comparing collections
@@ -34,13 +34,7 @@ PAGE = 1000  # rows per Chroma read when comparing collections
 
 def shard(corpus: Path, limit: int, shards: int, folder: Path) -> list[Path]:
     """The first `limit` non-blank lines of the corpus, in `shards` contiguous jsonl files."""
-    lines: list[bytes] = []
-    with corpus.open("rb") as handle:
-        for raw in handle:
-            if len(lines) >= limit:
-                break
-            if raw.strip():
-                lines.append(raw)
+    lines = first_lines(corpus, limit)
     size = -(-len(lines) // shards)
     paths = []
     for i in range(shards):

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -126,3 +127,15 @@ def pytest_terminal_summary(terminalreporter) -> None:
                                     f"tests were skipped ({'; '.join(sorted(reasons)).removeprefix('Skipped: ')}). "
                                     "Install it with `sudo apt-get install chromium` and run `make test` again.",
                                     yellow=True, bold=True)
+
+
+def eval_document_ranking(dataset_dir: Path, home: Path) -> tuple[Settings, Any, dict[str, list[str]]]:
+    """The settings, the dataset and, per query, the document ranking `litassist eval` (hybrid) gives over a BEIR folder."""
+    from litassist.assistant.evaluate import build_index, load_dataset, make_retriever
+
+    settings = Settings(home=home)
+    dataset = load_dataset(dataset_dir)
+    comp, _ = build_index(dataset, settings)
+    retriever = make_retriever(comp, "hybrid")
+    return settings, dataset, {q: [p.chunk.source_id for p in retriever.documents(text, settings.retrieval.doc_candidates)]
+                      for q, text in dataset.queries.items()}

@@ -4,22 +4,16 @@ documents exactly as `litassist eval` does, and each lever must change what that
 import pickle
 from pathlib import Path
 
-from litassist.assistant.evaluate import build_index, load_dataset, make_retriever
-from litassist.assistant.settings import Settings
 from litassist.assistant.synonyms import load_synonyms
 from bench.rank_fields import VARIANTS, field_runs, field_texts, titles
+from tests.conftest import eval_document_ranking
 from bench.rank_levers import build_cache
 
 BEIR = Path(__file__).parent / "data" / "beir"
 
 
 def test_rebuilt_field_index_reproduces_the_eval_ranking_and_levers_change_the_indexed_text(tmp_path, encoder):
-    settings = Settings(home=tmp_path / "home")
-    dataset = load_dataset(BEIR)
-    comp, _ = build_index(dataset, settings)
-    retriever = make_retriever(comp, "hybrid")
-    expected = {q: [p.chunk.source_id for p in retriever.documents(text, settings.retrieval.doc_candidates)]
-                for q, text in dataset.queries.items()}
+    settings, dataset, expected = eval_document_ranking(BEIR, tmp_path / "home")
     build_cache(BEIR, settings.home, tmp_path / "cache")
 
     ranked = dict(field_runs(BEIR, ["rebuilt", "title_x3"], tmp_path / "cache"))

@@ -3,20 +3,15 @@ eval` ranks documents: its "baseline" must be today's ranking, or every before/a
 
 from pathlib import Path
 
-from litassist.assistant.evaluate import build_index, ir_metrics, load_dataset, make_retriever
-from litassist.assistant.settings import Settings
+from litassist.assistant.evaluate import ir_metrics
+from tests.conftest import eval_document_ranking
 from bench.rank_levers import build_cache, evaluate, runs
 
 BEIR = Path(__file__).parent / "data" / "beir"
 
 
 def test_baseline_variant_reproduces_the_eval_document_ranking(tmp_path, encoder):
-    settings = Settings(home=tmp_path / "home")
-    dataset = load_dataset(BEIR)
-    comp, _ = build_index(dataset, settings)
-    retriever = make_retriever(comp, "hybrid")
-    expected = {q: [p.chunk.source_id for p in retriever.documents(text, settings.retrieval.doc_candidates)]
-                for q, text in dataset.queries.items()}
+    settings, dataset, expected = eval_document_ranking(BEIR, tmp_path / "home")
 
     build_cache(BEIR, settings.home, tmp_path / "cache")
     ranked, _ = runs(dataset.name, ["baseline", "exact", "rocchio_3_0.5"], tmp_path / "cache")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_ui import ask, browser, free_port, page, pytestmark  # noqa: F401  (fixtures and the chromium skip)
-from tests.conftest import store_at
+from tests.test_ui import ask, browser, page, pytestmark  # noqa: F401  (fixtures and the chromium skip)
+from tests.conftest import served, store_at
 
 FORMATS = Path(__file__).parent / "data" / "formats"
 TEAD_QUESTION = "What does TEAD4 do in intestinal stem cells?"
@@ -22,20 +22,15 @@ def app_url(tmp_path_factory: pytest.TempPathFactory, encoder) -> Iterator[str]:
     """The UI served over the format samples (page, from tests/test_ui.py, opens this one)."""
     from tests.conftest import ingest
 
-    from litassist.app import serve
-    from litassist.assistant.settings import ServerSettings, Settings
+    from litassist.assistant.settings import Settings
 
     home = tmp_path_factory.mktemp("evidence_ui_home")
     report = ingest([FORMATS], store_at(home, encoder.name), encoder)
     assert not report.failed, report.failed
     del report
-    gc.collect()
-    port = free_port()
-    demo = serve(Settings(home=home, server=ServerSettings(port=port)), block=False)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        demo.close()
+    gc.collect()  # free ingest's progress bars now: Gradio's tqdm patch cannot close bars made before it
+    with served(Settings(home=home)) as url:
+        yield url
 
 
 def choose(page, label: str, value: str) -> None:
