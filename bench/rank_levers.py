@@ -190,6 +190,30 @@ def rm3(k: int, terms: int, lam: float) -> Variant:
     return rank
 
 
+def neighbour_arrays(corpus: Corpus) -> tuple[np.ndarray, np.ndarray]:
+    """Per chunk, the chunk before and after it in its document (itself at either end)."""
+    if getattr(corpus, "_neighbours", None) is None:
+        if corpus.positions is None:
+            raise SystemExit("this cache has no chunk positions: run `bench/rank_levers.py cache` again")
+        order = np.lexsort((corpus.positions, corpus.source))
+        before, after = np.arange(len(order)), np.arange(len(order))
+        same = corpus.source[order[1:]] == corpus.source[order[:-1]]
+        before[order[1:][same]] = order[:-1][same]
+        after[order[:-1][same]] = order[1:][same]
+        corpus._neighbours = before, after
+    return corpus._neighbours
+
+
+def neighbour_dense(lam: float) -> Variant:
+    """The dense side's version of BM25's windows: a chunk's cosine plus `lam` times its neighbours' mean cosine
+    (a chunk at a document's end counts itself), then today's fusion."""
+    def rank(r: Ranker) -> list[int]:
+        before, after = neighbour_arrays(r.corpus)
+        cos = (r.cos + lam * (r.cos[before] + r.cos[after]) / 2) / (1 + lam)
+        return convex([minmax(r.dense_docs(cos=cos)), minmax(r.bm25_docs())], [0.5, 0.5])
+    return rank
+
+
 def weight(dense_weight: float) -> Variant:
     """Today's ranking with another dense weight."""
     return lambda r: convex([minmax(r.dense_docs()), minmax(r.bm25_docs())], [dense_weight, 1 - dense_weight])
@@ -209,6 +233,9 @@ VARIANTS: dict[str, Variant] = {
     "rocchio_5_0.5": rocchio(5, 0.5),
     "rocchio_3_0.2": rocchio(3, 0.2),
     "rocchio_3_0.1": rocchio(3, 0.1),
+    "neighbour_dense_0.25": neighbour_dense(0.25),
+    "neighbour_dense_0.5": neighbour_dense(0.5),
+    "neighbour_dense_1.0": neighbour_dense(1.0),
     "weight_0.4": weight(0.4),
     "weight_0.6": weight(0.6),
     "fill_dense": granular(0.0),
