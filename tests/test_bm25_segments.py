@@ -172,11 +172,11 @@ SPREAD_QUESTION = "zebrafish fin osteoblast dedifferentiation"
 
 
 def spread_store(tmp_path: Path, encoder) -> Store:
-    """A store holding the spread abstract, a short one with half of its question's words, and an unrelated one."""
+    """A store holding the spread abstract, a short one with three of its question's four words, and an unrelated one."""
     corpus = tmp_path / "corpus.jsonl"
     rows = [{"_id": "spread", "title": "", "text": spread_abstract()},
-            {"_id": "short", "title": "", "text": "Osteoblast dedifferentiation was seen after mouse digit tip "
-                                                   "amputation."},
+            {"_id": "short", "title": "", "text": "Osteoblast dedifferentiation drives fin ray regrowth in "
+                                                   "medaka."},
             {"_id": "other", "title": "", "text": "Axolotl limbs regenerate from a blastema of dedifferentiated "
                                                    "connective tissue cells."}]
     corpus.write_text("".join(json.dumps(r) + "\n" for r in rows))
