@@ -4,6 +4,7 @@ typed records a read rebuilds from that metadata."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -71,4 +72,11 @@ def passage_of(chunk_id: str, text: str, meta: dict[str, Any], score: float) -> 
     """Rebuild a typed Passage from what Chroma returns."""
     chunk = Chunk(id=chunk_id, source_id=meta["source_id"], kind=meta["kind"], position=meta["position"],
                   text=text, context=meta.get("context", ""), page=meta.get("page"), section=meta.get("section"))
-    return Passage(chunk=chunk, record=RECORD.validate_json(meta["record"]), score=score)
+    return Passage(chunk=chunk, record=record_of(meta["record"]), score=score)
+
+
+@lru_cache(maxsize=4096)
+def record_of(stored: str) -> Record:
+    """A record from its stored JSON, parsed once: a source's chunks share it, and a question's candidates repeat
+    sources (records are never modified in place, so one parsed copy can serve them all)."""
+    return RECORD.validate_json(stored)
