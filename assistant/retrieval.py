@@ -1,4 +1,7 @@
-"""Hybrid retrieval: BM25 and dense rankings fused; `invoke` gives LangChain documents (LangChain loads only then)."""
+"""Hybrid retrieval: BM25 and dense rankings fused; `invoke` gives LangChain documents (LangChain loads only then).
+
+Both sides rank `Hit`s (chunk id, source id, score) and fusion works on those; only the passages kept are then read
+from the store, so hundreds of candidates per side cost little more than fifty."""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from litassist.index.bm25 import SearchFilter
-from litassist.index.records import Passage
+from litassist.index.hits import dense_hits, lexical_hits
+from litassist.index.records import Hit, Passage
 
 from litassist.assistant.synonyms import bm25_terms
 
@@ -21,56 +25,55 @@ Aggregate = Literal["rrf", "max"]
 Fusion = Literal["rrf", "convex"]
 
 
-def chunk_key(passage: Passage) -> str:
+def chunk_key(hit: Hit) -> str:
     """Identity of a chunk in a ranking."""
-    return passage.chunk.id
+    return hit.id
 
 
-def source_key(passage: Passage) -> str:
+def source_key(hit: Hit) -> str:
     """Identity of a document (BEIR `_id`, PMID, figid...) in a ranking."""
-    return passage.chunk.source_id
+    return hit.source_id
 
 
-def rrf(rankings: list[list[Passage]], k: int, key: Callable[[Passage], str] = chunk_key) -> list[Passage]:
+def rrf(rankings: list[list[Hit]], k: int, key: Callable[[Hit], str] = chunk_key) -> list[Hit]:
     """Reciprocal-rank fusion: each ranking adds 1/(k + rank) to an item's score (items are chunks by default)."""
     scores: dict[str, float] = {}
-    first: dict[str, Passage] = {}
+    first: dict[str, Hit] = {}
     for ranking in rankings:
-        for rank, passage in enumerate(ranking, start=1):
-            scores[key(passage)] = scores.get(key(passage), 0.0) + 1.0 / (k + rank)
-            first.setdefault(key(passage), passage)
+        for rank, hit in enumerate(ranking, start=1):
+            scores[key(hit)] = scores.get(key(hit), 0.0) + 1.0 / (k + rank)
+            first.setdefault(key(hit), hit)
     order = sorted(scores, key=scores.__getitem__, reverse=True)
     return [first[cid].model_copy(update={"score": scores[cid]}) for cid in order]
 
 
-def convex(rankings: list[list[Passage]], weights: list[float], key: Callable[[Passage], str] = chunk_key
-           ) -> list[Passage]:
+def convex(rankings: list[list[Hit]], weights: list[float], key: Callable[[Hit], str] = chunk_key) -> list[Hit]:
     """Weighted sum of scores min-max scaled per ranking (BM25 and cosine live on different scales); 0 if absent."""
     scores: dict[str, float] = {}
-    first: dict[str, Passage] = {}
+    first: dict[str, Hit] = {}
     for ranking, weight in zip(rankings, weights):
-        low, high = min((p.score for p in ranking), default=0.0), max((p.score for p in ranking), default=0.0)
-        for passage in ranking:
-            scaled = (passage.score - low) / (high - low) if high > low else 1.0
-            scores[key(passage)] = scores.get(key(passage), 0.0) + weight * scaled
-            first.setdefault(key(passage), passage)
+        low, high = min((h.score for h in ranking), default=0.0), max((h.score for h in ranking), default=0.0)
+        for hit in ranking:
+            scaled = (hit.score - low) / (high - low) if high > low else 1.0
+            scores[key(hit)] = scores.get(key(hit), 0.0) + weight * scaled
+            first.setdefault(key(hit), hit)
     order = sorted(scores, key=scores.__getitem__, reverse=True)
     return [first[cid].model_copy(update={"score": scores[cid]}) for cid in order]
 
 
-def best_per_source(ranking: list[Passage]) -> list[Passage]:
-    """One passage per document, its best-ranked chunk, in ranking order (max aggregation)."""
+def best_per_source(ranking: list[Hit]) -> list[Hit]:
+    """One hit per document, its best-ranked chunk, in ranking order (max aggregation)."""
     seen: set[str] = set()
-    return [p for p in ranking if not (p.chunk.source_id in seen or seen.add(p.chunk.source_id))]
+    return [h for h in ranking if not (h.source_id in seen or seen.add(h.source_id))]
 
 
-def in_document_order(passages: list[Passage], documents: list[Passage]) -> list[Passage]:
-    """The passages grouped by document in the order `documents` ranks them, a document's chunks in their own order.
+def in_document_order(hits: list[Hit], documents: list[Hit]) -> list[Hit]:
+    """The hits grouped by document in the order `documents` ranks them, a document's chunks in their own order.
 
     Chunk fusion can put a document's chunk first that is good on both sides while another document is best on
     each side through two different chunks; the document ranking sees the second first (docs/evaluation.md)."""
-    place = {p.chunk.source_id: i for i, p in enumerate(documents)}
-    return sorted(passages, key=lambda p: place.get(p.chunk.source_id, len(place)))  # stable within a document
+    place = {h.source_id: i for i, h in enumerate(documents)}
+    return sorted(hits, key=lambda h: place.get(h.source_id, len(place)))  # stable within a document
 
 
 def to_document(passage: Passage) -> Document:
@@ -113,19 +116,19 @@ class HybridRetriever(BaseModel):
         """The question's gene terms that have other names, with those names."""
         return self.synonyms.expansions(query) if self.synonyms is not None else {}
 
-    def rankings(self, query: str, depth: int, where: SearchFilter | None) -> list[list[Passage]]:
+    def rankings(self, query: str, depth: int, where: SearchFilter | None) -> list[list[Hit]]:
         """Chunk rankings of the sides the mode uses, dense first (fusion breaks ties by order)."""
         extra = " ".join(bm25_terms(self.expansions(query)))
         out = []
         if self.mode != "bm25":
             text = f"{query} {extra}" if extra and self.expand_dense else query
-            out.append(self.store.dense(self.encoder.encode([text])[0], depth, where))
+            out.append(dense_hits(self.store, self.encoder.encode([text])[0], depth, where))
         if self.mode != "dense":
-            out.append(self.store.lexical(f"{query} {extra}" if extra else query, depth, where))
+            out.append(lexical_hits(self.store, f"{query} {extra}" if extra else query, depth, where))
         return out
 
-    def fuse(self, rankings: list[list[Passage]], key: Callable[[Passage], str] = chunk_key,
-             fusion: Fusion | None = None, dense_weight: float | None = None) -> list[Passage]:
+    def fuse(self, rankings: list[list[Hit]], key: Callable[[Hit], str] = chunk_key,
+             fusion: Fusion | None = None, dense_weight: float | None = None) -> list[Hit]:
         """Fuse the dense and BM25 rankings (chunk settings unless given); a single ranking keeps its own scores."""
         if len(rankings) == 1:
             return rankings[0]
@@ -139,17 +142,18 @@ class HybridRetriever(BaseModel):
         chunks in their own order): the answer leads with the document the ranking puts first."""
         rankings = self.rankings(query, self.candidates, where if where is not None else self.where)
         top = self.fuse(rankings)[: k or self.k]
-        if len(rankings) == 1:
-            return top
-        return in_document_order(top, self.rank_documents(rankings))
+        if len(rankings) > 1:
+            top = in_document_order(top, self.rank_documents(rankings))
+        return self.store.passages([(h.id, h.score) for h in top])
 
     def documents(self, query: str, depth: int | None = None, where: SearchFilter | None = None) -> list[Passage]:
         """Documents best first, each as its best chunk; `depth` (else doc_candidates) chunk candidates per side feed
         the ranking."""
-        return self.rank_documents(self.rankings(query, depth or self.doc_candidates,
-                                                 where if where is not None else self.where))
+        ranked = self.rank_documents(self.rankings(query, depth or self.doc_candidates,
+                                                   where if where is not None else self.where))
+        return self.store.passages([(h.id, h.score) for h in ranked])
 
-    def rank_documents(self, rankings: list[list[Passage]]) -> list[Passage]:
+    def rank_documents(self, rankings: list[list[Hit]]) -> list[Hit]:
         """Documents best first from chunk rankings, each as its best chunk (the doc_* settings)."""
         if self.doc_aggregate == "max":
             return best_per_source(self.fuse(rankings))

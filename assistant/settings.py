@@ -55,7 +55,7 @@ class RetrievalSettings(Section):
     """Hybrid retrieval: BM25 and dense candidates fused into one ranking."""
 
     k: int = Field(8, ge=1, le=100, description="Passages handed to the answerer")
-    candidates: int = Field(50, ge=1, description="Candidates taken from each of BM25 and dense before fusion")
+    candidates: int = Field(300, ge=1, description="Candidates taken from each of BM25 and dense before fusion (ranked by id and score; only the passages kept are read)")
     fusion: Literal["rrf", "convex"] = Field("convex", description="How the chunk rankings `ask` uses are fused: 'rrf' (reciprocal rank) or 'convex' (weighted sum of min-max scaled scores)")
     dense_weight: float = Field(0.5, ge=0, le=1, description="Chunk ranking, convex fusion: weight of the dense score (BM25 gets 1 minus this)")
     rrf_k: int = Field(60, ge=1, description="RRF constant: larger flattens the rank discount")

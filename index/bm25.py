@@ -15,6 +15,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import astuple, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,8 @@ MAX_SEGMENTS = 8  # beyond this, every segment but the largest is merged into on
 # every dev set lower: docs/evaluation.md, issue 18). Scores are computed at query time, so they need no rebuild.
 K1, B = 0.9, 0.4
 # What a saved index's chunks hold; an index saved in another format is rebuilt from Chroma. 2: each chunk is
-# indexed with its neighbours' text (index/bm25_sync.py `columns`).
-FORMAT = 2
+# indexed with its neighbours' text (index/bm25_sync.py `columns`); 3: its facts carry its source id.
+FORMAT = 3
 
 
 @dataclass
@@ -45,6 +46,7 @@ class ChunkFacts:
     species: list[str] = field(default_factory=list)
     collections: list[str] = field(default_factory=list)  # Zotero collections and tags (index/loaders/zotero.py)
     tags: list[str] = field(default_factory=list)
+    source: str = ""  # the chunk's source id: fusion ranks documents from BM25's hits without reading Chroma
 
 
 @dataclass
@@ -189,6 +191,11 @@ class Bm25Index:
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
         return cls(parts, manifest["generation"])
+
+    @cached_property
+    def sources(self) -> dict[str, str]:
+        """Chunk id -> source id, for every live chunk."""
+        return {cid: f.source for cid, f in zip(self.ids, self.facts)}
 
     def mask(self, where: SearchFilter) -> np.ndarray:
         """1.0 for each chunk (in `ids` order) the filter admits, else 0.0."""

@@ -65,7 +65,8 @@ def facts_of(meta: dict[str, Any]) -> ChunkFacts:
     """Filter fields from Chroma metadata."""
     return ChunkFacts(kind=meta["kind"], year=meta.get("year"), organisms=list(meta.get("organisms") or []),
                       study_types=list(meta.get("study_types") or []), species=list(meta.get("species") or []),
-                      collections=list(meta.get("collections") or []), tags=list(meta.get("tags") or []))
+                      collections=list(meta.get("collections") or []), tags=list(meta.get("tags") or []),
+                      source=meta["source_id"])
 
 
 def passage_of(chunk_id: str, text: str, meta: dict[str, Any], score: float) -> Passage:

@@ -208,6 +208,14 @@ class Chunk(BaseModel):
         return f"{self.context}\n{self.text}" if self.context else self.text
 
 
+class Hit(BaseModel):
+    """A ranked chunk before its text and record are read (index/hits.py): what fusion needs."""
+
+    id: str
+    source_id: str
+    score: float
+
+
 class Passage(BaseModel):
     """A retrieved chunk with its record and score."""
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from litassist.index import bm25_sync, journal, prefilter, source_table, tombstones
+from litassist.index import bm25_sync, hits, journal, source_table, tombstones
 from litassist.index import offline  # noqa: F401  (before any library that could reach the network)
 from litassist.index.bm25 import Bm25Index, SearchFilter
 from litassist.index.chroma_local import local_client, readable_copy, reopened_local_client
@@ -225,43 +225,12 @@ class Store:
         return {cid: np.asarray(vec, dtype=np.float32) for cid, vec in zip(got["ids"], got["embeddings"])}
 
     def dense(self, vector: np.ndarray, k: int, where: SearchFilter | None = None) -> list[Passage]:
-        """Nearest chunks by cosine similarity (score = 1 - distance); Chroma 1.5 caps k at the count itself."""
-        if where is None or where.empty:
-            return self._nearest(vector, k)
-        admitted = self.bm25.admitted(where)
-        if not admitted:
-            return []
-        share = len(admitted) / len(self.bm25.ids)
-        if share >= prefilter.POST_FILTER_SHARE:  # broad filter: drop unfiltered hits instead of Chroma's `where`
-            got = self.collection.query(query_embeddings=[vector.tolist()], n_results=prefilter.depth(k, share),
-                                        include=["distances"])
-            hits = [(cid, 1.0 - d) for cid, d in zip(got["ids"][0], got["distances"][0]) if cid in admitted]
-            if len(hits) >= min(k, len(admitted)):
-                return self.passages(hits[:k])
-        held = self.narrow.nearest(self.bm25, where, vector, k, self.vectors)  # narrow: exact, in memory (narrow.py)
-        if held is not None:
-            return self.passages(held)
-        # Naming the admitted ids costs Chroma ~25 ms for 5k of 100k chunks, its `where` ~90 ms (prefilter.py).
-        # chromadb is loaded with the collection already; imported here to keep it lazy like the rest of this module
-        from chromadb.errors import ChromaError
-
-        try:
-            return self._nearest(vector, k, ids=list(admitted))
-        except ChromaError:  # an id another writer deleted since BM25 was built (until refresh): use the `where`
-            return self._nearest(vector, k, where=where_clause(where))
-
-    def _nearest(self, vector: np.ndarray, k: int, where: dict | None = None,
-                 ids: list[str] | None = None) -> list[Passage]:
-        """One Chroma query (among `ids` only, or those `where` admits, when given), texts and metadata included."""
-        got = self.collection.query(query_embeddings=[vector.tolist()], n_results=k, where=where, ids=ids,
-                                    include=["documents", "metadatas", "distances"])
-        rows = zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])
-        return [passage_of(cid, doc, meta, 1.0 - dist) for cid, doc, meta, dist in rows]
+        """Nearest chunks by cosine similarity, read back from Chroma (index/hits.py ranks them)."""
+        return self.passages([(h.id, h.score) for h in hits.dense_hits(self, vector, k, where)])
 
     def lexical(self, query: str, k: int, where: SearchFilter | None = None) -> list[Passage]:
         """Top BM25 chunks, read back from Chroma."""
-        hits = self.bm25.search(query, k, where)
-        return self.passages(hits)
+        return self.passages(self.bm25.search(query, k, where))
 
     def passages(self, hits: list[tuple[str, float]]) -> list[Passage]:
         """Passages for (id, score) pairs, in the given order."""

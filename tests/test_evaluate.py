@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from litassist.index.records import Chunk, Paper, Passage
+from litassist.index.records import Hit
 
 from litassist.assistant.factory import Components
 from litassist.assistant.evaluate import (Dataset, build_index, cite_hit, ir_metrics, load_dataset, make_retriever,
@@ -55,16 +55,15 @@ def test_cite_hit_looks_at_the_first_n_citations_in_order():
     assert cite_hit(Answer(question="q", answer="none", abstained=True, closest=near), {"d1"}, 3) == 0.0
 
 
-def passage(chunk: str, source: str, score: float) -> Passage:
-    """A scored chunk of a one-line paper."""
-    return Passage(chunk=Chunk(id=chunk, source_id=source, kind="paper", position=0, text="t"),
-                   record=Paper(source_id=source), score=score)
+def passage(chunk: str, source: str, score: float) -> Hit:
+    """A scored chunk of a paper, as a side of retrieval ranks it."""
+    return Hit(id=chunk, source_id=source, score=score)
 
 
 def test_document_fusion_rrf_of_best_ranks_and_convex_of_scaled_scores():
     dense = [passage("a1", "A", 0.9), passage("b1", "B", 0.8), passage("a2", "A", 0.7), passage("c1", "C", 0.1)]
     bm25 = [passage("c1", "C", 30.0), passage("b1", "B", 20.0), passage("d1", "D", 10.0)]
-    assert [p.chunk.id for p in best_per_source(dense)] == ["a1", "b1", "c1"]
+    assert [p.id for p in best_per_source(dense)] == ["a1", "b1", "c1"]
     by_rank = rrf([best_per_source(dense), best_per_source(bm25)], 60, source_key)
     assert {source_key(p) for p in by_rank[:2]} == {"B", "C"}  # seen by both sides
     scaled = convex([best_per_source(dense), bm25], [0.5, 0.5], source_key)
@@ -79,8 +78,8 @@ def test_an_answers_passages_follow_the_document_ranking():
     bm25 = [passage("a2", "A", 10.0), passage("b1", "B", 9.0), passage("c1", "C", 1.0)]
     chunks = convex([dense, bm25], [0.5, 0.5])
     documents = convex([best_per_source(dense), best_per_source(bm25)], [0.5, 0.5], source_key)
-    assert chunks[0].chunk.id == "b1" and documents[0].chunk.source_id == "A"
-    assert [p.chunk.id for p in in_document_order(chunks, documents)] == ["a1", "a2", "b1", "c1"]
+    assert chunks[0].id == "b1" and documents[0].source_id == "A"
+    assert [p.id for p in in_document_order(chunks, documents)] == ["a1", "a2", "b1", "c1"]
 
 
 def test_documents_are_ranked_once_each_even_with_several_chunks(indexed):
