@@ -188,12 +188,13 @@ class Store:
         """Number of chunks."""
         return self.collection.count()
 
-    def scan(self, include_documents: bool = False, where: dict | None = None) -> Iterator[tuple[str, str, dict]]:
-        """Every (id, document, metadata), read in pages by id. Chroma pages by offset re-read every row before the
-        offset, so a whole scan by offsets grows with the square of the index (~30 min at 1M chunks here); the ids
-        come first, in one read, then each page by its ids."""
+    def scan(self, include_documents: bool = False, where: dict | None = None,
+             limit: int | None = None) -> Iterator[tuple[str, str, dict]]:
+        """Every (id, document, metadata), or the first `limit`, read in pages by id. Chroma's pages by offset re-read
+        every row before the offset, so a whole scan by offsets grows with the square of the index (~30 min at 1M
+        chunks here); the ids come first, in one read, then each page by its ids."""
         include = ["metadatas", "documents"] if include_documents else ["metadatas"]
-        ids = self.collection.get(where=where, include=[])["ids"]
+        ids = self.collection.get(where=where, limit=limit, include=[])["ids"]
         for start in range(0, len(ids), _PAGE):
             page = ids[start : start + _PAGE]
             got = self.collection.get(ids=page, include=include)
