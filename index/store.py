@@ -191,8 +191,8 @@ class Store:
     def scan(self, include_documents: bool = False, where: dict | None = None,
              limit: int | None = None) -> Iterator[tuple[str, str, dict]]:
         """Every (id, document, metadata), or the first `limit`, read in pages by id. Chroma's pages by offset re-read
-        every row before the offset, so a whole scan by offsets grows with the square of the index (~30 min at 1M
-        chunks here); the ids come first, in one read, then each page by its ids."""
+        every row before the offset, so a whole scan by offsets grows with the square of the index (0.4 s a page at the
+        start of a 100k index, 0.7 s at its end, here); the ids come first, in one read, then each page by its ids."""
         include = ["metadatas", "documents"] if include_documents else ["metadatas"]
         ids = self.collection.get(where=where, limit=limit, include=[])["ids"]
         for start in range(0, len(ids), _PAGE):
