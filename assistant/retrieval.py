@@ -64,6 +64,15 @@ def best_per_source(ranking: list[Passage]) -> list[Passage]:
     return [p for p in ranking if not (p.chunk.source_id in seen or seen.add(p.chunk.source_id))]
 
 
+def in_document_order(passages: list[Passage], documents: list[Passage]) -> list[Passage]:
+    """The passages grouped by document in the order `documents` ranks them, a document's chunks in their own order.
+
+    Chunk fusion can put a document's chunk first that is good on both sides while another document is best on
+    each side through two different chunks; the document ranking sees the second first (docs/evaluation.md)."""
+    place = {p.chunk.source_id: i for i, p in enumerate(documents)}
+    return sorted(passages, key=lambda p: place.get(p.chunk.source_id, len(place)))  # stable within a document
+
+
 def to_document(passage: Passage) -> Document:
     """LangChain's document type; the typed Passage rides along in metadata."""
     from langchain_core.documents import Document
@@ -126,14 +135,22 @@ class HybridRetriever(BaseModel):
         return rrf(rankings, self.rrf_k, key)
 
     def search(self, query: str, k: int | None = None, where: SearchFilter | None = None) -> list[Passage]:
-        """The top-k fused passages for a query."""
-        where = where if where is not None else self.where
-        return self.fuse(self.rankings(query, self.candidates, where))[: k or self.k]
+        """The top-k fused passages for a query, their documents in the order `documents` ranks them (a document's
+        chunks in their own order): the answer leads with the document the ranking puts first."""
+        rankings = self.rankings(query, self.candidates, where if where is not None else self.where)
+        top = self.fuse(rankings)[: k or self.k]
+        if len(rankings) == 1:
+            return top
+        return in_document_order(top, self.rank_documents(rankings))
 
     def documents(self, query: str, depth: int | None = None, where: SearchFilter | None = None) -> list[Passage]:
         """Documents best first, each as its best chunk; `depth` (else doc_candidates) chunk candidates per side feed
         the ranking."""
-        rankings = self.rankings(query, depth or self.doc_candidates, where if where is not None else self.where)
+        return self.rank_documents(self.rankings(query, depth or self.doc_candidates,
+                                                 where if where is not None else self.where))
+
+    def rank_documents(self, rankings: list[list[Passage]]) -> list[Passage]:
+        """Documents best first from chunk rankings, each as its best chunk (the doc_* settings)."""
         if self.doc_aggregate == "max":
             return best_per_source(self.fuse(rankings))
         per_source = [best_per_source(r) for r in rankings]

@@ -33,6 +33,7 @@ class Corpus:
     vectors: np.ndarray  # (chunks, dim), unit length
     texts: list[str]
     bm25_dir: Path  # the index's saved BM25 (pseudo-relevance feedback re-scores single terms with it)
+    positions: np.ndarray | None = None  # each chunk's place in its document (caches written before 2026-12-04 lack it)
 
 
 @dataclass
@@ -58,7 +59,7 @@ def build_cache(folder: Path, home: Path, cache: Path = CACHE) -> Path:
     vectors = np.asarray(got["embeddings"], dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     corpus = Corpus(list(got["ids"]), np.array([where[m["source_id"]] for m in got["metadatas"]]), docs, vectors,
-                    list(got["documents"]), comp.store.bm25_dir)
+                    list(got["documents"]), comp.store.bm25_dir, np.array([m["position"] for m in got["metadatas"]]))
     row = {cid: i for i, cid in enumerate(corpus.ids)}
     retriever = comp.retriever()
     queries = []

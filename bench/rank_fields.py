@@ -1,12 +1,14 @@
-"""Field levers (issue 18) over the cached candidates of bench/rank_levers.py: an extra BM25 built over the same chunks
-with the title counted w times (a cheap BM25F), and/or with the gene synonyms applied on the document side, fused with
-the cached dense side exactly as the baseline (`litassist eval`'s ranking) fuses today's BM25.
+"""Field and window levers (issue 18) over the cached candidates of bench/rank_levers.py: an extra BM25 built over the
+same chunks, each indexed with its neighbours' text (or alone, or with its whole document), with the title counted w
+times (a cheap BM25F) and/or the gene synonyms applied on the document side, scored with given k1 and b, and fused
+with the cached dense side exactly as `litassist eval` fuses the index's own BM25.
 
     PYTHONPATH=. python bench/rank_fields.py DATASET_DIR [--variant NAME ...]
 
 Needs /tmp/litassist-rank/<dataset>.pkl (`rank_levers.py cache`); no dense vector is computed. The chunk texts come
 from the cache, the titles (the chunks' context) from the dataset's corpus.jsonl, as index/chunking.py sets them;
-"rebuilt" (no lever) must give the baseline's numbers, which checks that the extra index is built like the real one.
+"rebuilt" (no lever) must give `litassist eval`'s numbers, which checks that the extra index is built like the real one
+(index/bm25_sync.py `windows`, index/bm25.py K1 and B).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import argparse
 import json
 import pickle
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +27,9 @@ from bench.rank_cache import CACHE, DEPTH, Corpus, Query
 from bench.rank_levers import convex, doc_max, minmax
 from litassist.assistant.evaluate import ir_metrics
 from litassist.assistant.synonyms import SynonymTable, bm25_terms, load_synonyms
+from litassist.index import bm25 as bm25_module
 from litassist.index.bm25 import Bm25Index, ChunkFacts
+from litassist.index.bm25_sync import WINDOW
 
 
 @dataclass(frozen=True)
@@ -34,10 +39,22 @@ class Fields:
     title: int = 1  # times the title (the chunk's context) is counted; 1 is today's index
     synonyms: bool = False  # append the other names of each gene the chunk names (the query side's expansion)
     genes: int = 0  # extra times the chunk's gene names themselves are counted (a weighted entity field)
+    window: int = WINDOW  # neighbours on each side indexed with a chunk (0: the chunk alone; large: its document)
+    k1: float = bm25_module.K1
+    b: float = bm25_module.B
 
 
+BM25S = {"k1": 1.5, "b": 0.75}  # bm25s's defaults, the index's parameters before 2026-12-04
 VARIANTS: dict[str, Fields] = {
     "rebuilt": Fields(),
+    "chunk_bm25s": Fields(window=0, **BM25S),  # the index before 2026-12-04: each chunk alone, bm25s's k1 and b
+    "chunk": Fields(window=0),
+    "window_bm25s": Fields(**BM25S),
+    "window_2": Fields(window=2),
+    "document": Fields(window=10_000),
+    "window_k1_1.2": Fields(k1=1.2),
+    "window_b_0.3": Fields(b=0.3),
+    "window_b_0.5": Fields(b=0.5),
     "title_x2": Fields(title=2),
     "title_x3": Fields(title=3),
     "doc_synonyms": Fields(synonyms=True),
@@ -69,13 +86,30 @@ def gene_words(table: SynonymTable, text: str, synonyms: bool) -> list[str]:
     return bm25_terms(found) if synonyms else list(found)
 
 
+def neighbours(corpus: Corpus, window: int) -> list[str]:
+    """Per chunk, its text between those of up to `window` chunks before and after it in its document, as
+    index/bm25_sync.py `windows` joins them."""
+    if corpus.positions is None:
+        raise SystemExit("this cache has no chunk positions: run `bench/rank_levers.py cache` again")
+    by_doc: dict[int, list[int]] = {}
+    for i in np.lexsort((corpus.positions, corpus.source)):
+        by_doc.setdefault(int(corpus.source[i]), []).append(int(i))
+    out = [""] * len(corpus.texts)
+    for rows in by_doc.values():
+        for n, i in enumerate(rows):
+            out[i] = " ".join(corpus.texts[j] for j in rows[max(0, n - window) : n + window + 1])
+    return out
+
+
 def field_texts(corpus: Corpus, records: dict[str, tuple[str, str]], table: SynonymTable, fields: Fields) -> list[str]:
-    """Per chunk, the text the extra BM25 indexes: context repeated, text, and the appended gene names."""
+    """Per chunk, the text the extra BM25 indexes: context repeated, the chunk with its neighbours, and the appended
+    gene names (found in the chunk and its context)."""
     out = []
+    around = neighbours(corpus, fields.window)
     for i, text in enumerate(corpus.texts):
         context = context_of(*records[corpus.docs[int(corpus.source[i])]])
-        parts = [context] * fields.title if context else []
-        parts.append(text)
+        parts = [context] * fields.title if context else [""]
+        parts.append(around[i])
         search_text = f"{context}\n{text}" if context else text
         if fields.synonyms:
             parts += gene_words(table, search_text, synonyms=True)
@@ -83,6 +117,17 @@ def field_texts(corpus: Corpus, records: dict[str, tuple[str, str]], table: Syno
             parts += gene_words(table, search_text, synonyms=False)
         out.append("\n".join(parts))
     return out
+
+
+@contextmanager
+def parameters(k1: float, b: float) -> Iterator[None]:
+    """BM25's k1 and b set for the extra index's queries (the index reads them at query time)."""
+    saved = bm25_module.K1, bm25_module.B
+    bm25_module.K1, bm25_module.B = k1, b
+    try:
+        yield
+    finally:
+        bm25_module.K1, bm25_module.B = saved
 
 
 def bm25_scores(corpus: Corpus, queries: list[Query], texts: list[str], table: SynonymTable) -> list[dict[int, float]]:
@@ -112,7 +157,8 @@ def field_runs(folder: Path, variants: list[str], cache: Path = CACHE) -> Iterat
     corpus, queries = data["corpus"], data["queries"]
     records, table = titles(folder), load_synonyms()
     for v in variants:
-        scores = bm25_scores(corpus, queries, field_texts(corpus, records, table, VARIANTS[v]), table)
+        with parameters(VARIANTS[v].k1, VARIANTS[v].b):
+            scores = bm25_scores(corpus, queries, field_texts(corpus, records, table, VARIANTS[v]), table)
         yield v, {q.qid: [corpus.docs[d] for d in fused(corpus, q, s)[:100]] for q, s in zip(queries, scores)}
 
 

@@ -26,7 +26,12 @@ from litassist.index.bm25_tokens import tokenize
 _MANIFEST = "manifest.json"
 _REMEMBERED = 16  # filters whose mask and admitted ids an index keeps (the UI repeats the same few)
 MAX_SEGMENTS = 8  # beyond this, every segment but the largest is merged into one at the next update
-K1, B = 1.5, 0.75  # bm25s's defaults, which the index used before it had segments
+# Lucene's BM25 parameters as Anserini sets them for its BEIR baselines (bm25s's defaults, 1.5 and 0.75, ranked
+# every dev set lower: docs/evaluation.md, issue 18). Scores are computed at query time, so they need no rebuild.
+K1, B = 0.9, 0.4
+# What a saved index's chunks hold; an index saved in another format is rebuilt from Chroma. 2: each chunk is
+# indexed with its neighbours' text (index/bm25_sync.py `columns`).
+FORMAT = 2
 
 
 @dataclass
@@ -157,7 +162,7 @@ class Bm25Index:
 
     def _write_manifest(self, folder: Path) -> None:
         """Which segments make the index, their retired chunks and its generation; replaced in one rename."""
-        manifest = {"generation": self.generation,
+        manifest = {"generation": self.generation, "format": FORMAT,
                     "segments": [{"name": p.name, "dead": sorted(p.dead)} for p in self.parts]}
         tmp = folder / f"{_MANIFEST}.tmp-{uuid.uuid4().hex}"
         tmp.write_text(json.dumps(manifest))
@@ -165,19 +170,23 @@ class Bm25Index:
 
     @staticmethod
     def saved_generation(folder: Path) -> str | None:
-        """The generation of the index saved in `folder`, or None when there is none."""
+        """The generation of the index saved in `folder`, or None when there is none or it is in another format."""
         try:
-            return json.loads((folder / _MANIFEST).read_text())["generation"]
-        except (OSError, ValueError, KeyError):
+            manifest = json.loads((folder / _MANIFEST).read_text())
+        except (OSError, ValueError):
             return None
+        return manifest.get("generation") if manifest.get("format") == FORMAT else None
 
     @classmethod
     def load(cls, folder: Path) -> Bm25Index | None:
-        """The saved index, or None when there is none or it is unreadable (e.g. saved before segments existed)."""
+        """The saved index, or None when there is none, it is unreadable or it is in another format (e.g. saved before
+        segments or windows existed)."""
         try:
             manifest = json.loads((folder / _MANIFEST).read_text())
+            if manifest.get("format") != FORMAT:
+                return None
             parts = [Part(s["name"], Segment.load(folder / s["name"]), set(s["dead"])) for s in manifest["segments"]]
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
         return cls(parts, manifest["generation"])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,7 @@ if TYPE_CHECKING:
     from litassist.index.store import Store
 
 _PAGE = 1000  # files per Chroma read
+WINDOW = 1  # neighbours on each side whose text a chunk is indexed with
 
 
 def update(store: Store, changed: set[str] | None) -> Bm25Index:
@@ -42,11 +44,27 @@ def columns(rows: Iterable[tuple[str, str, dict]], summary: dict[str, dict[str, 
             ) -> tuple[list[str], list[str], list[ChunkFacts], list[str]]:
     """(ids, texts, facts, files) that BM25 indexes, from Chroma rows; each row is also tallied into the source
     table (`summary`, `files`)."""
-    ids, texts, facts, owners = [], [], [], []
+    ids, docs, metas = [], [], []
     for cid, doc, meta in rows:
         ids.append(cid)
-        texts.append(f"{meta.get('context', '')}\n{doc}")
-        facts.append(facts_of(meta))
-        owners.append(meta["file"])
+        docs.append(doc)
+        metas.append(meta)
         source_table.tally(summary, meta, files)
-    return ids, texts, facts, owners
+    return ids, windows(docs, metas), [facts_of(m) for m in metas], [m["file"] for m in metas]
+
+
+def windows(docs: list[str], metas: list[dict]) -> list[str]:
+    """Each chunk's BM25 text: its context, then its own text between its neighbours' (the chunks before and after
+    it in the same source). A claim's words are often spread over a whole abstract, and scoring a chunk with its
+    neighbours ranked every dev set higher than the chunk alone (docs/evaluation.md, issue 18); the passage quoted
+    is still the chunk. A source's chunks all come from one file, so a file's rows alone give the same windows."""
+    by_source: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, meta in enumerate(metas):
+        by_source[(meta["file"], meta["source_id"])].append(i)
+    out = [""] * len(docs)
+    for rows in by_source.values():
+        rows.sort(key=lambda i: metas[i]["position"])
+        for n, i in enumerate(rows):
+            around = " ".join(docs[j] for j in rows[max(0, n - WINDOW) : n + WINDOW + 1])
+            out[i] = f"{metas[i].get('context', '')}\n{around}"
+    return out

@@ -18,7 +18,7 @@ from litassist.index.bm25 import Bm25Index, ChunkFacts, SearchFilter
 from litassist.index.bm25_tokens import STOPWORDS, tokenize
 from litassist.index.deletion import delete_sources
 
-from tests.conftest import ingest, store_at
+from tests.conftest import ingest, retriever_over, store_at
 
 BEIR = Path(__file__).parent / "data" / "beir" / "corpus.jsonl"
 QUERIES = ["HER2 CXCR4 metastasis", "chemokine receptor breast cancer", "p53 degradation", "kinase signalling",
@@ -77,7 +77,7 @@ def test_adding_files_keeps_the_ranking_of_a_full_rebuild(tmp_path):
 def test_the_ranking_is_the_one_bm25s_gave(tmp_path):
     texts = corpus_texts()
     ids = [f"c{i}" for i in range(len(texts))]
-    model = bm25s.BM25()
+    model = bm25s.BM25(k1=bm25_module.K1, b=bm25_module.B)  # Lucene's formula, as bm25s computes it
     model.index(bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"), show_progress=False),
                 show_progress=False)
     ours = Bm25Index.build(ids, texts, [ChunkFacts(kind="paper")] * len(texts), "g")
@@ -156,3 +156,45 @@ def test_a_kill_while_a_segment_is_written_leaves_the_index_answering(tmp_path, 
         assert ([(p.chunk.id, round(p.score, 6)) for p in crashed.lexical(query, 30)]
                 == [(p.chunk.id, round(p.score, 6)) for p in clean.lexical(query, 30)])
     assert crashed.bm25.generation == crashed.generation
+
+
+def spread_abstract() -> str:
+    """An abstract of two chunks or more: the question's first words open it, its last words close it."""
+    opening = "Zebrafish regrow an amputated fin within two weeks of injury."
+    middle = [f"In cohort {n}, the wound epidermis thickened and nerve fibres entered the stump by day {n + 2}."
+              for n in range(14)]
+    closing = "Lineage tracing showed that osteoblast dedifferentiation supplies the new bone."
+    return " ".join([opening, *middle, closing])
+
+
+def test_a_question_whose_words_are_spread_over_one_abstract_finds_that_abstract_first(tmp_path, encoder):
+    # BM25 indexes each chunk with its neighbours: the abstract that holds every word of the question, across its
+    # chunks, outranks a short one that holds only some of them (chunk by chunk, the short one won).
+    corpus = tmp_path / "corpus.jsonl"
+    rows = [{"_id": "spread", "title": "", "text": spread_abstract()},
+            {"_id": "short", "title": "", "text": "Osteoblast dedifferentiation was seen after mouse digit tip "
+                                                   "amputation."},
+            {"_id": "other", "title": "", "text": "Axolotl limbs regenerate from a blastema of dedifferentiated "
+                                                   "connective tissue cells."}]
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    store = store_at(tmp_path / "home", encoder.name)
+    ingest([corpus], store, encoder)
+    assert len(list(store.scan(where={"source_id": "spread"}))) >= 2
+    bm25 = retriever_over(store, encoder, mode="bm25")
+    assert [p.chunk.source_id for p in bm25.documents("zebrafish fin osteoblast dedifferentiation")][:2] == [
+        "spread", "short"]
+
+
+def test_an_index_saved_before_windows_is_rebuilt_with_them(tmp_path, corpus_home, encoder):
+    home = tmp_path / "home"
+    shutil.copytree(corpus_home, home)
+    store = store_at(home, encoder.name)
+    expected = ranked(store.bm25)
+    rows = list(store.scan(include_documents=True))
+    old = Bm25Index.build([r[0] for r in rows], [f"{r[2].get('context', '')}\n{r[1]}" for r in rows],
+                          [ChunkFacts(kind=r[2]["kind"]) for r in rows], store.generation, [r[2]["file"] for r in rows])
+    old.save(store.bm25_dir)  # each chunk's own text, as an older release indexed it, in its manifest's format
+    manifest = store.bm25_dir / "manifest.json"
+    manifest.write_text(json.dumps({k: v for k, v in json.loads(manifest.read_text()).items() if k != "format"}))
+    assert ranked(old) != expected
+    assert ranked(store_at(home, encoder.name).bm25) == expected

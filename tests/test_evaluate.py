@@ -11,7 +11,7 @@ from litassist.assistant.factory import Components
 from litassist.assistant.evaluate import (Dataset, build_index, cite_hit, ir_metrics, load_dataset, make_retriever,
                                 read_qrels)
 from litassist.assistant.models import Answer, Citation
-from litassist.assistant.retrieval import best_per_source, convex, rrf, source_key
+from litassist.assistant.retrieval import best_per_source, convex, in_document_order, rrf, source_key
 from litassist.assistant.settings import Settings
 from tests.conftest import retriever_over
 
@@ -70,6 +70,17 @@ def test_document_fusion_rrf_of_best_ranks_and_convex_of_scaled_scores():
     scaled = convex([best_per_source(dense), bm25], [0.5, 0.5], source_key)
     assert {source_key(p): round(p.score, 3) for p in scaled} == {"B": 0.688, "A": 0.5, "C": 0.5, "D": 0.0}
     assert [source_key(p) for p in convex([best_per_source(dense), bm25], [1.0, 0.0], source_key)][0] == "A"
+
+
+def test_an_answers_passages_follow_the_document_ranking():
+    # A is best on each side through two different chunks; B's one chunk is good on both, so chunk fusion ranks it
+    # first. The document ranking puts A first, and so must the passages an answer numbers its sources by.
+    dense = [passage("a1", "A", 0.9), passage("b1", "B", 0.85), passage("c1", "C", 0.5), passage("a2", "A", 0.1)]
+    bm25 = [passage("a2", "A", 10.0), passage("b1", "B", 9.0), passage("c1", "C", 1.0)]
+    chunks = convex([dense, bm25], [0.5, 0.5])
+    documents = convex([best_per_source(dense), best_per_source(bm25)], [0.5, 0.5], source_key)
+    assert chunks[0].chunk.id == "b1" and documents[0].chunk.source_id == "A"
+    assert [p.chunk.id for p in in_document_order(chunks, documents)] == ["a1", "a2", "b1", "c1"]
 
 
 def test_documents_are_ranked_once_each_even_with_several_chunks(indexed):
