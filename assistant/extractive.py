@@ -142,7 +142,8 @@ def chunk_reader(store: Any) -> Callable[[str, int], Passage | None]:
     """(source id, position) -> that chunk as read from the index, or None."""
     def read(source_id: str, position: int) -> Passage | None:
         where = {"$and": [{"source_id": source_id}, {"position": position}]}
-        return next((passage_of(cid, text, meta, 0.0) for cid, text, meta in store.scan(True, where)), None)
+        rows = store.scan(True, where, limit=1)
+        return next((passage_of(cid, text, meta, 0.0) for cid, text, meta in rows), None)
 
     return read
 

@@ -27,9 +27,7 @@ def entities_in(sentence: str) -> list[str]:
 def relation_pairs(store: Store) -> Counter:
     """How often two entities are named in one sentence (subject first) across paper chunks."""
     pairs: Counter = Counter()
-    for n, (_, text, meta) in enumerate(store.scan(include_documents=True)):
-        if n >= SCAN_CHUNKS:
-            break
+    for _, text, meta in store.scan(include_documents=True, limit=SCAN_CHUNKS):
         if meta["kind"] != "paper":
             continue
         for sentence in split_sentences(text):
@@ -51,8 +49,8 @@ def example_questions(store: Store, limit: int = 4) -> list[str]:
     """Relation questions for the papers' most frequent entity pairs, then questions about figures, `limit` in all."""
     questions = [f"How does {a} affect {b}?" for (a, b), _ in relation_pairs(store).most_common(limit // 2)]
     seen: set[str] = set()
-    for n, (_, _, meta) in enumerate(store.scan(where={"kind": "figure"})):
-        if len(questions) >= limit or n >= SCAN_CHUNKS:
+    for _, _, meta in store.scan(where={"kind": "figure"}, limit=SCAN_CHUNKS):
+        if len(questions) >= limit:
             break
         title = meta.get("title") or ""
         if title not in seen and (question := figure_question(title)):

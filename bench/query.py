@@ -73,18 +73,16 @@ def load_questions(corpus: list[Path], queries: Path | None, count: int) -> list
     return found[:count]
 
 
-def replicate(store: Store, copies: int, noise: float = NOISE, seed: int = 0) -> None:
-    """Write `copies` variants of every stored chunk straight into the store: about a tenth of the words
-    dropped from the text and a small random offset on the vector, so the index grows without encoding."""
+def replicate(store: Store, copies: int, originals: list[Path], noise: float = NOISE, seed: int = 0) -> None:
+    """Write `copies` variants of every chunk of the `originals` files straight into the store: about a tenth of the
+    words dropped from the text and a small random offset on the vector, so the index grows without encoding."""
     rng = np.random.default_rng(seed)
-    # originals only: a reused --home already holds replicas, which are rewritten (same seed, same ids)
-    rows = sorted((r for r in all_rows(store, ["documents", "metadatas", "embeddings"]) if "#copy" not in r[2]["file"]),
-                  key=lambda r: r[0])
-    if store.count() == len(rows) * (copies + 1):  # a reused --home that already holds these replicas
-        return
+    where = {"file": {"$in": [str(path.resolve()) for path in originals]}}  # a reused --home also holds replicas
+    rows = sorted(all_rows(store, ["documents", "metadatas", "embeddings"], where), key=lambda r: r[0])
+    wrote = False
     for copy in range(1, copies + 1):
         files: dict[str, tuple[str, list, dict, list]] = {}
-        for cid, doc, meta, vector in rows:
+        for cid, doc, meta, vector in rows:  # every copy draws its noise, written or not: same seed, same replicas
             original = passage_of(cid, doc, meta, 0.0)
             source = f"{original.chunk.source_id}~{copy}"
             text = " ".join([w for w in doc.split() if rng.random() > 0.1] or doc.split()[:1])
@@ -97,21 +95,26 @@ def replicate(store: Store, copies: int, noise: float = NOISE, seed: int = 0) ->
             chunks.append(chunk)
             records[source] = original.record.model_copy(update={"source_id": source})
             vectors.append(noisy / np.linalg.norm(noisy))
-        with store.lock:  # writes to the index hold the data home's write lock
-            store.write([Entry(file, digest, chunks, records, np.asarray(vectors, dtype=np.float32))
-                         for file, (digest, chunks, records, vectors) in files.items()])
-    store.rebuild_bm25()
+        entries = [Entry(file, digest, chunks, records, np.asarray(vectors, dtype=np.float32))
+                   for file, (digest, chunks, records, vectors) in files.items()
+                   if store.file_hash(file) != digest]  # a reused --home (or a resumed build) keeps what it has
+        if entries:
+            with store.lock:  # writes to the index hold the data home's write lock
+                store.write(entries)
+            wrote = True
+    if wrote:
+        store.rebuild_bm25()
 
 
-def all_rows(store: Store, include: list[str], page: int = 1000) -> list[tuple]:
-    """Every stored row as (id, *included fields), read in pages."""
+def all_rows(store: Store, include: list[str], where: dict | None = None, page: int = 1000) -> list[tuple]:
+    """Every stored row (or those `where` matches) as (id, *included fields): the ids first, then pages by id (Chroma's
+    offset pages re-read every row before the offset: quadratic at 1M chunks)."""
+    ids = store.collection.get(where=where, include=[])["ids"]
     rows: list[tuple] = []
-    while True:
-        got = store.collection.get(include=include, limit=page, offset=len(rows))
-        fields = [got["ids"]] + [got[name] for name in include]
-        rows.extend(zip(*fields))
-        if len(got["ids"]) < page:
-            return rows
+    for start in range(0, len(ids), page):
+        got = store.collection.get(ids=ids[start : start + page], include=include)
+        rows.extend(zip(got["ids"], *(got[name] for name in include)))
+    return rows
 
 
 def exact_top(matrix: np.ndarray, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -228,12 +231,13 @@ def build(args: argparse.Namespace, home: Path, limit: int) -> Components:
     corpus_copy.mkdir(parents=True, exist_ok=True)
     comp = components(args, home)
     comp.encoder.encode(["warm-up: BRCA1 regulates DNA repair."])  # model load (or export) is never timed
-    report = comp.ingestor().run(limited_files(args.corpus, limit, corpus_copy))
+    files = limited_files(args.corpus, limit, corpus_copy)
+    report = comp.ingestor().run(files)
     if report.failed:
         print(f"warning: {len(report.failed)} file(s) failed: {report.failed[0].reason}", file=sys.stderr)
     if args.replicate:
         start = time.perf_counter()
-        replicate(comp.store, args.replicate, args.noise)
+        replicate(comp.store, args.replicate, files, args.noise)
         print(f"replicated to {comp.store.count()} chunks in {time.perf_counter() - start:.0f} s", file=sys.stderr)
     return comp
 

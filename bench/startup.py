@@ -33,9 +33,12 @@ QUESTIONS = ["How does HER2 affect CXCR4?", "What is the role of BRCA1 in DNA re
              "Does vitamin D supplementation reduce fracture risk?", "Which pathways does EGFR activate?"]
 
 
-def litassist(*args: str) -> list[str]:
-    """`litassist ARGS` run by this Python."""
-    return [sys.executable, "-c", "from litassist import main; main()", *args]
+def litassist(*args: str, code: Path = ROOT) -> list[str]:
+    """`litassist ARGS` as the checkout `code` installs it: its own `.venv`'s Python (the package is installed
+    editable there, so another checkout's Python would run that checkout's code), else this Python."""
+    own = code / ".venv" / "bin" / "python"
+    python = str(own) if code != ROOT and own.exists() else sys.executable
+    return [python, "-c", "from litassist import main; main()", *args]
 
 
 def environment(backend: str) -> dict[str, str]:
@@ -71,7 +74,7 @@ def serve_once(home: Path, backend: str, questions: list[str], log: Path, code: 
     port = free_port()
     start = time.monotonic()
     with log.open("w") as out:
-        server = subprocess.Popen(litassist("--home", str(home), "serve", "--port", str(port)), cwd=code,
+        server = subprocess.Popen(litassist("--home", str(home), "serve", "--port", str(port), code=code), cwd=code,
                                   env=env or environment(backend), stdout=out, stderr=subprocess.STDOUT)
     try:
         answer, client = first_answer(f"http://127.0.0.1:{port}/", questions[0], start + 600)
@@ -119,7 +122,7 @@ def prepare(corpus: list[Path], limit: int, backend: str, folder: Path, code: Pa
     """A home with the corpus ingested by `litassist ingest` (untimed), run from the checkout `code`."""
     home = folder / name
     files = limited_files(corpus, limit, folder)
-    done = subprocess.run(litassist("--home", str(home), "ingest", *map(str, files)), cwd=code,
+    done = subprocess.run(litassist("--home", str(home), "ingest", *map(str, files), code=code), cwd=code,
                           env=environment(backend), capture_output=True, text=True)
     if done.returncode not in (0, 3):
         raise SystemExit(f"ingest failed: {done.stderr[-2000:]}")
@@ -161,11 +164,11 @@ def ratios(corpus: list[Path], limit: int, backend: str, runs: int, folder: Path
     for label, code in checkouts:
         home = str(prepare(corpus, limit, backend, folder, code, f"home-{label}"))
         commands[label] = {
-            "help": (litassist("--help"), (0,), code),
-            "version": (litassist("--version"), (0,), code),
-            "usage_error": (litassist("--home", home, "ask"), (2,), code),
-            "ask": (litassist("--home", home, "ask", QUESTIONS[0], "--json"), (0,), code),
-            "ingest_unchanged": (litassist("--home", home, "ingest", *files), (0, 3), code),
+            "help": (litassist("--help", code=code), (0,), code),
+            "version": (litassist("--version", code=code), (0,), code),
+            "usage_error": (litassist("--home", home, "ask", code=code), (2,), code),
+            "ask": (litassist("--home", home, "ask", QUESTIONS[0], "--json", code=code), (0,), code),
+            "ingest_unchanged": (litassist("--home", home, "ingest", *files, code=code), (0, 3), code),
         }
     times: dict[str, dict[str, list[float]]] = {label: {name: [] for name in cmds} for label, cmds in commands.items()}
     for _ in range(runs + 1):  # the first round writes the bytecode caches, as installing a package does: dropped

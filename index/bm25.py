@@ -232,13 +232,16 @@ class Bm25Index:
 
     def _top(self, scores: np.ndarray, k: int) -> list[tuple[str, float]]:
         """The k best positive scores, best first (ties: the earlier chunk), as (id, score)."""
-        ids = [cid for p in self.parts for cid in p.segment.ids]  # every chunk, retired ones too, as `scores`
         k = min(k, int((scores > 0).sum()))
         if k <= 0:
             return []
         best = np.argpartition(-scores, k - 1)[:k]
         best = best[np.lexsort((best, -scores[best]))]
-        return [(ids[i], float(scores[i])) for i in best]
+        # `scores` runs over every chunk of every segment, retired ones too; only the k found are looked up (a list
+        # of every id, built per search, took 14-61 ms of a 52-131 ms search at 1M chunks)
+        starts = np.cumsum([0] + [len(p.segment.ids) for p in self.parts])
+        part = np.searchsorted(starts, best, side="right") - 1
+        return [(self.parts[s].segment.ids[i - starts[s]], float(scores[i])) for s, i in zip(part, best)]
 
 
 def _spread(mask: np.ndarray, alive: list[np.ndarray]) -> list[np.ndarray]:

@@ -188,17 +188,19 @@ class Store:
         """Number of chunks."""
         return self.collection.count()
 
-    def scan(self, include_documents: bool = False, where: dict | None = None) -> Iterator[tuple[str, str, dict]]:
-        """Every (id, document, metadata), read in pages."""
+    def scan(self, include_documents: bool = False, where: dict | None = None,
+             limit: int | None = None) -> Iterator[tuple[str, str, dict]]:
+        """Every (id, document, metadata), or the first `limit`, read in pages by id. Chroma's pages by offset re-read
+        every row before the offset, so a whole scan by offsets grows with the square of the index (0.4 s a page at the
+        start of a 100k index, 0.7 s at its end, here); the ids come first, in one read, then each page by its ids."""
         include = ["metadatas", "documents"] if include_documents else ["metadatas"]
-        offset = 0
-        while True:
-            got = self.collection.get(include=include, limit=_PAGE, offset=offset, where=where)
+        ids = self.collection.get(where=where, limit=limit, include=[])["ids"]
+        for start in range(0, len(ids), _PAGE):
+            page = ids[start : start + _PAGE]
+            got = self.collection.get(ids=page, include=include)
             docs = got.get("documents") or [""] * len(got["ids"])
-            yield from zip(got["ids"], docs, got["metadatas"])
-            if len(got["ids"]) < _PAGE:
-                return
-            offset += _PAGE
+            rows = {cid: (cid, doc, meta) for cid, doc, meta in zip(got["ids"], docs, got["metadatas"])}
+            yield from (rows[cid] for cid in page if cid in rows)  # in the ids' order; one deleted meanwhile is gone
 
     def owners(self, source_ids: Sequence[str]) -> dict[str, str]:
         """The file each of these sources is indexed from; sources not indexed are left out."""

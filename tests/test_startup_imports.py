@@ -40,3 +40,15 @@ def test_help_version_and_usage_errors_import_no_heavy_library(args, code, shown
     report = json.loads(done.stderr.rsplit("MODULES ", 1)[1])
     assert report["code"] == code and shown in done.stdout + done.stderr
     assert HEAVY.isdisjoint(report["loaded"]), sorted(HEAVY.intersection(report["loaded"]))
+
+
+def test_serving_the_ui_writes_no_type_stubs_beside_component_sources(tmp_path):
+    """gradio's component metaclass reads, parses and rewrites a `.pyi` stub beside every component's source each
+    time a component class is defined (half of `import gradio`, read again on every `litassist serve`); with the
+    UI loaded it leaves sources alone: a component module defined afterwards gets no stub written beside it."""
+    (tmp_path / "custom_box.py").write_text("from gradio.components import Textbox\n\n\n"
+                                           "class CustomBox(Textbox):\n    \"\"\"A text box.\"\"\"\n")
+    code = f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import litassist.app; import custom_box"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".pyc" and p.is_file()) == ["custom_box.py"]

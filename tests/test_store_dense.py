@@ -79,3 +79,27 @@ def test_a_narrow_filter_never_returns_a_chunk_another_writer_deleted(corpus_hom
     store.refresh()
     after = store.dense(vector, 5, where)
     assert after and gone not in [p.chunk.id for p in after] and all(p.chunk.kind == "figure" for p in after)
+
+
+def test_a_whole_index_read_meets_every_row_still_there_when_rows_go_during_it(tmp_path, monkeypatch):
+    """A whole-index read (BM25 rebuild, source list) goes in pages: rows deleted between two pages (another machine
+    deleting sources from a shared server) must not make it skip rows still stored. Pages by offset shifted under the
+    deletion and lost the rows that moved up; pages by id, listed first, do not."""
+    import numpy as np
+
+    from litassist.index import store as store_module
+    from litassist.index.store import Hnsw, Store
+
+    monkeypatch.setattr(store_module, "_PAGE", 10)
+    store = Store(tmp_path, "scan-test", hnsw=Hnsw(ef_construction=100, ef_search=50, max_neighbors=16))
+    ids = [f"c{i:02d}" for i in range(30)]
+    store.collection.add(ids=ids, documents=[f"text {i}" for i in range(30)],
+                         embeddings=np.random.default_rng(0).standard_normal((30, 8)).astype(np.float32),
+                         metadatas=[{"file": "f.txt", "position": i} for i in range(30)])
+    seen = []
+    for cid, doc, meta in store.scan(include_documents=True):
+        seen.append((cid, doc, meta["position"]))
+        if len(seen) == 10:  # between the first page and the second
+            store.collection.delete(ids=ids[:5])
+    assert seen == [(cid, f"text {i}", i) for i, cid in enumerate(ids)]
+    assert [cid for cid, _, _ in store.scan(where={"file": "f.txt"})] == ids[5:]
