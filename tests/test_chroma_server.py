@@ -197,6 +197,56 @@ def held(upsert, started: threading.Event, until: threading.Event, machine: list
     return write
 
 
+def test_a_source_deleted_on_one_machine_stays_deleted_while_another_machine_writes(chroma_url, encoder, run_cli,
+                                                                                    tmp_path):
+    # Machine A begins a write: it reads the collection's metadata to stamp a new generation on it. Machine B deletes
+    # a source before A's metadata write lands (two threads, ordered by events: A has read and is held until B's
+    # deletion is complete). Chroma replaces collection metadata whole, so whatever B kept there, A's write erases:
+    # the deletion must live elsewhere, or the source comes back on the next ingest of its file.
+    from litassist.index.chroma_server import http_client
+    from litassist.index.deletion import delete_sources, deleted_sources
+
+    server = ("--chroma-url", chroma_url)
+    code, _, err = run_cli("--home", tmp_path / "first", *server, "ingest", CORPUS)
+    assert code == 0, err
+    a = store_at(tmp_path / "a", encoder.name, client=http_client(chroma_url))
+    b = store_at(tmp_path / "b", encoder.name, client=http_client(chroma_url))
+    victim = next(r for r in b.sources() if r["file"].endswith("egfr_notes.md"))
+    a_read, b_done = threading.Event(), threading.Event()
+    modify = a.collection.modify
+
+    def held_modify(**change) -> None:  # called by Store._modify once it has read the metadata as the server has it
+        if "metadata" in change and not a_read.is_set():
+            a_read.set()
+            assert b_done.wait(120)
+        modify(**change)
+
+    a.collection.modify = held_modify
+    paper = tmp_path / "new" / "quokka.jsonl"
+    paper.parent.mkdir()
+    paper.write_text(json.dumps(NEW_PAPER) + "\n", encoding="utf-8")
+    thread = threading.Thread(target=lambda: ingest([paper], a, encoder))
+    thread.start()
+    assert a_read.wait(120)
+    delete_sources(b, [victim["source_id"]])
+    b_done.set()
+    thread.join(120)
+    assert not thread.is_alive()
+
+    c = ("--home", tmp_path / "c", *server)  # a third machine
+    code, out, err = run_cli(*c, "sources", "--json")
+    assert code == 0, err
+    listed = json.loads(out)
+    assert [d["source_id"] for d in listed["deleted"]] == [victim["source_id"]]
+    assert {i["source_id"] for i in listed["items"]} == {r["source_id"] for r in a.sources()} - {victim["source_id"]}
+    assert "quokka-1" in {i["source_id"] for i in listed["items"]}  # A's write landed too
+    code, _, err = run_cli(*c, "ingest", "--force", CORPUS)  # its file read again: the source stays out
+    assert code == 0, err
+    code, out, err = run_cli(*c, "sources", "--json")
+    assert victim["source_id"] not in {i["source_id"] for i in json.loads(out)["items"]}
+    assert [s.source_id for s in deleted_sources(b)] == [victim["source_id"]]
+
+
 def test_an_unreachable_server_is_a_one_line_error(run_cli, tmp_path):
     url = f"http://127.0.0.1:{free_port()}"
     code, out, err = run_cli("--home", tmp_path, "--chroma-url", url, "sources")
