@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from litassist.index import journal
+from litassist.index.errors import StoreError
 
 DELETED, DELETING, RESTORING = "deleted", "deleting", "restoring"  # a row's state
 KEY = DELETED  # earlier versions' metadata keys: KEY (JSON {source id: fields}), DELETING and RESTORING (the marks)
@@ -154,28 +155,35 @@ def kept_out(store: Any) -> dict[str, DeletedSource]:
     return {sid: mark.source for sid, mark in marks(store).items() if mark.state != RESTORING}
 
 
+def _rows(store: Any) -> Marks:
+    """The store's rows, to write them: only while holding the write lock (as Store.update_metadata)."""
+    if not store.lock.held:  # a bug, not a user error: two writers at once lose each other's work
+        raise StoreError("internal error: a write to the deleted sources without the index's write lock")
+    return store.marks
+
+
 def remembering(store: Any, sources: list[DeletedSource]) -> None:
     """Remember these sources as deleted, marked as having their chunks removed."""
-    store.marks.put([Mark(source=source, state=DELETING) for source in sources])
+    _rows(store).put([Mark(source=source, state=DELETING) for source in sources])
 
 
 def removed(store: Any, source_ids: list[str]) -> None:
     """These sources' chunks are gone: they are simply deleted."""
-    store.marks.put([Mark(source=mark.source) for mark in store.marks.get(source_ids).values()])
+    _rows(store).put([Mark(source=mark.source) for mark in store.marks.get(source_ids).values()])
 
 
 def restoring(store: Any, source_ids: list[str]) -> None:
     """Mark these deleted sources as being restored by this process (an ingest then keeps them in)."""
     who = journal.writer()
-    store.marks.put([Mark(source=mark.source, state=RESTORING, writer=who)
+    _rows(store).put([Mark(source=mark.source, state=RESTORING, writer=who)
                      for mark in store.marks.get(source_ids).values()])
 
 
 def restored(store: Any, back: list[str], asked: list[str]) -> None:
     """Forget the sources that came back; the others asked for stay deleted (their rows first: a kill in between
     leaves the ones that came back marked, settled as back by the next writer)."""
-    store.marks.put([Mark(source=mark.source) for sid, mark in store.marks.get(asked).items() if sid not in back])
-    store.marks.forget(back)
+    _rows(store).put([Mark(source=mark.source) for sid, mark in store.marks.get(asked).items() if sid not in back])
+    _rows(store).forget(back)
 
 
 def _restorer_gone(mark: Mark) -> bool:
@@ -194,7 +202,7 @@ def move_legacy(store: Any) -> None:
         return
     old = legacy(metadata)
     have = store.marks.get(list(old))
-    store.marks.put([mark for sid, mark in old.items() if sid not in have])
+    _rows(store).put([mark for sid, mark in old.items() if sid not in have])
     store.update_metadata(lambda meta: {k: v for k, v in meta.items() if k not in LEGACY})
 
 
