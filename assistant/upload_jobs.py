@@ -56,7 +56,7 @@ def sweep(store: Store, home: Path) -> list[Path]:
     uploads a deleted source can be restored from."""
     uploads = upload_dir(home)
     keep = {root.resolve() for roots in pending(home).values() for root in roots}
-    restorable = {source.file for source in tombstones.read(store.collection.metadata).values()}
+    restorable = {source.file for source in tombstones.read(store).values()}
     removed = []
     folders = [p for p in uploads.iterdir() if p.is_dir() and p.name != PENDING and p.resolve() not in keep]
     for folder in sorted(folders):

@@ -73,7 +73,7 @@ def snapshot(url: str) -> dict[str, tuple[str, str]]:
     client = http_client(url)
     rows: dict[str, tuple[str, str]] = {}
     for collection in client.list_collections():
-        if collection.name.endswith("-journal"):
+        if collection.name.endswith(("-journal", "-deleted")):  # the write journal, deleted sources
             continue
         total = collection.count()
         for offset in range(0, total, PAGE):
@@ -90,7 +90,7 @@ def journal_left(url: str) -> list[str]:
 
     client, files = http_client(url), []
     for collection in client.list_collections():
-        if collection.name.endswith("-journal"):
+        if collection.name.endswith(("-journal", "-deleted")):  # the write journal, deleted sources
             continue
         files += journal.Journal(client, collection.name).read().get("files", [])
         files += journal.read(collection.metadata).get("files", [])  # where earlier versions kept it

@@ -39,7 +39,7 @@ class Restored(BaseModel):
 
 def deleted_sources(store: Store) -> list[DeletedSource]:
     """Every remembered deletion, by kind, file and id."""
-    return sorted(tombstones.read(store.collection.metadata).values(), key=lambda s: (s.kind, s.file, s.source_id))
+    return sorted(tombstones.read(store).values(), key=lambda s: (s.kind, s.file, s.source_id))
 
 
 def _refuse(problems: list[str], listed: str) -> None:
@@ -59,19 +59,19 @@ def delete_sources(store: Store, source_ids: list[str]) -> list[Deleted]:
 def _delete(store: Store, ids: list[str]) -> list[Deleted]:
     """Delete, holding the write lock."""
     rows = {row["source_id"]: row for row in store.sources()}
-    gone = tombstones.read(store.collection.metadata)
+    gone = tombstones.read(store)
     _refuse([f"{sid} is already deleted (litassist delete --restore {sid} brings it back)" if sid in gone
              else f"no indexed source has the id '{sid}'" for sid in ids if sid not in rows],
             "litassist sources lists the indexed ones; nothing was deleted")
     deleted = [Deleted(chunks=rows[sid]["chunks"], source=DeletedSource(
         source_id=sid, kind=rows[sid]["kind"], title=rows[sid]["title"] or "", file=rows[sid]["file"],
         file_hash=store.file_hash(rows[sid]["file"]) or "")) for sid in ids]
-    # Remembered and marked in one metadata write, before any chunk goes: a kill after it is finished on next open.
-    store.update_metadata(lambda meta: tombstones.remembering(meta, [d.source for d in deleted]), new_generation=True,
-                         files=[d.source.file for d in deleted])
+    # Remembered and marked (rows of their own) before any chunk goes: a kill after that is finished on next open.
+    tombstones.remembering(store, [d.source for d in deleted])
+    store.update_metadata(lambda meta: meta, new_generation=True, files=[d.source.file for d in deleted])
     for start in range(0, len(ids), _PAGE):
         store.collection.delete(where={"source_id": {"$in": ids[start : start + _PAGE]}})
-    store.update_metadata(lambda meta: tombstones.removed(meta, ids))
+    tombstones.removed(store, ids)
     store.update_bm25()
     return deleted
 
@@ -86,7 +86,7 @@ def restore_sources(store: Store, make_ingestor: Callable[..., Ingestor], source
 
 def _restore(store: Store, make_ingestor: Callable[..., Ingestor], ids: list[str]) -> list[Restored]:
     """Restore, holding the write lock."""
-    gone = tombstones.read(store.collection.metadata)
+    gone = tombstones.read(store)
     indexed = store.owners([sid for sid in ids if sid not in gone])
     _refuse([f"{sid} is indexed, not deleted" if sid in indexed else f"no deleted source has the id '{sid}'"
              for sid in ids if sid not in gone], "litassist sources lists the deleted ones; nothing was restored")
@@ -103,12 +103,12 @@ def _restore_file(store: Store, make_ingestor: Callable[..., Ingestor], file: st
     if not Path(file).is_file():
         return [Restored(source=s, reason=f"its file {file} is no longer there") for s in sources]
     ids = [s.source_id for s in sources]
-    store.update_metadata(lambda meta: tombstones.restoring(meta, ids))
+    tombstones.restoring(store, ids)
     try:
         report = make_ingestor(force=True).run([Path(file)])
     finally:  # also after an error: those written are back, the others stay deleted (as on the next opening)
         back = [sid for sid, owner in store.owners(ids).items() if owner == file]
-        store.update_metadata(lambda meta: tombstones.restored(meta, back, ids))
+        tombstones.restored(store, back, ids)
     failed = next((o.reason for o in report.failed), None)
     why = f"its file cannot be read: {failed}" if failed else f"its file {file} no longer holds it"
     chunks = {row["source_id"]: row["chunks"] for row in store.sources() if row["source_id"] in back}

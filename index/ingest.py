@@ -70,7 +70,7 @@ class Ingestor:
         """Ingest, holding the write lock."""
         files = list(iter_files(Path(p) for p in paths))
         self._same = SamePaper(self.store)
-        self._deleted = tombstones.kept_out(self.store.collection.metadata)
+        self._deleted = tombstones.kept_out(self.store)
         for source in self._deleted.values():
             self._deleted_files.setdefault(source.file, []).append(source)
         self._progress = ProgressCounter(len(files), self.show_progress, self.on_progress)

@@ -59,6 +59,7 @@ class Store:
             self.collection.modify(configuration={"hnsw": {"ef_search": hnsw.ef_search}})  # the one that can change
         self.bm25_dir = self.home / "bm25" / self.name
         self.journal = journal.Journal(self.client, self.name)  # files in flight, one row per writer
+        self.marks = tombstones.Marks(self.client, self.name)  # deleted sources, one row per source
         self.lock = WriteLock(self.home)  # one writer at a time on this data home, in any process
         self.recovered: list[str] = []  # files an interrupted write left half done: removed, to be ingested again
         self._changed: set[str] | None = None  # files written since BM25 was in step (None: unknown, rebuild)
@@ -129,8 +130,8 @@ class Store:
 
     def _modify(self, change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
         """Write change(metadata) over the metadata as the server holds it now, not as this client last saw it:
-        other machines may have written it since (Chroma replaces metadata whole and has no compare-and-set, so
-        this narrows their overlap to one round trip; the journal therefore lives in rows, see index/journal.py)."""
+        other machines may have written it since (Chroma replaces metadata whole, without compare-and-set: it holds
+        only the generation stamp; the journal and deleted sources live in rows, index/journal.py, tombstones.py)."""
         self.collection.modify(metadata=change(dict(self._current_metadata())))
 
     def _current_metadata(self) -> dict[str, Any]:
@@ -178,10 +179,8 @@ class Store:
             raise StoreError("internal error: a write to the index without its write lock")
         if new_generation:
             self._track(files, known=bool(files))
-            stamp = uuid.uuid4().hex
-            self._modify(lambda meta: {**change(meta), "generation": stamp})
-        else:
-            self._modify(change)
+        stamp = uuid.uuid4().hex
+        self._modify(lambda meta: {**change(meta), "generation": stamp} if new_generation else change(meta))
 
     # --- reads ---------------------------------------------------------------------------------
     def count(self) -> int:

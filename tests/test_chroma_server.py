@@ -197,6 +197,96 @@ def held(upsert, started: threading.Event, until: threading.Event, machine: list
     return write
 
 
+def test_a_source_deleted_on_one_machine_stays_deleted_while_another_machine_writes(chroma_url, encoder, run_cli,
+                                                                                    tmp_path):
+    # Machine A begins a write: it reads the collection's metadata to stamp a new generation on it. Machine B deletes
+    # a source before A's metadata write lands. Chroma replaces collection metadata whole, so whatever B kept there,
+    # A's write erases: the deletion must live elsewhere, or the source comes back on the next ingest of its file.
+    from litassist.index.deletion import delete_sources, deleted_sources
+
+    a, b, victim = two_machines(chroma_url, encoder, run_cli, tmp_path)
+    while_a_writes(a, encoder, tmp_path, lambda: delete_sources(b, [victim]))
+
+    c = ("--home", tmp_path / "c", "--chroma-url", chroma_url)  # a third machine
+    listed = listing(run_cli, *c)
+    assert [d["source_id"] for d in listed["deleted"]] == [victim]
+    assert victim not in listed["items"] and "quokka-1" in listed["items"]  # A's write landed too
+    code, _, err = run_cli(*c, "ingest", "--force", CORPUS)  # its file read again: the source stays out
+    assert code == 0, err
+    assert victim not in listing(run_cli, *c)["items"]
+    assert [s.source_id for s in deleted_sources(b)] == [victim]
+
+
+def test_a_source_restored_on_one_machine_stays_restored_while_another_machine_writes(chroma_url, encoder, run_cli,
+                                                                                      tmp_path):
+    # As above, with B restoring a deleted source: A's metadata write, read before the restore, must not bring the
+    # deletion back (the source would be listed as deleted, and the next forced ingest of its file would drop it).
+    from litassist.assistant.factory import ingestor_for
+    from litassist.assistant.settings import Settings
+    from litassist.index.deletion import delete_sources, restore_sources
+
+    a, b, victim = two_machines(chroma_url, encoder, run_cli, tmp_path)
+    delete_sources(b, [victim])
+    restored = []
+    while_a_writes(a, encoder, tmp_path, lambda: restored.extend(restore_sources(
+        b, lambda **options: ingestor_for(Settings(), b, encoder, **options), [victim])))
+    assert [r.ok for r in restored] == [True]
+
+    c = ("--home", tmp_path / "c", "--chroma-url", chroma_url)  # a third machine
+    listed = listing(run_cli, *c)
+    assert listed["deleted"] == [] and {victim, "quokka-1"} <= set(listed["items"])
+    code, _, err = run_cli(*c, "ingest", "--force", CORPUS)
+    assert code == 0, err
+    assert victim in listing(run_cli, *c)["items"]
+
+
+def two_machines(url: str, encoder, run_cli, tmp_path: Path):
+    """The test corpus ingested into the server; stores on two more machines, A and B (their own data homes), and
+    the id of the source in egfr_notes.md."""
+    from litassist.index.chroma_server import http_client
+
+    code, _, err = run_cli("--home", tmp_path / "first", "--chroma-url", url, "ingest", CORPUS)
+    assert code == 0, err
+    a = store_at(tmp_path / "a", encoder.name, client=http_client(url))
+    b = store_at(tmp_path / "b", encoder.name, client=http_client(url))
+    return a, b, next(r["source_id"] for r in b.sources() if r["file"].endswith("egfr_notes.md"))
+
+
+def while_a_writes(a, encoder, tmp_path: Path, action) -> None:
+    """Run `action` (machine B's) while machine A ingests a new paper, in the gap between A reading the collection's
+    metadata and writing it back: two threads ordered by events, no timing."""
+    a_read, b_done = threading.Event(), threading.Event()
+    modify = a.collection.modify
+
+    def held_modify(**change) -> None:  # called by Store._modify once it has read the metadata as the server has it
+        if "metadata" in change and not a_read.is_set():
+            a_read.set()
+            assert b_done.wait(120)
+        modify(**change)
+
+    a.collection.modify = held_modify
+    paper = tmp_path / "new" / "quokka.jsonl"
+    paper.parent.mkdir()
+    paper.write_text(json.dumps(NEW_PAPER) + "\n", encoding="utf-8")
+    thread = threading.Thread(target=lambda: ingest([paper], a, encoder))
+    thread.start()
+    assert a_read.wait(120)
+    try:
+        action()
+    finally:
+        b_done.set()
+        thread.join(120)
+    assert not thread.is_alive()
+
+
+def listing(run_cli, *options) -> dict:
+    """`litassist sources --json`, with `items` as the set of indexed source ids."""
+    code, out, err = run_cli(*options, "sources", "--json")
+    assert code == 0, err
+    listed = json.loads(out)
+    return {**listed, "items": {i["source_id"] for i in listed["items"]}}
+
+
 def test_an_unreachable_server_is_a_one_line_error(run_cli, tmp_path):
     url = f"http://127.0.0.1:{free_port()}"
     code, out, err = run_cli("--home", tmp_path, "--chroma-url", url, "sources")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -127,11 +128,10 @@ def run_killed(home: Path, what: str) -> None:
 
 def settled(home: Path, encoder: SentenceTransformerEncoder) -> tuple[set[str], set[str]]:
     """Indexed and deleted source ids after opening the index again; no mark left and BM25 in step with Chroma."""
-    store = store_at(home, encoder.name)
-    meta = store.collection.metadata
-    assert not tombstones.marked(meta, tombstones.DELETING) and not tombstones.marked(meta, tombstones.RESTORING)
+    store = store_at(home, encoder.name)  # deletions and their marks are rows of their own, not collection metadata
+    assert not tombstones.marked(store, tombstones.DELETING) and not tombstones.marked(store, tombstones.RESTORING)
     assert store.journal.read() == {} and len(store.bm25.ids) == store.count()
-    return {r["source_id"] for r in store.sources()}, set(tombstones.read(meta))
+    return {r["source_id"] for r in store.sources()}, set(tombstones.read(store))
 
 
 @pytest.mark.parametrize("kill", ["restore-early", "restore-late"])
@@ -150,3 +150,28 @@ def test_a_deletion_or_restore_killed_half_way_is_settled_when_the_index_is_open
     else:  # every chunk was written: the restore is complete
         assert (indexed, deleted) == (before, set())
 
+
+
+def test_deletions_an_earlier_version_kept_in_the_metadata_are_moved_into_rows_and_settled(tmp_path, encoder):
+    corpus, home = write_corpus(tmp_path / "corpus"), tmp_path / "home"
+    ingest([corpus], store_at(home, encoder.name), encoder)
+    store = store_at(home, encoder.name)
+    rows = {r["source_id"]: r for r in store.sources()}
+    fields = {sid: {"kind": "paper", "title": rows[sid]["title"], "file": rows[sid]["file"]} for sid in rows}
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    restorer = {"host": socket.gethostname(), "pid": int(ended.stdout), "start": None}  # a process that has ended
+    with store.lock:  # as an earlier version left it: m0 deleted; m1's deletion killed before its chunks went;
+        # m2's restore killed once its file was written again
+        store.collection.delete(where={"source_id": "m0"})
+        store.update_metadata(lambda meta: {**meta, "deleted": json.dumps({s: fields[s] for s in ("m0", "m1", "m2")}),
+                                            "deleting": json.dumps(["m1"]),
+                                            "restoring": json.dumps({**restorer, "ids": ["m2"]})})
+    assert set(tombstones.read(store)) == {"m0", "m1", "m2"}  # read where they are, before any writer moved them
+
+    reopened = store_at(home, encoder.name)  # the first writer to hold the lock moves and settles them
+    assert not set(tombstones.LEGACY) & set(reopened.collection.metadata or {})
+    assert {sid: m.state for sid, m in reopened.marks.get().items()} == {"m0": "deleted", "m1": "deleted"}
+    assert {r["source_id"] for r in reopened.sources()} == set(rows) - {"m0", "m1"}
+    report = ingest([corpus], reopened, encoder, force=True)
+    assert set(report.stayed_deleted) == {"m0", "m1"}
+    assert {r["source_id"] for r in reopened.sources()} == set(rows) - {"m0", "m1"}
