@@ -26,13 +26,14 @@ from litassist.assistant.filters import FilterError, admits_nothing, describe, f
 from litassist.assistant.guard import Guard
 from litassist.assistant.ingest_stream import run_beside
 from litassist.assistant.library import (FORMATS_NOTE, SOURCE_COLUMNS, conversation_downloads, facet_choices,
-                               organism_choices, private_dir, settings_markdown, source_rows, stored_records)
+                               organism_choices, private_dir, settings_markdown, shown_sources, source_rows,
+                               stored_records)
 from litassist.assistant.llm import TokenPrinter, model_label
 from litassist.assistant.settings import Settings, load_settings
 from litassist.assistant.suggest import example_questions
 from litassist.assistant.upload_jobs import resume
 from litassist.assistant.uploads import upload_dir
-from litassist.library_ui import deletion_box, ingest_files
+from litassist.library_ui import deletion_box, ingest_files, listing_for
 
 EMPTY = "**No documents yet** — add some in the **Library** tab."
 WELCOME = "Ask a question about your papers and pathway figures. Every sentence of the answer is cited."
@@ -182,7 +183,7 @@ class ChatApp:
         # The source list is built once for both widgets (saved with BM25; without it, reading every chunk's metadata
         # takes 9-17 s at 100k chunks).
         sources = self.store.sources()
-        table_rows = source_rows(self.store, sources)
+        table_rows, listed_note = shown_sources(source_rows(self.store, sources))
         examples = self.examples_now()
         with gr.Blocks(title="litassist") as demo:
             gr.Markdown("## litassist — cited answers from your papers and pathway figures")
@@ -238,10 +239,16 @@ class ChatApp:
                 summary = gr.HTML(elem_id="ingest-summary")  # the ingest's progress, then its counts
                 report = gr.Dataframe(headers=["file", "status", "records", "chunks", "reason"],
                                       label="Per-file report", interactive=False, elem_id="ingest-report")
+                find = gr.Textbox(label="Find a source", placeholder="part of a title, an id or an organism",
+                                  max_lines=1, elem_id="find-source")
+                listed = gr.Markdown(listed_note, elem_id="sources-listed")
                 table = gr.Dataframe(table_rows, headers=SOURCE_COLUMNS, label="Indexed sources",
                                      interactive=False, show_search="search", elem_id="sources-table", wrap=True,
                                      max_chars=80, column_widths=["8%", "40%", "7%", "15%", "7%", "23%"])
                 box = deletion_box(self.components, self.ingest_lock, table, table_rows)
+                listing = [table, box.victim, listed]
+                view = partial(listing_for, self.store)
+                find.change(view, [find], listing, api_visibility="private")
             with gr.Tab("Settings"):
                 settings_view = gr.Markdown(settings_markdown(self.components), elem_id="settings")
 
@@ -258,9 +265,11 @@ class ChatApp:
             # Gradio would draw its own progress over every output: the summary shows the one display instead.
             ingest_btn.click(partial(ingest_files, self.components, self.ingest_lock), [uploads],
                              [report, summary, table, box.victim], api_name="ingest", show_progress="hidden").then(
-                self.page_state, None, page_outputs, api_visibility="private")
+                self.page_state, None, page_outputs, api_visibility="private").then(
+                view, [find], listing, api_visibility="private")
             for change in box.changes:  # a deletion or restore: the page's state follows the index
-                change.then(self.page_state, None, page_outputs, api_visibility="private")
+                change.then(self.page_state, None, page_outputs, api_visibility="private").then(
+                    view, [find], listing, api_visibility="private")
             gr.api(self.ask_json, api_name="ask")
             gr.api(self.list_sources, api_name="sources")
         self.demo = demo

@@ -12,12 +12,13 @@ import gradio as gr
 
 from litassist.index.deletion import UnknownSourceError, deleted_sources
 from litassist.index.ingest_progress import IngestProgress
+from litassist.index.store import Store
 from litassist.index.tombstones import DeletedSource
 
 from litassist.assistant.citations import md_literal
 from litassist.assistant.factory import Components
 from litassist.assistant.ingest_stream import progress_html, run_beside
-from litassist.assistant.library import describe_source, source_choices, source_rows
+from litassist.assistant.library import describe_source, shown_sources, source_choices, source_rows
 from litassist.assistant.terminal import plural
 from litassist.assistant.upload_jobs import delete_source, ingest_uploads, restore_source
 from litassist.assistant.uploads import shown
@@ -57,12 +58,18 @@ def stayed_deleted(source_ids: list[str]) -> str:
     return f" · {plural(len(source_ids), 'deleted source')} {stay} deleted (Restore, below, brings one back)"
 
 
+def listing_for(store: Store, query: str | None):
+    """The Library's listing for what is typed in "Find a source": table rows, delete choices, count line."""
+    rows, note = shown_sources(source_rows(store), query or "")
+    return rows, gr.update(choices=source_choices(rows)), note
+
+
 def ingest_files(components: Components, lock: threading.Lock, files: list[str] | None):
     """Save uploads under the data home and ingest them; the summary counts files and chunks as they go (the one
     progress display), then gives the counts, with the per-file report below it."""
     store = components.store
     if not files:
-        yield [], "Choose files or a .zip first.", source_rows(store), gr.update()
+        yield [], "Choose files or a .zip first.", shown_sources(source_rows(store))[0], gr.update()
         return
     # Every ingest setting applies, as in the CLI; one writer at a time (the write lock).
     for step in run_beside(lambda tell: ingest_uploads(components, files, on_progress=tell), lock):
@@ -71,7 +78,7 @@ def ingest_files(components: Components, lock: threading.Lock, files: list[str] 
         else:
             result = step
     summary = f"{result.counts_line()} · {store.count()} chunks indexed" + stayed_deleted(result.report.stayed_deleted)
-    table_rows = source_rows(store)  # once: after a write it is rebuilt from every chunk's metadata
+    table_rows = shown_sources(source_rows(store))[0]  # once: after a write it is rebuilt from every chunk's metadata
     yield (result.rows(components.settings.home), html.escape(summary), table_rows,
            gr.update(choices=source_choices(table_rows)))
 
@@ -94,7 +101,7 @@ def deletion_box(components: Components, lock: threading.Lock, table: gr.Datafra
 
     def changed(note: str, undo_visible: bool, last: str | None):
         """The box after a deletion or restore: the note, the tables and pickers re-read, the undo button."""
-        rows, gone = source_rows(store), deleted_sources(store)
+        rows, gone = shown_sources(source_rows(store))[0], deleted_sources(store)
         return (note, rows, gr.update(choices=source_choices(rows), value=None), gr.update(visible=False),
                 gr.update(visible=undo_visible), last, deleted_markdown(gone),
                 gr.update(choices=deleted_choices(gone), value=None))

@@ -100,6 +100,24 @@ FORMATS_NOTE = ("PDF, PubMed/MEDLINE (.nbib, .xml), PMC/JATS full text (.nxml, .
                 "BibTeX, CSL-JSON, BEIR .jsonl, PFOCR figure records (.md), text and Markdown; a folder as .zip")
 
 
+# Sources the Library tab lists at once: 396,200 rows made a 55 MB page that gradio could not even start
+# (docs/benchmarks.md, "One million chunks"); the others are found with the tab's "Find a source" box.
+MAX_SHOWN = 1000
+
+
+def shown_sources(rows: list[list], query: str = "") -> tuple[list[list], str]:
+    """The rows the Library lists: those whose kind, title, year, organisms or id contain `query` (any case), at most
+    MAX_SHOWN; and a line saying how many that is of how many (empty when every source is listed)."""
+    words = query.strip().lower()
+    matching = [r for r in rows if words in " ".join(str(c) for c in r).lower()] if words else rows
+    shown = matching[:MAX_SHOWN]
+    if len(shown) == len(rows):
+        return shown, ""
+    found = f"{len(matching):,} matching “{query.strip()}”" if words else f"{len(rows):,} sources"
+    more = " — type in *Find a source* to list others" if len(matching) > len(shown) else ""
+    return shown, f"Listing {len(shown):,} of {found}{more}."
+
+
 def source_rows(store: Store, sources: list[dict] | None = None) -> list[list]:
     """One table row per indexed source (from `sources` when the caller already has store.sources())."""
     return [[r["kind"], r["title"] or "(untitled)", r["year"] or "", ", ".join(r["organisms"]), r["chunks"],

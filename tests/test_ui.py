@@ -383,6 +383,28 @@ def test_the_library_lists_formats_reports_counts_and_deletes_by_title_after_ask
     assert page.locator("#sources-table").get_by_text(title).filter(visible=True).count() == 0
 
 
+def test_a_large_library_lists_a_page_of_sources_and_finds_the_others(page, monkeypatch) -> None:
+    # A library of hundreds of thousands of sources made a page gradio could not start; the tab lists a page of
+    # them (here 2, as if the library were large) and "Find a source" lists the others, for the delete picker too.
+    from litassist.assistant import library
+
+    monkeypatch.setattr(library, "MAX_SHOWN", 2)
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#find-source input").fill("HER2")
+    listed = page.locator("#sources-listed")
+    listed.get_by_text("Listing 2 of").wait_for()
+    assert re.search(r"Listing 2 of \d+ matching “HER2” — type in Find a source to list others", listed.inner_text())
+    table = page.locator("#sources-table")
+    cells = [table.get_by_test_id(f"cell-{row}-1").inner_text() for row in range(2)]
+    assert all("HER2" in c for c in cells) and table.get_by_test_id("cell-2-1").count() == 0, cells
+    page.locator("#find-source input").fill("Mdm2 promotes")
+    table.get_by_test_id("cell-0-1").get_by_text("Mdm2 promotes the rapid degradation of p53.").wait_for()
+    assert table.get_by_test_id("cell-1-1").count() == 0  # one row
+    assert listed.inner_text().strip() == "Listing 1 of 1 matching “Mdm2 promotes”."
+    page.locator("#victim input").click()
+    assert page.get_by_role("option").count() == 1  # the delete picker offers what is listed
+
+
 def test_a_deleted_source_is_listed_stays_deleted_when_its_file_comes_again_and_undo_brings_it_back(page, tmp_path):
     kept, dropped = "Aardvark kidneys lower SLC5A9 at night", "Aardvark kidneys raise SLC5A9 after rain"
     doc = tmp_path / "aardvark.jsonl"
