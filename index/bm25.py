@@ -211,24 +211,35 @@ class Bm25Index:
         tokens = Counter(tokenize(query))
         if not self.ids or not tokens:
             return []
-        weights = [a.astype(np.float64) for a in self._alive]
+        weights: list[np.ndarray | None] = [None if not p.dead else a for p, a in zip(self.parts, self._alive)]
         if where is not None and not where.empty:
             mask = self.mask(where)
             if not mask.any():
                 return []
             weights = _spread(mask, self._alive)
+        norms = self._norms()
         scores = [np.zeros(len(p.segment.ids)) for p in self.parts]
         for term, repeats in tokens.items():
             hits = [(i, got) for i, p in enumerate(self.parts) if (got := p.segment.postings(term)) is not None]
-            df = sum(int(self._alive[i][docs].sum()) for i, (docs, _) in hits)
+            # a segment with no retired chunk counts its postings as they are (most of them: no per-term mask)
+            df = sum(len(docs) if not self.parts[i].dead else int(self._alive[i][docs].sum()) for i, (docs, _) in hits)
             if not df:
                 continue
             idf = np.log(1 + (len(self.ids) - df + 0.5) / (df + 0.5))
             for i, (docs, counts) in hits:
-                lengths = np.asarray(self.parts[i].segment.lengths)[docs]
                 tf = counts.astype(np.float64)
-                scores[i][docs] += repeats * idf * tf / (K1 * (1 - B + B * lengths / self._avg_length) + tf)
-        return self._top(np.concatenate([s * w for s, w in zip(scores, weights)]), k)
+                scores[i][docs] += repeats * idf * tf / (norms[i][docs] + tf)
+        return self._top(np.concatenate([s if w is None else s * w for s, w in zip(scores, weights)]), k)
+
+    def _norms(self) -> list[np.ndarray]:
+        """Per segment, each chunk's length term K1 (1 - B + B len / avg len), computed once per index (per k1, b:
+        they are read at query time)."""
+        key = (K1, B)
+        if getattr(self, "_norms_for", None) != key:
+            self._norm_arrays = [K1 * (1 - B + B * np.asarray(p.segment.lengths, dtype=np.float64) / self._avg_length)
+                                 for p in self.parts]
+            self._norms_for = key
+        return self._norm_arrays
 
     def _top(self, scores: np.ndarray, k: int) -> list[tuple[str, float]]:
         """The k best positive scores, best first (ties: the earlier chunk), as (id, score)."""
