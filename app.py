@@ -248,7 +248,7 @@ class ChatApp:
                 box = deletion_box(self.components, self.ingest_lock, table, table_rows)
                 listing = [table, box.victim, listed]
                 view = partial(listing_for, self.store)
-                find.change(view, [find], listing, api_visibility="private")
+                find.change(view, [find], listing, api_visibility="private", show_progress="hidden")
             with gr.Tab("Settings"):
                 settings_view = gr.Markdown(settings_markdown(self.components), elem_id="settings")
 
@@ -266,10 +266,10 @@ class ChatApp:
             ingest_btn.click(partial(ingest_files, self.components, self.ingest_lock), [uploads],
                              [report, summary, table, box.victim], api_name="ingest", show_progress="hidden").then(
                 self.page_state, None, page_outputs, api_visibility="private").then(
-                view, [find], listing, api_visibility="private")
+                view, [find], listing, api_visibility="private", show_progress="hidden")
             for change in box.changes:  # a deletion or restore: the page's state follows the index
                 change.then(self.page_state, None, page_outputs, api_visibility="private").then(
-                    view, [find], listing, api_visibility="private")
+                    view, [find], listing, api_visibility="private", show_progress="hidden")
             gr.api(self.ask_json, api_name="ask")
             gr.api(self.list_sources, api_name="sources")
         self.demo = demo
