@@ -67,9 +67,11 @@ def _query(store: Store, vector: np.ndarray, k: int, where: dict | None = None,
 def with_sources(store: Store, pairs: list[tuple[str, float]]) -> list[Hit]:
     """Hits for (id, score) pairs; a chunk BM25 does not know yet (another machine's write, before the next
     refresh) has its source read from Chroma."""
-    sources = store.bm25.sources
-    missing = [cid for cid, _ in pairs if cid not in sources]
-    if missing:
+    known = store.bm25.sources
+    missing = [cid for cid, _ in pairs if cid not in known]
+    read: dict[str, str] = {}
+    if missing:  # only these few are looked up: the index's own map (every chunk) is never copied
         got = store.collection.get(ids=missing, include=["metadatas"])
-        sources = {**sources, **{cid: meta["source_id"] for cid, meta in zip(got["ids"], got["metadatas"])}}
-    return [Hit(id=cid, source_id=sources[cid], score=score) for cid, score in pairs if cid in sources]
+        read = {cid: meta["source_id"] for cid, meta in zip(got["ids"], got["metadatas"])}
+    return [Hit(id=cid, source_id=known[cid] if cid in known else read[cid], score=score) for cid, score in pairs
+            if cid in known or cid in read]

@@ -103,3 +103,23 @@ def test_a_whole_index_read_meets_every_row_still_there_when_rows_go_during_it(t
             store.collection.delete(ids=ids[:5])
     assert seen == [(cid, f"text {i}", i) for i, cid in enumerate(ids)]
     assert [cid for cid, _, _ in store.scan(where={"file": "f.txt"})] == ids[5:]
+
+
+def test_a_paper_another_writer_added_is_found_before_this_readers_bm25_knows_it(corpus_home, encoder, tmp_path):
+    # Ranking works on chunk ids with their sources, which BM25 knows for the chunks it indexed; a chunk written
+    # since (another machine, `litassist ingest` beside `serve`) gets its source from Chroma, and is answered from.
+    import json
+    import shutil
+
+    from tests.conftest import ingest, retriever_over, store_at
+
+    shutil.copytree(corpus_home, tmp_path / "home")
+    reader = store_at(tmp_path / "home", encoder.name)
+    new = tmp_path / "quokka.jsonl"
+    new.write_text(json.dumps({"_id": "quokka-1", "title": "Quokka hearts regenerate",
+                               "text": "Quokka cardiomyocytes re-enter the cell cycle after injury."}) + "\n")
+    ingest([new], store_at(tmp_path / "home", encoder.name), encoder)
+    assert "quokka-1" not in reader.bm25.sources.values()  # not refreshed yet
+    found = retriever_over(reader, encoder).search("Do quokka cardiomyocytes re-enter the cell cycle?")
+    quokka = [p for p in found if p.chunk.source_id == "quokka-1"]  # from the dense side alone, until the refresh
+    assert quokka and quokka[0].record.title == "Quokka hearts regenerate"
