@@ -29,7 +29,7 @@ from litassist.assistant.evaluate import ir_metrics
 from litassist.assistant.synonyms import SynonymTable, bm25_terms, load_synonyms
 from litassist.index import bm25 as bm25_module
 from litassist.index.bm25 import Bm25Index, ChunkFacts
-from litassist.index.bm25_sync import WINDOW
+from litassist.index.bm25_sync import WINDOW, windows
 
 
 @dataclass(frozen=True)
@@ -87,18 +87,12 @@ def gene_words(table: SynonymTable, text: str, synonyms: bool) -> list[str]:
 
 
 def neighbours(corpus: Corpus, window: int) -> list[str]:
-    """Per chunk, its text between those of up to `window` chunks before and after it in its document, as
-    index/bm25_sync.py `windows` joins them."""
+    """Per chunk, its text between those of up to `window` chunks before and after it in its document, joined by the
+    index's own `windows` (context left out: field_texts counts it)."""
     if corpus.positions is None:
         raise SystemExit("this cache has no chunk positions: run `bench/rank_levers.py cache` again")
-    by_doc: dict[int, list[int]] = {}
-    for i in np.lexsort((corpus.positions, corpus.source)):
-        by_doc.setdefault(int(corpus.source[i]), []).append(int(i))
-    out = [""] * len(corpus.texts)
-    for rows in by_doc.values():
-        for n, i in enumerate(rows):
-            out[i] = " ".join(corpus.texts[j] for j in rows[max(0, n - window) : n + window + 1])
-    return out
+    metas = [{"file": "", "source_id": int(d), "position": int(p)} for d, p in zip(corpus.source, corpus.positions)]
+    return [text.lstrip("\n") for text in windows(corpus.texts, metas, window)]
 
 
 def field_texts(corpus: Corpus, records: dict[str, tuple[str, str]], table: SynonymTable, fields: Fields) -> list[str]:

@@ -53,7 +53,7 @@ def columns(rows: Iterable[tuple[str, str, dict]], summary: dict[str, dict[str, 
     return ids, windows(docs, metas), [facts_of(m) for m in metas], [m["file"] for m in metas]
 
 
-def windows(docs: list[str], metas: list[dict]) -> list[str]:
+def windows(docs: list[str], metas: list[dict], window: int = WINDOW) -> list[str]:
     """Each chunk's BM25 text: its context, then its own text between its neighbours' (the chunks before and after
     it in the same source). A claim's words are often spread over a whole abstract, and scoring a chunk with its
     neighbours ranked every dev set higher than the chunk alone (docs/evaluation.md, issue 18); the passage quoted
@@ -65,6 +65,6 @@ def windows(docs: list[str], metas: list[dict]) -> list[str]:
     for rows in by_source.values():
         rows.sort(key=lambda i: metas[i]["position"])
         for n, i in enumerate(rows):
-            around = " ".join(docs[j] for j in rows[max(0, n - WINDOW) : n + WINDOW + 1])
+            around = " ".join(docs[j] for j in rows[max(0, n - window) : n + window + 1])
             out[i] = f"{metas[i].get('context', '')}\n{around}"
     return out
