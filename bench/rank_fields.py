@@ -27,6 +27,7 @@ from bench.rank_cache import CACHE, DEPTH, Corpus, Query
 from bench.rank_levers import convex, doc_max, minmax
 from litassist.assistant.evaluate import ir_metrics
 from litassist.assistant.synonyms import SynonymTable, bm25_terms, load_synonyms
+from litassist.assistant.terms import lexical_query
 from litassist.index import bm25 as bm25_module
 from litassist.index.bm25 import Bm25Index, ChunkFacts
 from litassist.index.bm25_sync import WINDOW, windows
@@ -42,6 +43,7 @@ class Fields:
     window: int = WINDOW  # neighbours on each side indexed with a chunk (0: the chunk alone; large: its document)
     k1: float = bm25_module.K1
     b: float = bm25_module.B
+    form: bool = False  # leave a question's form words out of the BM25 query (assistant/terms.py lexical_query)
 
 
 BM25S = {"k1": 1.5, "b": 0.75}  # bm25s's defaults, the index's parameters before 2026-12-04
@@ -62,6 +64,7 @@ VARIANTS: dict[str, Fields] = {
     "genes_x2_synonyms": Fields(synonyms=True, genes=1),
     "title_x2_doc_synonyms": Fields(title=2, synonyms=True),
     "title_x2_genes_x2": Fields(title=2, genes=1),
+    "form_words": Fields(form=True),
 }
 
 
@@ -124,14 +127,17 @@ def parameters(k1: float, b: float) -> Iterator[None]:
         bm25_module.K1, bm25_module.B = saved
 
 
-def bm25_scores(corpus: Corpus, queries: list[Query], texts: list[str], table: SynonymTable) -> list[dict[int, float]]:
-    """Per query, the extra BM25's positive chunk scores (query expanded as retrieval expands it)."""
+def bm25_scores(corpus: Corpus, queries: list[Query], texts: list[str], table: SynonymTable,
+                form: bool = False) -> list[dict[int, float]]:
+    """Per query, the extra BM25's positive chunk scores (query expanded as retrieval expands it; with `form`, its
+    question-forming words left out)."""
     index = Bm25Index.build(corpus.ids, texts, [ChunkFacts(kind="paper")] * len(texts), "fields")
     row = {cid: i for i, cid in enumerate(corpus.ids)}
     out = []
     for q in queries:
         extra = " ".join(bm25_terms(table.expansions(q.text)))
-        hits = index.search(f"{q.text} {extra}" if extra else q.text, len(corpus.ids))
+        text = lexical_query(q.text) if form else q.text
+        hits = index.search(f"{text} {extra}" if extra else text, len(corpus.ids))
         out.append({row[c]: s for c, s in hits})
     return out
 
@@ -152,7 +158,8 @@ def field_runs(folder: Path, variants: list[str], cache: Path = CACHE) -> Iterat
     records, table = titles(folder), load_synonyms()
     for v in variants:
         with parameters(VARIANTS[v].k1, VARIANTS[v].b):
-            scores = bm25_scores(corpus, queries, field_texts(corpus, records, table, VARIANTS[v]), table)
+            texts = field_texts(corpus, records, table, VARIANTS[v])
+            scores = bm25_scores(corpus, queries, texts, table, VARIANTS[v].form)
         yield v, {q.qid: [corpus.docs[d] for d in fused(corpus, q, s)[:100]] for q, s in zip(queries, scores)}
 
 

@@ -55,8 +55,7 @@ class Store:
             configuration={"hnsw": {"space": "cosine", **hnsw.__dict__}},
         )
         self._refuse_foreign()
-        if (self.collection.configuration or {}).get("hnsw", {}).get("ef_search") not in (None, hnsw.ef_search):
-            self.collection.modify(configuration={"hnsw": {"ef_search": hnsw.ef_search}})  # the one that can change
+        self._set_ef_search(hnsw.ef_search)
         self.bm25_dir = self.home / "bm25" / self.name
         self.journal = journal.Journal(self.client, self.name)  # files in flight, one row per writer
         self.marks = tombstones.Marks(self.client, self.name)  # deleted sources, one row per source
@@ -66,6 +65,17 @@ class Store:
         self.lock.if_free(self.recover, list)  # a busy lock: its live holder recovered when it took it
         self.bm25 = self._open_bm25()
         self.narrow = NarrowVectors()
+
+    def _set_ef_search(self, ef_search: int) -> None:
+        """Apply a changed ef_search, the one HNSW parameter that can change. Chroma stores it, but a process that has
+        read the collection keeps searching with the value it loaded (the new one reached only the next process),
+        so the embedded database is opened afresh (a Chroma server's own cache is the server's: not checked)."""
+        if (self.collection.configuration or {}).get("hnsw", {}).get("ef_search") in (None, ef_search):
+            return
+        self.collection.modify(configuration={"hnsw": {"ef_search": ef_search}})
+        if self.local:
+            self.client = reopened_local_client(self.db_home, self.client)
+            self.collection = self.client.get_collection(self.name, embedding_function=None)
 
     def _refuse_foreign(self) -> None:
         """Another program's collection that happens to share our name is left alone, never changed or read as ours."""

@@ -123,3 +123,41 @@ def test_a_paper_another_writer_added_is_found_before_this_readers_bm25_knows_it
     found = retriever_over(reader, encoder).search("Do quokka cardiomyocytes re-enter the cell cycle?")
     quokka = [p for p in found if p.chunk.source_id == "quokka-1"]  # from the dense side alone, until the refresh
     assert quokka and quokka[0].record.title == "Quokka hearts regenerate"
+
+
+def _recall_at_10(store, vectors, queries) -> float:
+    """Share of the exact 10 nearest stored vectors that the store's dense search returns."""
+    import numpy as np
+
+    from litassist.index.hits import dense_hits
+
+    found = []
+    for q in queries:
+        exact = {str(i) for i in np.argsort(-(vectors @ q))[:10]}
+        found.append(len(exact & {h.id for h in dense_hits(store, q, 10)}) / 10)
+    return float(np.mean(found))
+
+
+def test_a_changed_ef_search_setting_takes_effect_in_the_process_that_changes_it(tmp_path):
+    # Chroma keeps searching with the ef_search it loaded once a process has read the collection, so the new
+    # value reached only the next process: raising it for recall changed nothing until then.
+    import numpy as np
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    from litassist.index.store import Hnsw, Store
+
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(3000, 64)).astype(np.float32)  # random points: the hardest case for a graph index
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    queries = vectors[rng.choice(3000, 40, replace=False)] + rng.normal(size=(40, 64)).astype(np.float32) * 0.05
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    rough = Store(tmp_path, "random", hnsw=Hnsw(ef_construction=16, ef_search=10, max_neighbors=4))
+    for start in range(0, 3000, 1000):
+        ids = [str(i) for i in range(start, start + 1000)]
+        metas = [{"source_id": f"s{i}", "kind": "paper", "file": "f", "position": 0} for i in ids]
+        rough.collection.add(ids=ids, embeddings=vectors[start:start + 1000], metadatas=metas, documents=ids)
+    low = _recall_at_10(rough, vectors, queries)
+    SharedSystemClient.clear_system_cache()  # a new process: `ask` run again with a larger ef_search
+    careful = Store(tmp_path, "random", hnsw=Hnsw(ef_construction=16, ef_search=2000, max_neighbors=4))
+    assert careful.collection.configuration["hnsw"]["ef_search"] == 2000
+    assert low < 0.8 and _recall_at_10(careful, vectors, queries) > 0.98
