@@ -24,13 +24,6 @@ affect affects affected effect effects role roles influence influences relate re
 about any some this that these those it its their there here into than then also such via per
 tell explain describe show shows shown mean means known much many more most
 """.split())
-# Words that make a sentence a question or a request, never its topic: BM25 leaves them out of its query, since
-# papers do not state them and a rare one ('list', 'whom') would reward any abstract that happens to use it.
-FORM_WORDS = frozenset("""
-how what which why when where who whom whose whether do does did can could should would may might shall must
-has have had
-""".split())
-REQUEST_WORDS = frozenset("please list describe name explain tell give mention enumerate".split())  # when leading
 # Capitalised abbreviations of places, settings and statistics, not of genes: an abstract may spell them out
 # ("United Kingdom", "intensive care unit"), so a quoted sentence need not repeat them.
 ABBREVIATIONS = set("""
@@ -128,12 +121,3 @@ def strong(entity: str, terms: Terms) -> bool:
     """A name the corpus should contain if it answers the question: has a digit (ZNF9137) or known synonyms."""
     return any(c.isdigit() for c in entity) or entity in terms.names
 
-
-def lexical_query(question: str) -> str:
-    """The question as BM25 should match it: leading request words and question-forming words out, the rest as is."""
-    words = question.split()
-    start = 0
-    while start < len(words) and words[start].lower().strip(",:;") in REQUEST_WORDS:
-        start += 1
-    kept = [w for w in words[start:] if w.lower().strip("?!,.:;\"'()") not in FORM_WORDS]
-    return " ".join(kept) or question

@@ -27,10 +27,28 @@ from bench.rank_cache import CACHE, DEPTH, Corpus, Query
 from bench.rank_levers import convex, doc_max, minmax
 from litassist.assistant.evaluate import ir_metrics
 from litassist.assistant.synonyms import SynonymTable, bm25_terms, load_synonyms
-from litassist.assistant.terms import lexical_query
 from litassist.index import bm25 as bm25_module
 from litassist.index.bm25 import Bm25Index, ChunkFacts
 from litassist.index.bm25_sync import WINDOW, windows
+
+
+# The `form_words` lever: words that make a sentence a question or a request, never its topic (papers do not state
+# them, and a rare one such as 'list' rewards any abstract that happens to use it). Tried, not adopted.
+FORM_WORDS = frozenset("""
+how what which why when where who whom whose whether do does did can could should would may might shall must
+has have had
+""".split())
+REQUEST_WORDS = frozenset("please list describe name explain tell give mention enumerate".split())  # when leading
+
+
+def lexical_query(question: str) -> str:
+    """The question as BM25 should match it: leading request words and question-forming words out, the rest as is."""
+    words = question.split()
+    start = 0
+    while start < len(words) and words[start].lower().strip(",:;") in REQUEST_WORDS:
+        start += 1
+    kept = [w for w in words[start:] if w.lower().strip("?!,.:;\"'()") not in FORM_WORDS]
+    return " ".join(kept) or question
 
 
 @dataclass(frozen=True)
