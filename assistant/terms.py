@@ -120,4 +120,3 @@ def ordinary(entity: str) -> bool:
 def strong(entity: str, terms: Terms) -> bool:
     """A name the corpus should contain if it answers the question: has a digit (ZNF9137) or known synonyms."""
     return any(c.isdigit() for c in entity) or entity in terms.names
-
