@@ -46,7 +46,7 @@ class StoreSettings(Section):
     """Where Chroma runs, and its HNSW index parameters (fixed when a collection is created, except ef_search)."""
 
     ef_construction: int = Field(200, ge=16, description="Neighbours explored while building the HNSW graph")
-    ef_search: int = Field(128, ge=10, description="Neighbours explored per query (recall vs. speed)")
+    ef_search: int = Field(600, ge=10, description="Neighbours explored per query (recall vs. speed; never fewer than the chunks asked for, retrieval.candidates)")
     max_neighbors: int = Field(32, ge=4, description="Links per node in the HNSW graph (M)")
     chroma_url: str | None = Field(None, description="http://HOST:PORT of a `chroma run` server to use instead of the embedded database under the data home (BM25 stays a local file, rebuilt from the server when it is stale)")
 
