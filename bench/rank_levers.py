@@ -214,6 +214,41 @@ def neighbour_dense(lam: float) -> Variant:
     return rank
 
 
+def neighbour_dense_listed(lam: float) -> Variant:
+    """`neighbour_dense` as retrieval could run it without reading more vectors: over Chroma's own top DEPTH chunks,
+    a neighbour outside that list counts the list's lowest cosine (an upper bound of its own)."""
+    def rank(r: Ranker) -> list[int]:
+        before, after = neighbour_arrays(r.corpus)
+        listed = np.array(list(r.q.hnsw), dtype=int)
+        known = np.full(len(r.corpus.ids), min(r.q.hnsw.values()), dtype=np.float32)
+        known[listed] = [r.q.hnsw[i] for i in listed]
+        mixed = (known[listed] + lam * (known[before[listed]] + known[after[listed]]) / 2) / (1 + lam)
+        dense = doc_max(r.corpus, listed, mixed)
+        return convex([minmax(dense), minmax(r.bm25_docs())], [0.5, 0.5])
+    return rank
+
+
+def same_source_dense(lam: float, alone: str = "self") -> Variant:
+    """`neighbour_dense` without chunk positions: a listed chunk's neighbours are the (up to two) best other chunks
+    of its document in Chroma's top DEPTH; with none listed, the chunk itself (`alone="self"`) or the list's lowest
+    cosine (`alone="min"`)."""
+    def rank(r: Ranker) -> list[int]:
+        listed = sorted(r.q.hnsw, key=r.q.hnsw.__getitem__, reverse=True)
+        floor = min(r.q.hnsw.values())
+        by_doc: dict[int, list[float]] = {}
+        for i in listed:
+            by_doc.setdefault(int(r.corpus.source[i]), []).append(r.q.hnsw[i])
+        mixed = []
+        for i in listed:
+            cos = r.q.hnsw[i]
+            others = [c for c in by_doc[int(r.corpus.source[i])] if c != cos][:2]
+            near = np.mean(others) if others else (cos if alone == "self" else floor)
+            mixed.append((cos + lam * near) / (1 + lam))
+        dense = doc_max(r.corpus, np.array(listed, dtype=int), np.array(mixed))
+        return convex([minmax(dense), minmax(r.bm25_docs())], [0.5, 0.5])
+    return rank
+
+
 def weight(dense_weight: float) -> Variant:
     """Today's ranking with another dense weight."""
     return lambda r: convex([minmax(r.dense_docs()), minmax(r.bm25_docs())], [dense_weight, 1 - dense_weight])
@@ -236,6 +271,9 @@ VARIANTS: dict[str, Variant] = {
     "neighbour_dense_0.25": neighbour_dense(0.25),
     "neighbour_dense_0.5": neighbour_dense(0.5),
     "neighbour_dense_1.0": neighbour_dense(1.0),
+    "neighbour_dense_listed_0.5": neighbour_dense_listed(0.5),
+    "same_source_0.5": same_source_dense(0.5),
+    "same_source_min_0.5": same_source_dense(0.5, alone="min"),
     "weight_0.4": weight(0.4),
     "weight_0.6": weight(0.6),
     "fill_dense": granular(0.0),
