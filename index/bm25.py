@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from litassist.index.bm25_segment import Segment, merged
+from litassist.index.chunk_facts import ChunkFacts
 from litassist.index.bm25_tokens import tokenize
 
 _MANIFEST = "manifest.json"
@@ -33,20 +34,6 @@ K1, B = 0.9, 0.4
 # What a saved index's chunks hold; an index saved in another format is rebuilt from Chroma. 2: each chunk is
 # indexed with its neighbours' text (index/bm25_sync.py `columns`); 3: its facts carry its source id.
 FORMAT = 3
-
-
-@dataclass
-class ChunkFacts:
-    """Per-chunk fields that retrieval filters on."""
-
-    kind: str
-    year: int | None = None
-    organisms: list[str] = field(default_factory=list)
-    study_types: list[str] = field(default_factory=list)
-    species: list[str] = field(default_factory=list)
-    collections: list[str] = field(default_factory=list)  # Zotero collections and tags (index/loaders/zotero.py)
-    tags: list[str] = field(default_factory=list)
-    source: str = ""  # the chunk's source id: fusion ranks documents from BM25's hits without reading Chroma
 
 
 @dataclass
@@ -109,8 +96,7 @@ class Bm25Index:
         self.generation = generation
         self._alive = [p.alive for p in self.parts]
         self.ids = [cid for p, alive in zip(self.parts, self._alive) for cid, ok in zip(p.segment.ids, alive) if ok]
-        self.facts = [ChunkFacts(**f) for p, alive in zip(self.parts, self._alive)
-                      for f, ok in zip(p.segment.facts, alive) if ok]
+        self.facts = [f for p, alive in zip(self.parts, self._alive) for f, ok in zip(p.segment.facts, alive) if ok]
         total = sum(int(np.asarray(p.segment.lengths)[alive].sum()) for p, alive in zip(self.parts, self._alive))
         self._avg_length = total / len(self.ids) if self.ids else 0.0
         # Per filter, for the few a session uses: a Python pass over 100k chunks costs ~20-40 ms. An update makes a
@@ -122,7 +108,7 @@ class Bm25Index:
     def build(cls, ids: list[str], texts: list[str], facts: list[ChunkFacts], generation: str,
               files: list[str] | None = None) -> Bm25Index:
         """Index texts from scratch, as one segment."""
-        segment = Segment.build(ids, texts, [f.__dict__ for f in facts], files or [""] * len(ids))
+        segment = Segment.build(ids, texts, facts, files or [""] * len(ids))
         return cls([Part(_new_name(), segment)] if ids else [], generation)
 
     def save(self, folder: Path) -> None:
@@ -151,7 +137,7 @@ class Bm25Index:
         parts = [Part(p.name, p.segment, p.dead | {i for i, f in enumerate(p.segment.files) if f in retired})
                  for p in self.parts]
         if ids:
-            added = Part(_new_name(), Segment.build(ids, texts, [f.__dict__ for f in facts], files))
+            added = Part(_new_name(), Segment.build(ids, texts, facts, files))
             added.segment.save(folder / added.name)
             parts.append(added)
         parts = [p for p in parts if len(p.dead) < len(p.segment.ids)]

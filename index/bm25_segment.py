@@ -7,6 +7,7 @@ query with statistics of every segment together: the ranking equals one index bu
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
@@ -15,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from litassist.index.bm25_tokens import tokenize
+from litassist.index.chunk_facts import ChunkFacts, decoded
 
 _ARRAYS = ("indptr", "docs", "counts", "lengths")
 _DOCS = "docs.json"
@@ -30,7 +32,7 @@ class Segment:
     counts: np.ndarray  # int32 occurrences of the term in the chunk
     lengths: np.ndarray  # int32 terms per chunk
     ids: list[str]
-    facts: list[dict]  # ChunkFacts fields per chunk (what filters read)
+    facts: list[ChunkFacts]  # what filters read, per chunk
     files: list[str]  # the file each chunk came from: a re-ingested or deleted file retires its chunks
 
     @cached_property
@@ -39,7 +41,7 @@ class Segment:
         return {term: i for i, term in enumerate(self.terms)}
 
     @classmethod
-    def build(cls, ids: list[str], texts: list[str], facts: list[dict], files: list[str]) -> Segment:
+    def build(cls, ids: list[str], texts: list[str], facts: list[ChunkFacts], files: list[str]) -> Segment:
         """Tokenize and count the chunks' texts."""
         vocab: dict[str, int] = {}
         term_of, doc_of, count_of, lengths = [], [], [], []
@@ -69,15 +71,16 @@ class Segment:
         folder.mkdir(parents=True)
         for name in _ARRAYS:
             np.save(folder / f"{name}.npy", getattr(self, name))
-        (folder / _DOCS).write_text(json.dumps({"terms": self.terms, "ids": self.ids, "facts": self.facts,
+        (folder / _DOCS).write_text(json.dumps({"terms": self.terms, "ids": self.ids, "facts": [f.as_dict() for f in self.facts],
                                                 "files": self.files}))
 
     @classmethod
     def load(cls, folder: Path) -> Segment:
         """Read a saved segment; its arrays are memory-mapped, so only the postings a query touches are read."""
-        meta = json.loads((folder / _DOCS).read_text())
+        meta = json.loads((folder / _DOCS).read_text(), object_hook=decoded)
         arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
-        return cls(meta["terms"], ids=meta["ids"], facts=meta["facts"], files=meta["files"], **arrays)
+        files = [sys.intern(f) for f in meta["files"]]  # a file's chunks share one string
+        return cls(meta["terms"], ids=meta["ids"], facts=meta["facts"], files=files, **arrays)
 
 
 def merged(parts: list[tuple[Segment, np.ndarray]]) -> Segment:
