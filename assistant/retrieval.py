@@ -6,6 +6,7 @@ from the store, so hundreds of candidates per side cost little more than fifty."
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -90,6 +91,9 @@ def passages_from(documents: list[Document]) -> list[Passage]:
     return [d.metadata["passage"] for d in documents]
 
 
+_SIDES = ThreadPoolExecutor(max_workers=4, thread_name_prefix="bm25")  # shared: threads only while questions run
+
+
 class HybridRetriever(BaseModel):
     """BM25 ∪ dense candidates from the store, fused by reciprocal rank or by a weighted sum of scaled scores."""
 
@@ -108,6 +112,7 @@ class HybridRetriever(BaseModel):
     doc_fusion: Fusion  # documents() with doc_aggregate "rrf": RRF, or convex fusion of scaled scores
     doc_dense_weight: float  # convex fusion: the dense side's weight (BM25 gets the rest)
     expand_dense: bool  # also append the synonyms to the text the dense side encodes
+    parallel_sides: bool  # run BM25 in a second thread while the dense side runs
     synonyms: Any = None  # a SynonymTable: BM25 queries get the other names of the question's genes
     where: SearchFilter | None = None
     mode: Mode = "hybrid"  # bm25 never encodes the query; dense skips BM25
@@ -119,12 +124,17 @@ class HybridRetriever(BaseModel):
     def rankings(self, query: str, depth: int, where: SearchFilter | None) -> list[list[Hit]]:
         """Chunk rankings of the sides the mode uses, dense first (fusion breaks ties by order)."""
         extra = " ".join(bm25_terms(self.expansions(query)))
-        out = []
-        if self.mode != "bm25":
-            text = f"{query} {extra}" if extra and self.expand_dense else query
-            out.append(dense_hits(self.store, self.encoder.encode([text])[0], depth, where))
-        if self.mode != "dense":
-            out.append(lexical_hits(self.store, f"{query} {extra}" if extra else query, depth, where))
+        lexical = (lambda: lexical_hits(self.store, f"{query} {extra}" if extra else query, depth, where)) \
+            if self.mode != "dense" else None
+        if self.mode == "bm25":
+            return [lexical()]
+        # BM25 scores in a second thread while the question is encoded and the vectors searched: numpy, ONNX
+        # Runtime and Chroma release the GIL, so on two cores a retrieval costs about its slower side.
+        pending = _SIDES.submit(lexical) if lexical is not None and self.parallel_sides else None
+        text = f"{query} {extra}" if extra and self.expand_dense else query
+        out = [dense_hits(self.store, self.encoder.encode([text])[0], depth, where)]
+        if lexical is not None:
+            out.append(pending.result() if pending is not None else lexical())
         return out
 
     def fuse(self, rankings: list[list[Hit]], key: Callable[[Hit], str] = chunk_key,

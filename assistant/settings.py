@@ -66,6 +66,7 @@ class RetrievalSettings(Section):
     synonyms: bool = Field(True, description="Expand gene/protein names in BM25 queries with their synonyms (HER2 -> ERBB2, NEU) and accept a synonym in the answer's entity test")
     synonyms_file: Path | None = Field(None, description="An HGNC 'complete set' TSV (columns symbol, alias_symbol, prev_symbol; names separated by '|') added to the built-in synonym table")
     expand_dense: bool = Field(False, description="Also append the synonyms to the question the dense side encodes")
+    parallel_sides: bool = Field(True, description="Score BM25 in a second thread while the dense side encodes and searches (on two cores a retrieval then costs about its slower side)")
 
 
 class AnswerSettings(Section):

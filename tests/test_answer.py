@@ -168,3 +168,13 @@ def test_a_statement_repeated_in_a_paper_is_quoted_once(tmp_path, encoder):
     result = answer("How does HER2 affect CXCR4?", retriever_over(store, encoder, k=8))
     said = [s.text for s in result.sentences]
     assert sum("raises CXCR4 expression in breast cancer cells" in s for s in said) == 1, said
+
+
+@pytest.mark.parametrize("question", ["How does HER2 affect CXCR4?", "MKP1 in the MAPK pathway figure",
+                                      "What regulates CXCR4 degradation?"])
+def test_bm25_in_a_second_thread_gives_the_same_passages_and_answer(retriever, question):
+    alone = retriever.model_copy(update={"parallel_sides": False})
+    assert retriever.parallel_sides  # the default
+    assert [(p.chunk.id, round(p.score, 6)) for p in retriever.search(question)] == \
+        [(p.chunk.id, round(p.score, 6)) for p in alone.search(question)]
+    assert render_text(answer(question, retriever)) == render_text(answer(question, alone))
