@@ -214,7 +214,11 @@ class Bm25Index:
             idf = np.log(1 + (len(self.ids) - df + 0.5) / (df + 0.5))
             for i, (docs, counts) in hits:
                 tf = counts.astype(np.float64)
-                scores[i][docs] += repeats * idf * tf / (norms[i][docs] + tf)
+                gain = repeats * idf * tf  # then divided in place: the same arithmetic with two fewer passes
+                length = norms[i][docs]
+                length += tf
+                gain /= length
+                scores[i][docs] += gain
         return self._top(np.concatenate([s if w is None else s * w for s, w in zip(scores, weights)]), k)
 
     def _norms(self) -> list[np.ndarray]:
@@ -229,10 +233,11 @@ class Bm25Index:
 
     def _top(self, scores: np.ndarray, k: int) -> list[tuple[str, float]]:
         """The k best positive scores, best first (ties: the earlier chunk), as (id, score)."""
-        k = min(k, int((scores > 0).sum()))
+        positive = np.flatnonzero(scores > 0)  # the chunks a query term reached: usually far fewer than all
+        k = min(k, len(positive))
         if k <= 0:
             return []
-        best = np.argpartition(-scores, k - 1)[:k]
+        best = positive[np.argpartition(-scores[positive], k - 1)[:k]]
         best = best[np.lexsort((best, -scores[best]))]
         # `scores` runs over every chunk of every segment, retired ones too; only the k found are looked up (a list
         # of every id, built per search, took 14-61 ms of a 52-131 ms search at 1M chunks)
