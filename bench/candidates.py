@@ -10,17 +10,12 @@ and scores only (index/hits.py), so the depth adds index work (HNSW and BM25 top
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
 from pathlib import Path
-
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `bench.common`, however this is run
 
-from bench.common import emit, load_average  # noqa: E402
-from litassist.assistant.answer import answer  # noqa: E402
+from bench.common import alternate, beir_questions, emit, load_average  # noqa: E402
 from litassist.assistant.factory import Components  # noqa: E402
 from litassist.assistant.settings import Settings  # noqa: E402
 
@@ -35,24 +30,11 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     comp = Components(Settings(home=args.home, embedding={"backend": "onnx-int8"}))
-    lines = args.queries.read_text(encoding="utf-8").splitlines()
-    questions = [json.loads(line)["text"] for line in lines if line.strip()][: args.questions]
+    questions = beir_questions(args.queries, args.questions)
     retrievers = {d: comp.retriever().model_copy(update={"candidates": d}) for d in args.depths}
-    for r in retrievers.values():
-        r.search(questions[0])  # warm: BM25 loaded, encoder session, caches
-    times: dict[int, dict[str, list[float]]] = {d: {"retrieval": [], "answer": []} for d in args.depths}
-    for q in questions:
-        for depth, r in retrievers.items():
-            start = time.perf_counter()
-            r.search(q)
-            times[depth]["retrieval"].append((time.perf_counter() - start) * 1000)
-            start = time.perf_counter()
-            answer(q, r, settings=comp.settings.answer)
-            times[depth]["answer"].append((time.perf_counter() - start) * 1000)
+    timed = alternate(retrievers, questions, comp.settings.answer)
     result: dict = {"chunks": comp.store.count(), "questions": len(questions), "load_average_1m": load_average()}
-    for depth, got in times.items():
-        result[f"candidates_{depth}"] = {f"{k}_{p}_ms": round(float(np.percentile(v, int(p[1:]))), 1)
-                                         for k, v in got.items() for p in ("p50", "p95")}
+    result.update({f"candidates_{depth}": got for depth, got in timed.items()})
     low, high = args.depths
     result["ratio_retrieval_p50"] = round(result[f"candidates_{high}"]["retrieval_p50_ms"]
                                           / result[f"candidates_{low}"]["retrieval_p50_ms"], 2)

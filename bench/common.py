@@ -185,3 +185,31 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def beir_questions(path: Path, limit: int) -> list[str]:
+    """The first `limit` question texts of a BEIR queries.jsonl."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["text"] for line in lines if line.strip()][:limit]
+
+
+def alternate(retrievers: dict[Any, Any], questions: list[str], answer_settings: Any) -> dict[Any, dict[str, Any]]:
+    """Each question through every retriever in turn (retrieval, then the extractive answer), so drift in the
+    machine's load falls on all of them; p50/p95 in ms per retriever."""
+    import numpy as np
+
+    from litassist.assistant.answer import answer
+
+    for r in retrievers.values():
+        r.search(questions[0])  # warm: BM25 loaded, encoder session, caches, threads
+    times: dict[Any, dict[str, list[float]]] = {key: {"retrieval": [], "answer": []} for key in retrievers}
+    for q in questions:
+        for key, r in retrievers.items():
+            start = time.perf_counter()
+            r.search(q)
+            times[key]["retrieval"].append((time.perf_counter() - start) * 1000)
+            start = time.perf_counter()
+            answer(q, r, settings=answer_settings)
+            times[key]["answer"].append((time.perf_counter() - start) * 1000)
+    return {key: {f"{k}_{p}_ms": round(float(np.percentile(v, int(p[1:]))), 1) for k, v in got.items()
+                  for p in ("p50", "p95")} for key, got in times.items()}

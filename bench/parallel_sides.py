@@ -10,17 +10,12 @@ Reports hybrid retrieval and extractive-answer p50/p95 (ms) for each and their r
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
 from pathlib import Path
-
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `bench.common`, however this is run
 
-from bench.common import emit, load_average  # noqa: E402
-from litassist.assistant.answer import answer  # noqa: E402
+from bench.common import alternate, beir_questions, emit, load_average  # noqa: E402
 from litassist.assistant.factory import Components  # noqa: E402
 from litassist.assistant.settings import Settings  # noqa: E402
 
@@ -34,25 +29,11 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     comp = Components(Settings(home=args.home, embedding={"backend": "onnx-int8"}))
-    lines = args.queries.read_text(encoding="utf-8").splitlines()
-    questions = [json.loads(line)["text"] for line in lines if line.strip()][: args.questions]
+    questions = beir_questions(args.queries, args.questions)
     retrievers = {mode: comp.retriever().model_copy(update={"parallel_sides": mode == "parallel"})
                   for mode in ("sequential", "parallel")}
-    for r in retrievers.values():
-        r.search(questions[0])  # warm: BM25 loaded, encoder session, the thread started
-    times: dict[str, dict[str, list[float]]] = {m: {"retrieval": [], "answer": []} for m in retrievers}
-    for q in questions:
-        for mode, r in retrievers.items():
-            start = time.perf_counter()
-            r.search(q)
-            times[mode]["retrieval"].append((time.perf_counter() - start) * 1000)
-            start = time.perf_counter()
-            answer(q, r, settings=comp.settings.answer)
-            times[mode]["answer"].append((time.perf_counter() - start) * 1000)
-    result: dict = {"chunks": comp.store.count(), "questions": len(questions), "load_average_1m": load_average()}
-    for mode, got in times.items():
-        result[mode] = {f"{k}_{p}_ms": round(float(np.percentile(v, int(p[1:]))), 1)
-                        for k, v in got.items() for p in ("p50", "p95")}
+    result: dict = {"chunks": comp.store.count(), "questions": len(questions), "load_average_1m": load_average(),
+                    **alternate(retrievers, questions, comp.settings.answer)}
     for key in ("retrieval_p50_ms", "answer_p50_ms"):
         result[f"ratio_{key}"] = round(result["parallel"][key] / result["sequential"][key], 2)
     emit(result, args.json, f"BM25 beside the dense side at {result['chunks']} chunks")
