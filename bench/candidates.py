@@ -9,25 +9,20 @@ and scores only (index/hits.py), so the depth adds index work (HNSW and BM25 top
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `bench.common`, however this is run
 
-from bench.common import alternate, beir_questions, emit, load_average  # noqa: E402
+from bench.common import alternate, beir_questions, emit, home_bench_parser, load_average  # noqa: E402
 from litassist.assistant.factory import Components  # noqa: E402
 from litassist.assistant.settings import Settings  # noqa: E402
 
 
 def main() -> None:
     """Command line: alternate the depths per question; print p50/p95 per depth."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("home", type=Path)
-    parser.add_argument("--queries", type=Path, required=True, help="BEIR queries.jsonl")
-    parser.add_argument("--questions", type=int, default=30)
+    parser = home_bench_parser(__doc__, questions=30)
     parser.add_argument("--depths", type=int, nargs=2, default=[50, 300])
-    parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     comp = Components(Settings(home=args.home, embedding={"backend": "onnx-int8"}))
     questions = beir_questions(args.queries, args.questions)

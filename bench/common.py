@@ -213,3 +213,15 @@ def alternate(retrievers: dict[Any, Any], questions: list[str], answer_settings:
             times[key]["answer"].append((time.perf_counter() - start) * 1000)
     return {key: {f"{k}_{p}_ms": round(float(np.percentile(v, int(p[1:]))), 1) for k, v in got.items()
                   for p in ("p50", "p95")} for key, got in times.items()}
+
+
+def home_bench_parser(doc: str, questions: int) -> Any:
+    """The command line of a bench over a data home built by bench/query.py: HOME, --queries, --questions, --json."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("home", type=Path)
+    parser.add_argument("--queries", type=Path, required=True, help="BEIR queries.jsonl")
+    parser.add_argument("--questions", type=int, default=questions)
+    parser.add_argument("--json", action="store_true")
+    return parser

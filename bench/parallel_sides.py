@@ -9,24 +9,19 @@ Reports hybrid retrieval and extractive-answer p50/p95 (ms) for each and their r
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `bench.common`, however this is run
 
-from bench.common import alternate, beir_questions, emit, load_average  # noqa: E402
+from bench.common import alternate, beir_questions, emit, home_bench_parser, load_average  # noqa: E402
 from litassist.assistant.factory import Components  # noqa: E402
 from litassist.assistant.settings import Settings  # noqa: E402
 
 
 def main() -> None:
     """Command line: alternate sequential and parallel sides per question; print p50/p95 of each."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("home", type=Path)
-    parser.add_argument("--queries", type=Path, required=True, help="BEIR queries.jsonl")
-    parser.add_argument("--questions", type=int, default=50)
-    parser.add_argument("--json", action="store_true")
+    parser = home_bench_parser(__doc__, questions=50)
     args = parser.parse_args()
     comp = Components(Settings(home=args.home, embedding={"backend": "onnx-int8"}))
     questions = beir_questions(args.queries, args.questions)
