@@ -11,8 +11,6 @@ against exact cosines over every stored vector.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -21,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `bench.common`, however this is run
 
-from bench.common import emit, load_average  # noqa: E402
+from bench.common import beir_questions, emit, home_bench_parser, load_average  # noqa: E402
 from litassist.assistant.factory import Components  # noqa: E402
 from litassist.assistant.settings import Settings  # noqa: E402
 from litassist.index.hits import dense_hits  # noqa: E402
@@ -66,16 +64,11 @@ def phase(comp: Components, vectors: list[np.ndarray], questions: list[str], k: 
 
 def main() -> None:
     """Command line: alternate the ef_search values; print recall and p50/p95 per value."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("home", type=Path)
-    parser.add_argument("--queries", type=Path, required=True, help="BEIR queries.jsonl")
-    parser.add_argument("--questions", type=int, default=50)
+    parser = home_bench_parser(__doc__, questions=50)
     parser.add_argument("--ef", type=int, nargs="+", default=[128, 600])
     parser.add_argument("--k", type=int, default=300, help="chunks asked of the dense side")
-    parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    lines = args.queries.read_text(encoding="utf-8").splitlines()
-    questions = [json.loads(line)["text"] for line in lines if line.strip()][: args.questions]
+    questions = beir_questions(args.queries, args.questions)
     comp = fresh(args.home, args.ef[0])
     vectors = [comp.encoder.encode([q])[0] for q in questions]  # one at a time, as `ask` encodes a question
     ids, matrix = all_vectors(comp)

@@ -71,7 +71,8 @@ class Segment:
         folder.mkdir(parents=True)
         for name in _ARRAYS:
             np.save(folder / f"{name}.npy", getattr(self, name))
-        (folder / _DOCS).write_text(json.dumps({"terms": self.terms, "ids": self.ids, "facts": [f.as_dict() for f in self.facts],
+        facts = [f.as_dict() for f in self.facts]
+        (folder / _DOCS).write_text(json.dumps({"terms": self.terms, "ids": self.ids, "facts": facts,
                                                 "files": self.files}))
 
     @classmethod
