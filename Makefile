@@ -33,7 +33,7 @@ test: setup  ## the whole test suite, offline
 	$(PY) -m pytest -q
 
 screenshot: setup  ## regenerate docs/screenshot.png (needs Debian chromium at /usr/bin/chromium)
-	$(PY) tests/ui_screenshot.py --home $(HOME_DIR) --question "$(QUESTION)" --follow-up "$(FOLLOW_UP)" --out docs/screenshot.png
+	PYTHONPATH=$(CURDIR) $(PY) tests/ui_screenshot.py --home $(HOME_DIR) --question "$(QUESTION)" --follow-up "$(FOLLOW_UP)" --out docs/screenshot.png
 
 clean:
 	rm -rf $(HOME_DIR) .pytest_cache
