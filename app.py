@@ -26,7 +26,7 @@ from litassist.assistant.filters import FilterError, admits_nothing, describe, f
 from litassist.assistant.guard import Guard
 from litassist.assistant.ingest_stream import run_beside
 from litassist.assistant.library import (FORMATS_NOTE, SOURCE_COLUMNS, conversation_downloads, facet_choices,
-                               organism_choices, private_dir, settings_markdown, shown_sources, source_rows,
+                               organism_choices, private_dir, settings_markdown, shown_sources,
                                stored_records)
 from litassist.assistant.llm import TokenPrinter, model_label
 from litassist.assistant.settings import Settings, load_settings
@@ -158,7 +158,7 @@ class ChatApp:
 
     def list_sources(self) -> list[dict]:
         """API: every indexed source with its kind, title, file and chunk count."""
-        return self.store.sources()
+        return [source.as_dict() for source in self.store.sources()]
 
     def examples_now(self) -> list[str]:
         """Example questions drawn from the index, worked out once per state of the index."""
@@ -183,7 +183,7 @@ class ChatApp:
         # The source list is built once for both widgets (saved with BM25; without it, reading every chunk's metadata
         # takes 9-17 s at 100k chunks).
         sources = self.store.sources()
-        table_rows, listed_note = shown_sources(source_rows(self.store, sources))
+        table_rows, listed_note = shown_sources(sources)
         examples = self.examples_now()
         with gr.Blocks(title="litassist") as demo:
             gr.Markdown("## litassist — cited answers from your papers and pathway figures")

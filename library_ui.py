@@ -18,7 +18,7 @@ from litassist.index.tombstones import DeletedSource
 from litassist.assistant.citations import md_literal
 from litassist.assistant.factory import Components
 from litassist.assistant.ingest_stream import progress_html, run_beside
-from litassist.assistant.library import describe_source, shown_sources, source_choices, source_rows
+from litassist.assistant.library import describe_source, shown_sources, source_choices, table_row
 from litassist.assistant.terminal import plural
 from litassist.assistant.upload_jobs import delete_source, ingest_uploads, restore_source
 from litassist.assistant.uploads import shown
@@ -60,7 +60,7 @@ def stayed_deleted(source_ids: list[str]) -> str:
 
 def listing_for(store: Store, query: str | None):
     """The Library's listing for what is typed in "Find a source": table rows, delete choices, count line."""
-    rows, note = shown_sources(source_rows(store), query or "")
+    rows, note = shown_sources(store.sources(), query or "")
     return rows, gr.update(choices=source_choices(rows)), note
 
 
@@ -69,7 +69,7 @@ def ingest_files(components: Components, lock: threading.Lock, files: list[str] 
     progress display), then gives the counts, with the per-file report below it."""
     store = components.store
     if not files:
-        yield [], "Choose files or a .zip first.", shown_sources(source_rows(store))[0], gr.update()
+        yield [], "Choose files or a .zip first.", shown_sources(store.sources())[0], gr.update()
         return
     # Every ingest setting applies, as in the CLI; one writer at a time (the write lock).
     for step in run_beside(lambda tell: ingest_uploads(components, files, on_progress=tell), lock):
@@ -78,7 +78,7 @@ def ingest_files(components: Components, lock: threading.Lock, files: list[str] 
         else:
             result = step
     summary = f"{result.counts_line()} · {store.count()} chunks indexed" + stayed_deleted(result.report.stayed_deleted)
-    table_rows = shown_sources(source_rows(store))[0]  # once: after a write it is rebuilt from every chunk's metadata
+    table_rows = shown_sources(store.sources())[0]  # once: after a write it is rebuilt from every chunk's metadata
     yield (result.rows(components.settings.home), html.escape(summary), table_rows,
            gr.update(choices=source_choices(table_rows)))
 
@@ -90,7 +90,7 @@ def deletion_box(components: Components, lock: threading.Lock, table: gr.Datafra
 
     def row_of(source_id: str | None) -> list | None:
         """The source table row of an indexed source."""
-        return next((r for r in source_rows(store) if r[-1] == source_id), None) if source_id else None
+        return next((table_row(s) for s in store.sources() if s.source_id == source_id), None) if source_id else None
 
     def ask_to_delete(source_id: str | None):
         """First step of a deletion: say what would go, and ask."""
@@ -101,7 +101,7 @@ def deletion_box(components: Components, lock: threading.Lock, table: gr.Datafra
 
     def changed(note: str, undo_visible: bool, last: str | None):
         """The box after a deletion or restore: the note, the tables and pickers re-read, the undo button."""
-        rows, gone = shown_sources(source_rows(store))[0], deleted_sources(store)
+        rows, gone = shown_sources(store.sources())[0], deleted_sources(store)
         return (note, rows, gr.update(choices=source_choices(rows), value=None), gr.update(visible=False),
                 gr.update(visible=undo_visible), last, deleted_markdown(gone),
                 gr.update(choices=deleted_choices(gone), value=None))

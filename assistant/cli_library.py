@@ -28,9 +28,9 @@ def sources(obj: Context, as_json: bool) -> None:
     gone = deleted_sources(store)
     by_kind = {"paper": 0, "figure": 0}
     for item in items:
-        by_kind[item["kind"]] += 1
-    summary = {"sources": len(items), "chunks": sum(i["chunks"] for i in items), "by_kind": by_kind,
-               "items": [{k: i[k] for k in ("source_id", "kind", "title", "file", "chunks")} for i in items],
+        by_kind[item.kind] += 1
+    summary = {"sources": len(items), "chunks": sum(i.chunks for i in items), "by_kind": by_kind,
+               "items": [{k: getattr(i, k) for k in ("source_id", "kind", "title", "file", "chunks")} for i in items],
                "deleted": [s.model_dump(include={"source_id", "kind", "title", "file"}) for s in gone]}
     if as_json:
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
@@ -38,7 +38,7 @@ def sources(obj: Context, as_json: bool) -> None:
     say(f"{summary['sources']} sources ({by_kind['paper']} papers, {by_kind['figure']} figures), "
                f"{summary['chunks']} chunks in {obj.settings.home}")
     for item in items:
-        say(f"  {item['kind']:<6} {item['chunks']:>4}  {item['source_id']}  {item['title'][:70]}  [{item['file']}]")
+        say(f"  {item.kind:<6} {item.chunks:>4}  {item.source_id}  {item.title[:70]}  [{item.file}]")
     if gone:
         say(f"{plural(len(gone), 'deleted source')} (kept out of re-ingests; `{RESTORE_HINT}` brings one back):")
     for source in gone:

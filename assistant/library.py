@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 from litassist.index.records import Record
+from litassist.index.source_table import SourceRow
 from litassist.index.store import Store
 
 from litassist.assistant.conversation import Turn, cited_ids, notes_markdown
@@ -75,14 +76,14 @@ def fresh_export_folder(exports: Path) -> Path:
     return Path(tempfile.mkdtemp(dir=exports))
 
 
-def organism_choices(sources: list[dict]) -> list[str]:
+def organism_choices(sources: list[SourceRow]) -> list[str]:
     """Organisms of the indexed figures, the most common first (ties alphabetical)."""
     return facet_choices(sources, "organisms")
 
 
-def facet_choices(sources: list[dict], key: str) -> list[str]:
+def facet_choices(sources: list[SourceRow], key: str) -> list[str]:
     """The values of a source-table list ('organisms', 'study_types', 'species'), the most common first."""
-    counts = Counter(o for r in sources for o in r.get(key) or [])
+    counts = Counter(o for r in sources for o in getattr(r, key))
     return sorted(counts, key=lambda o: (-counts[o], o))
 
 
@@ -105,23 +106,24 @@ FORMATS_NOTE = ("PDF, PubMed/MEDLINE (.nbib, .xml), PMC/JATS full text (.nxml, .
 MAX_SHOWN = 1000
 
 
-def shown_sources(rows: list[list], query: str = "") -> tuple[list[list], str]:
-    """The rows the Library lists: those whose kind, title, year, organisms or id contain `query` (any case), at most
-    MAX_SHOWN; and a line saying how many that is of how many (empty when every source is listed)."""
+def shown_sources(sources: list[SourceRow], query: str = "") -> tuple[list[list], str]:
+    """The table rows the Library lists: sources whose kind, title, year, organisms or id contain `query` (any
+    case), at most MAX_SHOWN; and a line saying how many that is of how many (empty when every source is listed)."""
     words = query.strip().lower()
-    matching = [r for r in rows if words in " ".join(str(c) for c in r).lower()] if words else rows
-    shown = matching[:MAX_SHOWN]
-    if len(shown) == len(rows):
+    # Table rows only for what is shown: at 396k sources, a row for every one held ~100 MB per page load.
+    matching = [s for s in sources if words in " ".join(str(c) for c in table_row(s)).lower()] if words else sources
+    shown = [table_row(s) for s in matching[:MAX_SHOWN]]
+    if len(shown) == len(sources):
         return shown, ""
-    found = f"{len(matching):,} matching “{query.strip()}”" if words else f"{len(rows):,} sources"
+    found = f"{len(matching):,} matching “{query.strip()}”" if words else f"{len(sources):,} sources"
     more = " — type in *Find a source* to list others" if len(matching) > len(shown) else ""
     return shown, f"Listing {len(shown):,} of {found}{more}."
 
 
-def source_rows(store: Store, sources: list[dict] | None = None) -> list[list]:
-    """One table row per indexed source (from `sources` when the caller already has store.sources())."""
-    return [[r["kind"], r["title"] or "(untitled)", r["year"] or "", ", ".join(r["organisms"]), r["chunks"],
-             r["source_id"]] for r in (store.sources() if sources is None else sources)]
+def table_row(source: SourceRow) -> list:
+    """The Library table's row of a source (SOURCE_COLUMNS)."""
+    return [source.kind, source.title or "(untitled)", source.year or "", ", ".join(source.organisms), source.chunks,
+            source.source_id]
 
 
 def settings_markdown(components: Components) -> str:

@@ -26,7 +26,7 @@ def update(store: Store, changed: set[str] | None) -> Bm25Index:
     if changed is None or Bm25Index.saved_generation(store.bm25_dir) != old or table is None or hashes is None:
         return store._rebuild(save=True)
     generation = store.generation  # read first, as _rebuild does
-    summary = {row["source_id"]: row for row in table if row["file"] not in changed}
+    summary = {row.source_id: row._asdict() for row in table if row.file not in changed}
     files = {f: h for f, h in hashes.items() if f not in changed}
     ids, texts, facts, owners = columns(scan_files(store, sorted(changed)), summary, files)
     store.bm25 = store.bm25.updated(store.bm25_dir, changed, ids, texts, facts, owners, generation)

@@ -11,7 +11,7 @@ LISTS = ("organisms", "study_types", "species", "collections", "tags")
 _SHARED: dict[Any, Any] = {}  # one object per distinct value: chunks repeat a few organism lists, kinds and years
 
 
-def _shared(value: Any) -> Any:
+def shared(value: Any) -> Any:
     """The one copy of a repeated value (bounded: a corpus with very many distinct values stops sharing new ones)."""
     if len(_SHARED) < 100_000:
         return _SHARED.setdefault(value, value)
@@ -32,10 +32,10 @@ class ChunkFacts:
     source: str = ""  # the chunk's source id: fusion ranks documents from BM25's hits without reading Chroma
 
     def __post_init__(self) -> None:
-        self.kind = _shared(self.kind)
-        self.year = _shared(self.year)
+        self.kind = shared(self.kind)
+        self.year = shared(self.year)
         for name in LISTS:
-            setattr(self, name, _shared(tuple(getattr(self, name) or ())))
+            setattr(self, name, shared(tuple(getattr(self, name) or ())))
         self.source = sys.intern(self.source)  # a document's chunks share one string
 
     def as_dict(self) -> dict[str, Any]:

@@ -58,14 +58,14 @@ def delete_sources(store: Store, source_ids: list[str]) -> list[Deleted]:
 
 def _delete(store: Store, ids: list[str]) -> list[Deleted]:
     """Delete, holding the write lock."""
-    rows = {row["source_id"]: row for row in store.sources()}
+    rows = {row.source_id: row for row in store.sources()}
     gone = tombstones.read(store)
     _refuse([f"{sid} is already deleted (litassist delete --restore {sid} brings it back)" if sid in gone
              else f"no indexed source has the id '{sid}'" for sid in ids if sid not in rows],
             "litassist sources lists the indexed ones; nothing was deleted")
-    deleted = [Deleted(chunks=rows[sid]["chunks"], source=DeletedSource(
-        source_id=sid, kind=rows[sid]["kind"], title=rows[sid]["title"] or "", file=rows[sid]["file"],
-        file_hash=store.file_hash(rows[sid]["file"]) or "")) for sid in ids]
+    deleted = [Deleted(chunks=rows[sid].chunks, source=DeletedSource(
+        source_id=sid, kind=rows[sid].kind, title=rows[sid].title, file=rows[sid].file,
+        file_hash=store.file_hash(rows[sid].file) or "")) for sid in ids]
     # Remembered and marked (rows of their own) before any chunk goes: a kill after that is finished on next open.
     tombstones.remembering(store, [d.source for d in deleted])
     store.update_metadata(lambda meta: meta, new_generation=True, files=[d.source.file for d in deleted])
@@ -111,6 +111,6 @@ def _restore_file(store: Store, make_ingestor: Callable[..., Ingestor], file: st
         tombstones.restored(store, back, ids)
     failed = next((o.reason for o in report.failed), None)
     why = f"its file cannot be read: {failed}" if failed else f"its file {file} no longer holds it"
-    chunks = {row["source_id"]: row["chunks"] for row in store.sources() if row["source_id"] in back}
+    chunks = {row.source_id: row.chunks for row in store.sources() if row.source_id in back}
     return [Restored(source=s, chunks=chunks.get(s.source_id, 0), reason=None if s.source_id in back else why)
             for s in sources]

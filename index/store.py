@@ -20,6 +20,7 @@ from litassist.index.errors import StoreError
 from litassist.index.narrow import NarrowVectors
 from litassist.index.prefilter import where_clause
 from litassist.index.records import Passage, Record
+from litassist.index.source_table import SourceRow
 from litassist.index.write_lock import WriteLock, read_only
 
 __all__ = ["Entry", "Hnsw", "Store", "chunk_metadata", "local_client", "passage_of", "where_clause"]
@@ -285,7 +286,7 @@ class Store:
             self._upsert(*rows)
         self._end_write([file])
 
-    def sources(self) -> list[dict[str, Any]]:
+    def sources(self) -> list[SourceRow]:
         """One row per indexed source: id, kind, title, file and chunk count (saved by the last BM25 rebuild)."""
         saved = source_table.load(self.bm25_dir, self.generation)
         if saved is not None:

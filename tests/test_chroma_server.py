@@ -178,7 +178,7 @@ def test_a_machine_that_opened_during_another_ones_write_keeps_that_write(chroma
 
     later = store_at(tmp_path / "c", encoder.name, client=http_client(chroma_url))  # on B's machine
     assert later.recovered == [] and later.count() == chunks
-    assert {row["source_id"] for row in later.sources()} >= {"quokka-1", *{r["source_id"] for r in a.sources()}}
+    assert {row.source_id for row in later.sources()} >= {"quokka-1", *{r.source_id for r in a.sources()}}
 
 
 def held(upsert, started: threading.Event, until: threading.Event, machine: list[str] | None = None):
@@ -249,7 +249,7 @@ def two_machines(url: str, encoder, run_cli, tmp_path: Path):
     assert code == 0, err
     a = store_at(tmp_path / "a", encoder.name, client=http_client(url))
     b = store_at(tmp_path / "b", encoder.name, client=http_client(url))
-    return a, b, next(r["source_id"] for r in b.sources() if r["file"].endswith("egfr_notes.md"))
+    return a, b, next(r.source_id for r in b.sources() if r.file.endswith("egfr_notes.md"))
 
 
 def while_a_writes(a, encoder, tmp_path: Path, action) -> None:

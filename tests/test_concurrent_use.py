@@ -107,7 +107,7 @@ def test_uploads_and_deletions_at_once_never_fail_and_leave_one_consistent_index
     assert {f"up{n}x{k}-{i}" for n in range(3) for k in range(4) for i in range(3)} <= ids
     assert not any(source.startswith("victim-") for source in ids)
     assert sorted(store.bm25.ids) == sorted(chunks) and store.bm25.generation == store.generation
-    assert sorted(row["source_id"] for row in store.sources()) == sorted(ids)
+    assert sorted(row.source_id for row in store.sources()) == sorted(ids)
     assert [p.name for p in (home / "bm25").iterdir()] == [store.name]  # no half-saved BM25 folder left behind
 
 

@@ -352,7 +352,7 @@ def test_a_write_an_earlier_version_journaled_in_metadata_is_still_undone(tmp_pa
 
     store = store_at(tmp_path / "home", encoder.name)
     ingest([Path(__file__).parent / "data" / "corpus"], store, encoder)
-    files = sorted({row["file"] for row in store.sources()})
+    files = sorted({row.file for row in store.sources()})
     child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead = {"host": socket.gethostname(), "pid": int(child.stdout), "start": "1", "files": files[:1]}
     with store.lock:
@@ -360,5 +360,5 @@ def test_a_write_an_earlier_version_journaled_in_metadata_is_still_undone(tmp_pa
 
     reopened = store_at(tmp_path / "home", encoder.name)
     assert reopened.recovered == files[:1]
-    assert sorted({row["file"] for row in reopened.sources()}) == files[1:]
+    assert sorted({row.file for row in reopened.sources()}) == files[1:]
     assert "pending" not in (reopened.collection.metadata or {})

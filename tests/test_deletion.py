@@ -131,14 +131,14 @@ def settled(home: Path, encoder: SentenceTransformerEncoder) -> tuple[set[str], 
     store = store_at(home, encoder.name)  # deletions and their marks are rows of their own, not collection metadata
     assert not tombstones.marked(store, tombstones.DELETING) and not tombstones.marked(store, tombstones.RESTORING)
     assert store.journal.read() == {} and len(store.bm25.ids) == store.count()
-    return {r["source_id"] for r in store.sources()}, set(tombstones.read(store))
+    return {r.source_id for r in store.sources()}, set(tombstones.read(store))
 
 
 @pytest.mark.parametrize("kill", ["restore-early", "restore-late"])
 def test_a_deletion_or_restore_killed_half_way_is_settled_when_the_index_is_opened(tmp_path, encoder, kill):
     corpus, home = write_corpus(tmp_path / "corpus"), tmp_path / "home"
     ingest([corpus], store_at(home, encoder.name), encoder)
-    before = {r["source_id"] for r in store_at(home, encoder.name).sources()}
+    before = {r.source_id for r in store_at(home, encoder.name).sources()}
 
     run_killed(home, "delete")
     assert settled(home, encoder) == (before - {"m1"}, {"m1"})  # remembered, and its chunks are gone too
@@ -156,8 +156,8 @@ def test_deletions_an_earlier_version_kept_in_the_metadata_are_moved_into_rows_a
     corpus, home = write_corpus(tmp_path / "corpus"), tmp_path / "home"
     ingest([corpus], store_at(home, encoder.name), encoder)
     store = store_at(home, encoder.name)
-    rows = {r["source_id"]: r for r in store.sources()}
-    fields = {sid: {"kind": "paper", "title": rows[sid]["title"], "file": rows[sid]["file"]} for sid in rows}
+    rows = {r.source_id: r for r in store.sources()}
+    fields = {sid: {"kind": "paper", "title": rows[sid].title, "file": rows[sid].file} for sid in rows}
     ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     restorer = {"host": socket.gethostname(), "pid": int(ended.stdout), "start": None}  # a process that has ended
     with store.lock:  # as an earlier version left it: m0 deleted; m1's deletion killed before its chunks went;
@@ -171,7 +171,7 @@ def test_deletions_an_earlier_version_kept_in_the_metadata_are_moved_into_rows_a
     reopened = store_at(home, encoder.name)  # the first writer to hold the lock moves and settles them
     assert not set(tombstones.LEGACY) & set(reopened.collection.metadata or {})
     assert {sid: m.state for sid, m in reopened.marks.get().items()} == {"m0": "deleted", "m1": "deleted"}
-    assert {r["source_id"] for r in reopened.sources()} == set(rows) - {"m0", "m1"}
+    assert {r.source_id for r in reopened.sources()} == set(rows) - {"m0", "m1"}
     report = ingest([corpus], reopened, encoder, force=True)
     assert set(report.stayed_deleted) == {"m0", "m1"}
-    assert {r["source_id"] for r in reopened.sources()} == set(rows) - {"m0", "m1"}
+    assert {r.source_id for r in reopened.sources()} == set(rows) - {"m0", "m1"}

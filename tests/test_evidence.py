@@ -43,12 +43,12 @@ def home(tmp_path_factory: pytest.TempPathFactory, encoder) -> Path:
 
 def test_a_paper_from_medline_and_from_pmc_xml_is_one_source_with_the_full_text_and_the_retraction(home, encoder):
     store = store_at(home, encoder.name)
-    rows = [r for r in store.sources() if r["source_id"] == "31000001"]
-    assert len(rows) == 1 and rows[0]["file"].endswith("yap1_regeneration.nxml")  # the fuller version stays
+    rows = [r for r in store.sources() if r.source_id == "31000001"]
+    assert len(rows) == 1 and rows[0].file.endswith("yap1_regeneration.nxml")  # the fuller version stays
     paper = store.record("31000001")
     assert isinstance(paper, Paper) and paper.flag == "retracted"  # the notice came with the MEDLINE record
     assert [n.pmid for n in paper.notices] == ["34000001", "31000099"]
-    figures = [store.record(r["source_id"]) for r in store.sources() if r["source_id"].startswith("PMC6400001__")]
+    figures = [store.record(r.source_id) for r in store.sources() if r.source_id.startswith("PMC6400001__")]
     assert figures and all(isinstance(f, Figure) and f.paper_id == "31000001" for f in figures)
 
 
@@ -57,10 +57,10 @@ def test_the_same_paper_in_the_other_order_is_one_source_too(tmp_path, encoder):
     ingest([FORMATS / "yap1_regeneration.nxml"], store, encoder)
     report = ingest([FORMATS / "retracted.nbib"], store, encoder)
     assert "'31000001' is already indexed from" in report.outcomes[0].reason
-    rows = [r for r in store.sources() if r["source_id"] == "31000001"]
-    assert len(rows) == 1 and rows[0]["file"].endswith("yap1_regeneration.nxml") and rows[0]["chunks"] > 1
+    rows = [r for r in store.sources() if r.source_id == "31000001"]
+    assert len(rows) == 1 and rows[0].file.endswith("yap1_regeneration.nxml") and rows[0].chunks > 1
     assert store.record("31000001").flag == "retracted"  # written over the full text's chunks after the ingest
-    assert store.bm25.mask(make_where(species="mouse")).sum() == rows[0]["chunks"] + 2  # the paper and its figures
+    assert store.bm25.mask(make_where(species="mouse")).sum() == rows[0].chunks + 2  # the paper and its figures
 
 
 def make_where(**filters):

@@ -167,7 +167,7 @@ def test_hostile_folder_fails_file_by_file_keeps_good_entries_and_leaves_the_ind
     assert sorted(store.bm25.ids) == sorted(after)  # BM25 and Chroma hold the same chunks
     titles = defaultdict(set)
     for row in store.sources():
-        titles[Path(row["file"]).name].add(row["title"])
+        titles[Path(row.file).name].add(row.title)
     assert {name: titles[name] for name in GOOD} == GOOD
     assert set(titles) - set(GOOD) == {"egfr_notes.md", "her2_cxcr4_page.txt", "PMC1000002__older.md",
                                        "PMC9000001__fig3.md"}  # the earlier corpus; nothing else went in
@@ -254,5 +254,5 @@ def test_an_id_another_file_holds_is_skipped_until_that_file_lets_it_go(tmp_path
     second.write_text(line("s2", "S2 in b", "PDGF") + line("s3", "S3 in b", "FGF") + "\n")
     report = ingest([first, second], store, encoder)
     assert [(o.status, o.reason) for o in report.outcomes] == [("replaced", None), ("replaced", None)]
-    assert store.record("s2").title == "S2 in b" and [r["file"] for r in store.sources() if r["source_id"] == "s2"] \
+    assert store.record("s2").title == "S2 in b" and [r.file for r in store.sources() if r.source_id == "s2"] \
         == [str(second.resolve())]

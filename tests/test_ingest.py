@@ -23,8 +23,8 @@ def statuses(report) -> dict[str, str]:
 
 def test_first_ingest_adds_every_file(store):
     rows = store.sources()
-    assert {r["kind"] for r in rows} == {"paper", "figure"}
-    assert {r["source_id"] for r in rows} >= {"PMC9000001__fig3", "PMC1000002__older", "doi:10.9999/jto.2019.0003"}
+    assert {r.kind for r in rows} == {"paper", "figure"}
+    assert {r.source_id for r in rows} >= {"PMC9000001__fig3", "PMC1000002__older", "doi:10.9999/jto.2019.0003"}
     assert len(store.bm25.ids) == store.count() > 0
 
 

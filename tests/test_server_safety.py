@@ -136,7 +136,7 @@ def test_session_cookies_are_same_site_lax(served: Served) -> None:
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{BROWSER_SKIP}: no chromium at {CHROMIUM}")
 def test_a_page_from_another_origin_cannot_use_the_login(served: Served, store) -> None:
-    title = store.sources()[0]["title"]
+    title = store.sources()[0].title
     with logged_in(served) as c:
         assert title in c.get(served.url + "/config").text  # what a logged-in page can read
     attacker = AttackerSite(served.url)
