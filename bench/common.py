@@ -225,3 +225,12 @@ def home_bench_parser(doc: str, questions: int) -> Any:
     parser.add_argument("--questions", type=int, default=questions)
     parser.add_argument("--json", action="store_true")
     return parser
+
+
+def code_of(checkout: Path, folder: Path) -> str:
+    """A PYTHONPATH under `folder` that imports `litassist` from another checkout (this one is installed editable)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    link = folder / "litassist"
+    if not link.exists():
+        link.symlink_to(checkout.resolve())
+    return str(folder)

@@ -3,6 +3,7 @@
     python bench/startup.py CORPUS_PATH... [--home DIR] [--backend B] [--runs N] [--questions N]
                             [--ingest-sizes 300,1000] [--quick] [--json]
     python bench/startup.py CORPUS_PATH... --ratios [--before CHECKOUT] [--limit 600] [--runs 5] [--json]
+    python bench/startup.py --home DIR --quick --before CHECKOUT [--json]   # serve from both checkouts, alternated
 
 --ratios times everyday commands in one run, each the median of --runs fresh processes, as ratios to `python -c pass`
 and to `python -c "import chromadb, onnxruntime, numpy"` (what an answer cannot do without), all with this Python:
@@ -24,7 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling bench/common.py, however this is run
 
-from common import BACKENDS, EXPORT_DIR, emit, free_port, limited_files, load_average, warm_encoder  # noqa: E402
+from common import BACKENDS, EXPORT_DIR, code_of, emit, free_port, limited_files, load_average, warm_encoder  # noqa: E402
 
 from gradio_client import Client  # noqa: E402  (imported before any timing starts)
 
@@ -210,7 +211,8 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="One run, two questions, no ingest sizes")
     parser.add_argument("--json", action="store_true", help="Print one JSON object instead of a table")
     parser.add_argument("--ratios", action="store_true", help="Time everyday commands as ratios (see above)")
-    parser.add_argument("--before", type=Path, help="With --ratios: also time another checkout (e.g. main's)")
+    parser.add_argument("--before", type=Path, help="Also time another checkout (e.g. main's): everyday commands "
+                        "with --ratios, else its `serve`")
     return parser.parse_args(argv)
 
 
@@ -230,6 +232,10 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit("give a corpus to index or --home")
         home = args.home or prepare(args.corpus, args.limit, args.backend, folder)
         serves = [serve_once(home, args.backend, questions, folder / f"serve-{i}.log") for i in range(runs)]
+        other = {**environment(args.backend), "PYTHONPATH": code_of(args.before, folder / "before")} \
+            if args.before else {}
+        before = [serve_once(home, args.backend, questions, folder / f"before-{i}.log", code=args.before, env=other)
+                  for i in range(runs)] if args.before else []
         asks = [ask_once(home, args.backend, questions[0], folder / f"ask-{i}.log") for i in range(runs)]
         sizes = [int(v) for v in args.ingest_sizes.split(",") if v] if not args.quick else []
         ingest = ingest_memory(args.corpus, sizes, args.backend, folder) if sizes and args.corpus else {}
@@ -243,6 +249,9 @@ def main(argv: list[str] | None = None) -> None:
         "ingest_peak_rss_mib_by_size": ingest, "abstained": [r["abstained"] for r in serves],
         "load_average_1m": load_average(),
     }
+    if before:  # the same serve measurement of another checkout, in the same run
+        result["before"] = {"serve_first_answer_s": sorted(r["first_answer_s"] for r in before),
+                            "serve_peak_rss_mib": max(r["peak_rss_mib"] for r in before)}
     emit(result, args.json, f"start-up benchmark ({result['home']}, backend {args.backend})")
 
 

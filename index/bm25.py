@@ -204,44 +204,70 @@ class Bm25Index:
                 return []
             weights = _spread(mask, self._alive)
         norms = self._norms()
-        scores = [np.zeros(len(p.segment.ids)) for p in self.parts]
+        # float32 like bm25s: half the memory traffic of float64 for the same ranking (scores agree to ~1e-6)
+        scores = [np.zeros(len(p.segment.ids), dtype=np.float32) for p in self.parts]
+        reached: list[tuple[int, list]] = []  # (df, postings) of each term found
         for term, repeats in tokens.items():
             hits = [(i, got) for i, p in enumerate(self.parts) if (got := p.segment.postings(term)) is not None]
             # a segment with no retired chunk counts its postings as they are (most of them: no per-term mask)
             df = sum(len(docs) if not self.parts[i].dead else int(self._alive[i][docs].sum()) for i, (docs, _) in hits)
             if not df:
                 continue
-            idf = np.log(1 + (len(self.ids) - df + 0.5) / (df + 0.5))
+            idf = np.float32(np.log(1 + (len(self.ids) - df + 0.5) / (df + 0.5)))
+            reached.append((df, hits))
             for i, (docs, counts) in hits:
-                tf = counts.astype(np.float64)
-                gain = repeats * idf * tf  # then divided in place: the same arithmetic with two fewer passes
+                tf = counts.astype(np.float32)
+                gain = tf * (repeats * idf)  # then divided in place: the same arithmetic with two fewer passes
                 length = norms[i][docs]
                 length += tf
                 gain /= length
                 scores[i][docs] += gain
-        return self._top(np.concatenate([s if w is None else s * w for s, w in zip(scores, weights)]), k)
+        merged = np.concatenate([s if w is None else s * w for s, w in zip(scores, weights)])
+        return self._top(merged, k, self._rare(reached, 2 * k))
 
     def _norms(self) -> list[np.ndarray]:
         """Per segment, each chunk's length term K1 (1 - B + B len / avg len), computed once per index (per k1, b:
         they are read at query time)."""
         key = (K1, B)
         if getattr(self, "_norms_for", None) != key:
-            self._norm_arrays = [K1 * (1 - B + B * np.asarray(p.segment.lengths, dtype=np.float64) / self._avg_length)
-                                 for p in self.parts]
+            self._norm_arrays = [(K1 * (1 - B + B * np.asarray(p.segment.lengths, dtype=np.float64) / self._avg_length)
+                                  ).astype(np.float32) for p in self.parts]
             self._norms_for = key
         return self._norm_arrays
 
-    def _top(self, scores: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """The k best positive scores, best first (ties: the earlier chunk), as (id, score)."""
-        positive = np.flatnonzero(scores > 0)  # the chunks a query term reached: usually far fewer than all
-        k = min(k, len(positive))
+    def _starts(self) -> np.ndarray:
+        """Where each segment's chunks start in the concatenated scores."""
+        return np.cumsum([0] + [len(p.segment.ids) for p in self.parts])
+
+    def _rare(self, reached: list[tuple[int, list]], enough: int) -> np.ndarray | None:
+        """Positions (in the concatenated scores) of the chunks holding the query's rarest terms, at least `enough`
+        of them when the terms reach that many: their k-th best score is a floor for the k best overall."""
+        starts, picked, n = self._starts(), [], 0
+        for _, hits in sorted(reached, key=lambda r: r[0]):
+            picked += [docs + starts[i] for i, (docs, _) in hits]
+            n += sum(len(docs) for _, (docs, _) in hits)
+            if n >= enough:
+                break
+        return np.unique(np.concatenate(picked)) if picked else None
+
+    def _top(self, scores: np.ndarray, k: int, sample: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """The k best positive scores, best first (ties: the earlier chunk), as (id, score). `sample`: any chunks;
+        the k-th best of their scores is a floor, so only chunks scoring at least that are sorted (at 1M chunks,
+        choosing among every chunk a term reached took a third of a search)."""
         if k <= 0:
             return []
-        best = positive[np.argpartition(-scores[positive], k - 1)[:k]]
-        best = best[np.lexsort((best, -scores[best]))]
+        floor = np.partition(scores[sample], len(sample) - k)[len(sample) - k] if sample is not None \
+            and len(sample) >= k else 0.0
+        candidates = np.flatnonzero(scores >= floor) if floor > 0 else np.flatnonzero(scores > 0)
+        if len(candidates) > 4 * k:  # those above the k-th best score, then the earliest of those equal to it
+            values = scores[candidates]
+            kth = np.partition(values, len(values) - k)[len(values) - k]
+            above = candidates[values > kth]
+            candidates = np.concatenate([above, candidates[values == kth][: k - len(above)]])
+        best = candidates[np.lexsort((candidates, -scores[candidates]))][:k]
         # `scores` runs over every chunk of every segment, retired ones too; only the k found are looked up (a list
         # of every id, built per search, took 14-61 ms of a 52-131 ms search at 1M chunks)
-        starts = np.cumsum([0] + [len(p.segment.ids) for p in self.parts])
+        starts = self._starts()
         part = np.searchsorted(starts, best, side="right") - 1
         return [(self.parts[s].segment.ids[i - starts[s]], float(scores[i])) for s, i in zip(part, best)]
 

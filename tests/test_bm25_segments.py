@@ -91,6 +91,20 @@ def test_the_ranking_is_the_one_bm25s_gave(tmp_path):
         assert all(abs(mine[cid] - theirs[cid]) < 1e-4 * max(1.0, theirs[cid]) for cid in mine)
 
 
+def test_the_few_best_are_the_head_of_the_whole_ranking_when_the_rarest_word_is_in_weak_chunks():
+    # The k best are chosen among chunks scoring at least the k-th best of the rarest word's chunks; here that word
+    # sits in long chunks that score low, and the best chunks hold only the common word, many times.
+    texts = [f"zebrafish {'filler ' * 40}{i}" for i in range(12)]  # the rare word, diluted
+    texts += [f"kinase kinase kinase note {i}" for i in range(30)]  # the common word, dense
+    texts += [f"plus other words here {i}" for i in range(200)]
+    ids = [f"c{i}" for i in range(len(texts))]
+    index = Bm25Index.build(ids, texts, [ChunkFacts(kind="paper")] * len(texts), "g")
+    everything = index.search("zebrafish kinase", len(texts))
+    assert everything[0][0] in ids[12:42] and {"c0", "c11"} <= {cid for cid, _ in everything}  # both kinds reached
+    for k in (1, 5, 12, 40, 100):
+        assert index.search("zebrafish kinase", k) == everything[:k]
+
+
 def test_ingesting_one_more_file_adds_a_segment_and_answers_as_a_rebuild(tmp_path, corpus_home, encoder):
     home = tmp_path / "home"
     shutil.copytree(corpus_home, home)
