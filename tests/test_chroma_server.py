@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socketserver
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -299,3 +302,91 @@ def test_a_malformed_server_url_says_what_is_expected(run_cli, tmp_path, monkeyp
     code, _, err = run_cli("--home", tmp_path, "sources")
     assert code == 1
     assert "invalid Chroma server URL 'localhost:8000': expected http://HOST:PORT" in err
+
+
+# What `chroma run` answered concurrent writers in bench/writers.py (docs/benchmarks.md, "Concurrent writers").
+NOTHING_ON_DISK = ("Error executing plan: Internal error: Error creating hnsw segment reader: Nothing found on "
+                   "disk")
+
+
+class FlakyChroma(ThreadingHTTPServer):
+    """A loopback proxy in front of a real `chroma run`: the first `failures` requests whose path ends with one of
+    `ends` get the answer Chroma's server gives when it fails (500, its error JSON); the rest go through."""
+
+    daemon_threads = True
+
+    def __init__(self, upstream: str, ends: tuple[str, ...], failures: int, message: str) -> None:
+        self.upstream, self.ends, self.left, self.message = upstream, ends, dict.fromkeys(ends, failures), message
+        self.failed: list[str] = []
+        super().__init__(("127.0.0.1", 0), _Relay)
+
+    @property
+    def url(self) -> str:
+        """Where clients connect."""
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _Relay(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:  # quiet
+        pass
+
+    def relay(self) -> None:
+        server: FlakyChroma = self.server  # type: ignore[assignment]
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        end = next((e for e in server.ends if self.path.endswith(e)), None)
+        if end is not None and server.left[end] > 0:
+            server.left[end] -= 1
+            server.failed.append(end)
+            status, content = 500, json.dumps({"error": "InternalError", "message": server.message}).encode()
+        else:
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+            request = urllib.request.Request(server.upstream + self.path, data=body or None, method=self.command,
+                                             headers=headers)
+            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+            try:
+                with opener.open(request, timeout=60) as reply:
+                    status, content = reply.status, reply.read()
+            except urllib.error.HTTPError as exc:
+                status, content = exc.code, exc.read()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
+
+    do_GET = do_POST = do_PUT = do_DELETE = relay
+
+
+@pytest.fixture()
+def flaky(chroma_url: str):
+    """Start a FlakyChroma in front of the test's server: flaky(ends, failures, message)."""
+    started: list[FlakyChroma] = []
+
+    def start(ends: tuple[str, ...], failures: int, message: str = NOTHING_ON_DISK) -> FlakyChroma:
+        proxy = FlakyChroma(chroma_url, ends, failures, message)
+        threading.Thread(target=proxy.serve_forever, daemon=True).start()
+        started.append(proxy)
+        return proxy
+
+    yield start
+    for proxy in started:
+        proxy.shutdown()
+        proxy.server_close()
+
+
+def test_a_server_busy_with_other_writers_costs_a_pause_not_a_failed_ingest(flaky, corpus_home, run_cli, tmp_path):
+    proxy = flaky(("/upsert", "/get", "/query"), failures=2)
+    code, _, err = run_cli("--home", tmp_path / "a", "--chroma-url", proxy.url, "ingest", CORPUS)
+    assert code == 0 and "4 added" in err, err
+    assert same_answer(ask(run_cli, "--home", tmp_path / "a", "--chroma-url", proxy.url)) == \
+        same_answer(ask(run_cli, "--home", corpus_home))
+    assert sorted(proxy.failed) == sorted(["/upsert", "/get", "/query"] * 2)  # each failed twice, then went through
+
+
+def test_other_server_errors_are_not_tried_again(flaky, run_cli, tmp_path):
+    proxy = flaky(("/upsert",), failures=50, message="Error executing plan: Internal error: disk full")
+    code, _, err = run_cli("--home", tmp_path / "a", "--chroma-url", proxy.url, "ingest", CORPUS)
+    assert code != 0 and "disk full" in err
+    assert proxy.failed == ["/upsert"]  # the ingest's one write failed once and was not sent again
