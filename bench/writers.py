@@ -27,6 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling bench/common.py, however this is run
 
 from common import emit, first_lines, free_port, load_average  # noqa: E402
+from litassist.index.chroma_server import BUSY  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PAGE = 1000  # rows per Chroma read when comparing collections
@@ -97,22 +98,23 @@ def journal_left(url: str) -> list[str]:
     return files
 
 
-def run_writers(url: str, groups: dict[Path, list[Path]]) -> tuple[float, list[int]]:
+def run_writers(url: str, groups: dict[Path, list[Path]]) -> tuple[float, list[int], int]:
     """Start one ingest process per data home (and its shard files) at once; (wall seconds to the last exit, exit
-    codes)."""
+    codes, requests the writers sent again because the server was busy)."""
     env = {**os.environ, "TOKENIZERS_PARALLELISM": "false"}
     start = time.perf_counter()
     procs = [subprocess.Popen([str(BIN / "litassist"), "--home", str(home), "--chroma-url", url,
                                "ingest", *map(str, files)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                               env=env, text=True)
              for home, files in groups.items()]
-    codes = []
+    codes, busy = [], 0
     for proc in procs:
         _, err = proc.communicate()
         codes.append(proc.returncode)
+        busy += err.count(BUSY)
         if proc.returncode:
             print(err[-1500:], file=sys.stderr)
-    return time.perf_counter() - start, codes
+    return time.perf_counter() - start, codes, busy
 
 
 def folder_bytes(folder: Path) -> int:
@@ -138,11 +140,12 @@ def one_round(n: int, files: list[Path], work: Path, reference: dict | None) -> 
     server, url = start_chroma(folder)
     try:
         groups = {folder / f"writer-{i}": files[i::n] for i in range(n)}
-        wall, codes = run_writers(url, groups)
+        wall, codes, busy = run_writers(url, groups)
         first_try = compare(snapshot(url), reference) if reference is not None and any(codes) else None
         # A writer that failed is run again alone, as a user would: its unfinished files are recovered and re-added.
         failed = [home for home, code in zip(groups, codes) if code]
-        retry_codes = [run_writers(url, {home: groups[home]})[1][0] for home in failed]
+        reruns = [run_writers(url, {home: groups[home]}) for home in failed]
+        retry_codes, busy = [r[1][0] for r in reruns], busy + sum(r[2] for r in reruns)
         rows = snapshot(url)
         left = journal_left(url)
         # Per chunk on disk: the server's files (vectors, HNSW graph, texts, metadata) and one writer's BM25 (with
@@ -159,7 +162,7 @@ def one_round(n: int, files: list[Path], work: Path, reference: dict | None) -> 
     ref = reference if reference is not None else rows
     row = {"writers": n, "wall_s": round(wall, 1), "chunks": len(rows), "chunks_per_s": round(len(rows) / wall, 1),
            "sources": len(sources(rows)), "exit_codes": codes, "before_retry": first_try,
-           "retry_exit_codes": retry_codes, "journal_left": len(left),
+           "retry_exit_codes": retry_codes, "journal_left": len(left), "requests_sent_again": busy,
            "vs_single": compare(rows, ref), "vs_single_after_open": compare(after_open, ref),
            "same_sources": sources(rows) == sources(ref) == sources(after_open),
            **(sizes if n == 1 else {}), "load_1min": load_average()}

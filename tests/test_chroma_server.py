@@ -380,6 +380,7 @@ def test_a_server_busy_with_other_writers_costs_a_pause_not_a_failed_ingest(flak
     proxy = flaky(("/upsert", "/get", "/query"), failures=2)
     code, _, err = run_cli("--home", tmp_path / "a", "--chroma-url", proxy.url, "ingest", CORPUS)
     assert code == 0 and "4 added" in err, err
+    assert err.count("The Chroma server is busy with another writer (Nothing found on disk): trying again in") >= 2
     assert same_answer(ask(run_cli, "--home", tmp_path / "a", "--chroma-url", proxy.url)) == \
         same_answer(ask(run_cli, "--home", corpus_home))
     assert sorted(proxy.failed) == sorted(["/upsert", "/get", "/query"] * 2)  # each failed twice, then went through
