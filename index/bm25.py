@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from litassist.index import bm25_top
 from litassist.index.bm25_segment import Segment, merged
 from litassist.index.chunk_facts import ChunkFacts
 from litassist.index.bm25_tokens import tokenize
@@ -223,7 +224,7 @@ class Bm25Index:
                 gain /= length
                 scores[i][docs] += gain
         merged = np.concatenate([s if w is None else s * w for s, w in zip(scores, weights)])
-        return self._top(merged, k, self._rare(reached, 2 * k))
+        return self._top(merged, k, bm25_top.rare_positions(reached, self._starts(), 2 * k))
 
     def _norms(self) -> list[np.ndarray]:
         """Per segment, each chunk's length term K1 (1 - B + B len / avg len), computed once per index (per k1, b:
@@ -239,32 +240,10 @@ class Bm25Index:
         """Where each segment's chunks start in the concatenated scores."""
         return np.cumsum([0] + [len(p.segment.ids) for p in self.parts])
 
-    def _rare(self, reached: list[tuple[int, list]], enough: int) -> np.ndarray | None:
-        """Positions (in the concatenated scores) of the chunks holding the query's rarest terms, at least `enough`
-        of them when the terms reach that many: their k-th best score is a floor for the k best overall."""
-        starts, picked, n = self._starts(), [], 0
-        for _, hits in sorted(reached, key=lambda r: r[0]):
-            picked += [docs + starts[i] for i, (docs, _) in hits]
-            n += sum(len(docs) for _, (docs, _) in hits)
-            if n >= enough:
-                break
-        return np.unique(np.concatenate(picked)) if picked else None
-
     def _top(self, scores: np.ndarray, k: int, sample: np.ndarray | None = None) -> list[tuple[str, float]]:
-        """The k best positive scores, best first (ties: the earlier chunk), as (id, score). `sample`: any chunks;
-        the k-th best of their scores is a floor, so only chunks scoring at least that are sorted (at 1M chunks,
-        choosing among every chunk a term reached took a third of a search)."""
-        if k <= 0:
-            return []
-        floor = np.partition(scores[sample], len(sample) - k)[len(sample) - k] if sample is not None \
-            and len(sample) >= k else 0.0
-        candidates = np.flatnonzero(scores >= floor) if floor > 0 else np.flatnonzero(scores > 0)
-        if len(candidates) > 4 * k:  # those above the k-th best score, then the earliest of those equal to it
-            values = scores[candidates]
-            kth = np.partition(values, len(values) - k)[len(values) - k]
-            above = candidates[values > kth]
-            candidates = np.concatenate([above, candidates[values == kth][: k - len(above)]])
-        best = candidates[np.lexsort((candidates, -scores[candidates]))][:k]
+        """The k best positive scores, best first (ties: the earlier chunk), as (id, score); `sample` as in
+        bm25_top.best."""
+        best = bm25_top.best(scores, k, sample)
         # `scores` runs over every chunk of every segment, retired ones too; only the k found are looked up (a list
         # of every id, built per search, took 14-61 ms of a 52-131 ms search at 1M chunks)
         starts = self._starts()
