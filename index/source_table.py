@@ -9,6 +9,7 @@ dicts took ~240 MB there (docs/benchmarks.md, "One million chunks").
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -34,7 +35,8 @@ class SourceRow(NamedTuple):
     @classmethod
     def of(cls, row: dict[str, Any]) -> SourceRow:
         """A row from its saved (or tallied) dict; repeated values (kinds, files, organism lists) shared."""
-        return cls(row["source_id"], shared(row["kind"]), row.get("title") or "", shared(row["file"]), row["chunks"],
+        # the id interned: the same string object as BM25's chunk facts hold for this source (index/chunk_facts.py)
+        return cls(sys.intern(row["source_id"]), shared(row["kind"]), row.get("title") or "", shared(row["file"]), row["chunks"],
                    row.get("year"), *(shared(tuple(row.get(k) or ())) for k in ("organisms", "study_types", "species")))
 
     def as_dict(self) -> dict[str, Any]:
