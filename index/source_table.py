@@ -15,7 +15,12 @@ from typing import Any, NamedTuple
 
 from litassist.index.chunk_facts import shared
 
-_FILE = "sources.json"
+_FILE = "sources.jsonl"  # a header line (generation, file hashes, file paths), then one short line per source
+_LEGACY = "sources.json"  # earlier versions: one JSON object; still read, replaced at the next write
+# Short keys for a row's line; a missing key is an empty value. Read line by line, a table of 928k sources never has
+# its whole text in memory (as one JSON object, parsing it added ~320 MiB to a serving process's peak).
+_KEYS = {"i": "source_id", "k": "kind", "t": "title", "f": "file", "c": "chunks", "y": "year", "o": "organisms",
+         "s": "study_types", "p": "species"}
 _MEMO: dict[tuple[str, str], dict[str, Any]] = {}  # (folder, generation) -> saved table, so a page load parses once
 
 
@@ -63,23 +68,50 @@ def ordered(rows: dict[str, dict[str, Any]]) -> list[SourceRow]:
 
 
 def save(folder: Path, generation: str, rows: dict[str, dict[str, Any]], files: dict[str, str]) -> None:
-    """Write the rows and file hashes for this generation of the index."""
+    """Write the rows and file hashes for this generation of the index (atomically: a reader sees old or new)."""
     sources = ordered(rows)
-    (folder / _FILE).write_text(json.dumps({"generation": generation, "sources": [r.as_dict() for r in sources],
-                                            "files": files}))
+    paths = list(dict.fromkeys(r.file for r in sources))
+    where = {path: n for n, path in enumerate(paths)}
+    partial = folder / f".{_FILE}.partial"
+    with partial.open("w", encoding="utf-8") as out:
+        out.write(json.dumps({"generation": generation, "files": files, "paths": paths}) + "\n")
+        for row in sources:
+            line = {short: where[row.file] if name == "file" else list(getattr(row, name))
+                    if isinstance(getattr(row, name), tuple) else getattr(row, name) for short, name in _KEYS.items()}
+            out.write(json.dumps({k: v for k, v in line.items() if v or k in "ikfc"}) + "\n")
+    partial.replace(folder / _FILE)
+    (folder / _LEGACY).unlink(missing_ok=True)
     _MEMO.clear()
     _MEMO[(str(folder), generation)] = {"generation": generation, "sources": sources, "files": files}
+
+
+def _read(folder: Path, generation: str) -> dict[str, Any] | None:
+    """The saved table as written (either format), or None when it is missing, unreadable or of another generation."""
+    try:
+        if not (folder / _FILE).exists():
+            saved = json.loads((folder / _LEGACY).read_text(), object_hook=_decoded)
+            return saved if saved.get("generation") == generation and "files" in saved else None
+        with (folder / _FILE).open(encoding="utf-8") as lines:
+            head = json.loads(next(lines))
+            if head.get("generation") != generation:
+                return None
+            sources = [_row(json.loads(line), head["paths"]) for line in lines]
+    except (OSError, ValueError, KeyError, IndexError, StopIteration):
+        return None
+    return {"generation": generation, "sources": sources, "files": head["files"]}
+
+
+def _row(short: dict[str, Any], paths: list[str]) -> SourceRow:
+    """A SourceRow from its saved line."""
+    return SourceRow.of({name: paths[short["f"]] if key == "f" else short.get(key) for key, name in _KEYS.items()})
 
 
 def _load(folder: Path, generation: str) -> dict[str, Any] | None:
     """The saved table when it belongs to this generation, else None (stale, missing or unreadable)."""
     key = (str(folder), generation)
     if key not in _MEMO:
-        try:
-            saved = json.loads((folder / _FILE).read_text(), object_hook=_decoded)
-        except (OSError, ValueError):
-            return None
-        if saved.get("generation") != generation or "files" not in saved:
+        saved = _read(folder, generation)
+        if saved is None:
             return None
         _MEMO.clear()  # one index's table at a time: it can be megabytes
         _MEMO[key] = saved

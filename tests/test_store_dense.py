@@ -1,5 +1,8 @@
 """Store read paths made fast: filtered dense retrieval (post-filter, in-memory narrow search or Chroma `where`), the saved source list."""
 
+import json
+import shutil
+
 import pytest
 
 from litassist.index.bm25 import SearchFilter
@@ -42,6 +45,24 @@ def test_file_hashes_saved_with_bm25_match_the_store(store):
     files = {meta["file"]: meta["file_hash"] for _, _, meta in store.scan()}
     assert saved == files and len(files) > 3
     assert store.file_hash("/no/such/file.txt") is None
+
+
+def test_the_source_table_reads_back_as_saved_and_from_an_earlier_versions_file(store, tmp_path):
+    from litassist.index import source_table
+
+    rows, files = store.sources(), source_table.file_hashes(store.bm25_dir, store.generation)
+    summary = {r.source_id: r._asdict() for r in rows}
+    (tmp_path / "written").mkdir()
+    source_table.save(tmp_path / "written", store.generation, summary, files)
+    shutil.copytree(tmp_path / "written", tmp_path / "copied")  # another folder: read from disk, not remembered
+    assert source_table.load(tmp_path / "copied", store.generation) == rows
+    assert source_table.file_hashes(tmp_path / "copied", store.generation) == files
+    assert source_table.load(tmp_path / "copied", "a later generation") is None  # stale: the caller rebuilds
+
+    (tmp_path / "earlier").mkdir()  # one JSON object with dict rows, as versions before 2026-12-04 saved it
+    (tmp_path / "earlier" / "sources.json").write_text(json.dumps(
+        {"generation": store.generation, "sources": [r.as_dict() for r in rows], "files": files}))
+    assert source_table.load(tmp_path / "earlier", store.generation) == rows  # no rescan of every chunk
 
 
 @pytest.mark.parametrize("where", FILTERS, ids=lambda w: "-".join(str(v) for v in vars(w).values() if v))
