@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `bench.common
 
 from bench.common import beir_questions, emit, load_average  # noqa: E402
 from bench.ef_search import all_vectors, fresh  # noqa: E402
+from bench.query import exact_top  # noqa: E402
 
 
 def copies(originals: np.ndarray, n: int, noise: float, rng: np.random.Generator) -> np.ndarray:
@@ -37,8 +38,7 @@ def recall(vectors: np.ndarray, queries: np.ndarray, efs: list[int], m: int, ef_
     """Tie-aware recall@10 per ef_search, and the exact spread, of an hnswlib index over `vectors`."""
     import hnswlib
 
-    similarity = queries @ vectors.T
-    exact = np.argsort(-similarity, axis=1)[:, :10]
+    similarity, exact = exact_top(vectors, queries, 10)
     kth = similarity[np.arange(len(queries)), exact[:, -1]]
     index = hnswlib.Index(space="ip", dim=vectors.shape[1])
     index.init_index(max_elements=len(vectors), ef_construction=ef_construction, M=m, random_seed=0)

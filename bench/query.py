@@ -79,8 +79,8 @@ def replicate(store: Store, copies: int, originals: list[Path], noise: float = N
     rng = np.random.default_rng(seed)
     where = {"file": {"$in": [str(path.resolve()) for path in originals]}}  # a reused --home also holds replicas
     rows = sorted(all_rows(store, ["documents", "metadatas", "embeddings"], where), key=lambda r: r[0])
-    files = {(meta["file"], meta["file_hash"]) for _, _, meta, _ in rows}
-    if all(store.file_hash(f"{file}#copy{copy}") == f"{digest}-{copy}" for file, digest in files
+    hashes = {(meta["file"], meta["file_hash"]) for _, _, meta, _ in rows}
+    if all(store.file_hash(f"{file}#copy{copy}") == f"{digest}-{copy}" for file, digest in hashes
            for copy in range(1, copies + 1)):
         return  # a reused, complete --home: making a million replica objects to skip them left the process that
         # then times questions with a 9 GB heap, and its retrievals ~25 % slower than a fresh process's

@@ -26,7 +26,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling bench/common.py, however this is run
 
-from common import BACKENDS, EXPORT_DIR, code_of, emit, free_port, limited_files, load_average, warm_encoder  # noqa: E402
+from common import (BACKENDS, EXPORT_DIR, code_of, emit, free_port, limited_files, load_average,  # noqa: E402
+                    warm_encoder)
 
 from gradio_client import Client  # noqa: E402  (imported before any timing starts)
 
@@ -192,7 +193,8 @@ def ratios(corpus: list[Path], limit: int, backend: str, runs: int, folder: Path
                for label, got in times.items()}
     base, ref = seconds[""]["python_pass"], seconds[""]["reference_imports"]
     result: dict[str, Any] = {"python_pass_s": round(base, 3), "reference_imports_s": round(ref, 3), "runs": runs,
-                              "documents": limit, "gradio_import_x_reference": round(seconds[""]["gradio_import"] / ref, 2)}
+                              "documents": limit,
+                              "gradio_import_x_reference": round(seconds[""]["gradio_import"] / ref, 2)}
     for label, _ in checkouts:
         got = seconds[label]
         result[label] = {"seconds_median": {k: round(v, 3) for k, v in got.items()},

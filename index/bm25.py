@@ -224,7 +224,8 @@ class Bm25Index:
                 gain /= length
                 scores[i][docs] += gain
         merged = np.concatenate([s if w is None else s * w for s, w in zip(scores, weights)])
-        return self._top(merged, k, bm25_top.rare_positions(reached, self._starts(), 2 * k))
+        starts = self._starts()
+        return self._top(merged, k, starts, bm25_top.rare_positions(reached, starts, 2 * k))
 
     def _norms(self) -> list[np.ndarray]:
         """Per segment, each chunk's length term K1 (1 - B + B len / avg len), computed once per index (per k1, b:
@@ -240,13 +241,13 @@ class Bm25Index:
         """Where each segment's chunks start in the concatenated scores."""
         return np.cumsum([0] + [len(p.segment.ids) for p in self.parts])
 
-    def _top(self, scores: np.ndarray, k: int, sample: np.ndarray | None = None) -> list[tuple[str, float]]:
-        """The k best positive scores, best first (ties: the earlier chunk), as (id, score); `sample` as in
-        bm25_top.best."""
+    def _top(self, scores: np.ndarray, k: int, starts: np.ndarray, sample: np.ndarray | None = None
+             ) -> list[tuple[str, float]]:
+        """The k best positive scores, best first (ties: the earlier chunk), as (id, score); `starts`: where each
+        segment begins in `scores` (_starts); `sample` as in bm25_top.best."""
         best = bm25_top.best(scores, k, sample)
         # `scores` runs over every chunk of every segment, retired ones too; only the k found are looked up (a list
         # of every id, built per search, took 14-61 ms of a 52-131 ms search at 1M chunks)
-        starts = self._starts()
         part = np.searchsorted(starts, best, side="right") - 1
         return [(self.parts[s].segment.ids[i - starts[s]], float(scores[i])) for s, i in zip(part, best)]
 

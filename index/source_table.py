@@ -3,7 +3,7 @@
 Reading every chunk's metadata back from Chroma takes 9-17 s at 100k chunks; the BM25 rebuild reads it anyway. The
 file hashes spare a re-ingest one Chroma lookup per unchanged file (~1 ms each, as much as hashing a small file).
 A serving process keeps the table of the current index in memory, as compact rows: at 396k sources the saved JSON's
-dicts took ~240 MB there (docs/benchmarks.md, "One million chunks").
+dicts took 268 MiB there, the rows 81 MiB (docs/benchmarks.md, "One million chunks").
 """
 
 from __future__ import annotations
@@ -41,8 +41,9 @@ class SourceRow(NamedTuple):
     def of(cls, row: dict[str, Any]) -> SourceRow:
         """A row from its saved (or tallied) dict; repeated values (kinds, files, organism lists) shared."""
         # the id interned: the same string object as BM25's chunk facts hold for this source (index/chunk_facts.py)
-        return cls(sys.intern(row["source_id"]), shared(row["kind"]), row.get("title") or "", shared(row["file"]), row["chunks"],
-                   row.get("year"), *(shared(tuple(row.get(k) or ())) for k in ("organisms", "study_types", "species")))
+        return cls(sys.intern(row["source_id"]), shared(row["kind"]), row.get("title") or "", shared(row["file"]),
+                   row["chunks"], row.get("year"),
+                   *(shared(tuple(row.get(k) or ())) for k in ("organisms", "study_types", "species")))
 
     def as_dict(self) -> dict[str, Any]:
         """The row as saved and as the API gives it (JSON lists for the tuples)."""
@@ -76,9 +77,9 @@ def save(folder: Path, generation: str, rows: dict[str, dict[str, Any]], files: 
     with partial.open("w", encoding="utf-8") as out:
         out.write(json.dumps({"generation": generation, "files": files, "paths": paths}) + "\n")
         for row in sources:
-            line = {short: where[row.file] if name == "file" else list(getattr(row, name))
-                    if isinstance(getattr(row, name), tuple) else getattr(row, name) for short, name in _KEYS.items()}
-            out.write(json.dumps({k: v for k, v in line.items() if v or k in "ikfc"}) + "\n")
+            saved = {**row.as_dict(), "file": where[row.file]}
+            out.write(json.dumps({key: saved[name] for key, name in _KEYS.items() if saved[name] or key in "ikfc"})
+                      + "\n")
     partial.replace(folder / _FILE)
     (folder / _LEGACY).unlink(missing_ok=True)
     _MEMO.clear()
