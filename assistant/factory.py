@@ -44,7 +44,7 @@ def retriever_for(r: RetrievalSettings, store: Store, encoder: Encoder | None, s
     only a caller knows (a filter, a mode, a deeper k)."""
     fields = r.model_dump(include={"k", "candidates", "rrf_k", "fusion", "dense_weight", "doc_candidates",
                                    "doc_aggregate", "doc_fusion", "doc_dense_weight", "expand_dense",
-                                   "parallel_sides"})
+                                   "parallel_sides", "feedback"})
     return HybridRetriever(store=store, encoder=encoder, synonyms=synonyms, **{**fields, **overrides})
 
 

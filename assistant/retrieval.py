@@ -9,6 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from litassist.index.bm25 import SearchFilter
@@ -113,6 +114,7 @@ class HybridRetriever(BaseModel):
     doc_dense_weight: float  # convex fusion: the dense side's weight (BM25 gets the rest)
     expand_dense: bool  # also append the synonyms to the text the dense side encodes
     parallel_sides: bool  # run BM25 in a second thread while the dense side runs
+    feedback: float  # hybrid: how far the question's vector moves towards the first document's best chunk (0: off)
     synonyms: Any = None  # a SynonymTable: BM25 queries get the other names of the question's genes
     where: SearchFilter | None = None
     mode: Mode = "hybrid"  # bm25 never encodes the query; dense skips BM25
@@ -132,10 +134,30 @@ class HybridRetriever(BaseModel):
         # Runtime and Chroma release the GIL, so on two cores a retrieval costs about its slower side.
         pending = _SIDES.submit(lexical) if lexical is not None and self.parallel_sides else None
         text = f"{query} {extra}" if extra and self.expand_dense else query
-        out = [dense_hits(self.store, self.encoder.encode([text])[0], depth, where)]
-        if lexical is not None:
-            out.append(pending.result() if pending is not None else lexical())
-        return out
+        vector = self.encoder.encode([text])[0]
+        out = [dense_hits(self.store, vector, depth, where)]
+        if lexical is None:
+            return out
+        out.append(pending.result() if pending is not None else lexical())
+        return self.with_feedback(out, vector, depth, where) if self.feedback > 0 and out[0] and out[1] else out
+
+    def with_feedback(self, rankings: list[list[Hit]], vector: Any, depth: int, where: SearchFilter | None
+                      ) -> list[list[Hit]]:
+        """The rankings with the dense side searched again, the question's vector moved towards the best chunk of
+        the document the first pass ranks first (Rocchio with the one document it is surest of): papers on the
+        question's subject share that document's wording more than the question's. It ranked all three dev sets
+        higher (docs/evaluation.md, issue 18); it costs one more vector search."""
+        dense, lexical = rankings
+        source = self.rank_documents(rankings)[0].source_id
+        # its best chunk among the candidates: the dense list is best first; a document only BM25 found, its best
+        chunk = next((h.id for h in dense if h.source_id == source), None) or \
+            next(h.id for h in lexical if h.source_id == source)
+        found = self.store.vectors([chunk]).get(chunk)
+        if found is None:  # deleted by another writer since the first pass
+            return rankings
+        unit = np.asarray(vector, dtype=np.float32) / max(float(np.linalg.norm(vector)), 1e-12)
+        moved = unit + self.feedback * found / max(float(np.linalg.norm(found)), 1e-12)
+        return [dense_hits(self.store, moved / np.linalg.norm(moved), depth, where), lexical]
 
     def fuse(self, rankings: list[list[Hit]], key: Callable[[Hit], str] = chunk_key,
              fusion: Fusion | None = None, dense_weight: float | None = None) -> list[Hit]:

@@ -67,6 +67,7 @@ class RetrievalSettings(Section):
     synonyms_file: Path | None = Field(None, description="An HGNC 'complete set' TSV (columns symbol, alias_symbol, prev_symbol; names separated by '|') added to the built-in synonym table")
     expand_dense: bool = Field(False, description="Also append the synonyms to the question the dense side encodes")
     parallel_sides: bool = Field(True, description="Score BM25 in a second thread while the dense side encodes and searches (on two cores a retrieval then costs about its slower side)")
+    feedback: float = Field(0.2, ge=0, le=1, description="Hybrid retrieval: the dense side searches again with the question's vector moved this far towards the best chunk of the first-ranked document (pseudo-relevance feedback; 0 turns it off)")
 
 
 class AnswerSettings(Section):

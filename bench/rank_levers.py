@@ -249,6 +249,61 @@ def same_source_dense(lam: float, alone: str = "self") -> Variant:
     return rank
 
 
+def feedback(beta: float) -> Variant:
+    """`litassist eval`'s ranking since 2026-12-04 (retrieval.feedback): the baseline's first document, its best chunk
+    among the candidates (Chroma's list, else BM25's), the query vector moved beta towards that chunk's vector, the
+    dense side searched again (exactly here: HNSW at ef 600 finds nearly every chunk), fused with the same BM25."""
+    def rank(r: Ranker) -> list[int]:
+        first = baseline(r)[0]
+        listed = [c for c in r.q.hnsw if r.corpus.source[c] == first]
+        best = max(listed, key=r.q.hnsw.__getitem__) if listed else \
+            max((c for c in r.q.bm25 if r.corpus.source[c] == first), key=r.q.bm25.__getitem__)
+        moved = r.q.vector / np.linalg.norm(r.q.vector) + beta * r.corpus.vectors[best]
+        cos = r.corpus.vectors @ (moved / np.linalg.norm(moved))
+        return convex([minmax(r.dense_docs(cos=cos)), minmax(r.bm25_docs())], [0.5, 0.5])
+    return rank
+
+
+def hnsw_docs(r: Ranker) -> dict[int, float]:
+    """Best-chunk cosine per document over Chroma's own top DEPTH chunks (the baseline's dense side)."""
+    hnsw = np.array(list(r.q.hnsw), dtype=int)
+    return doc_max(r.corpus, hnsw, np.array([r.q.hnsw[i] for i in hnsw]))
+
+
+def standout(scores: dict[int, float]) -> float:
+    """How far a side's best document stands above the rest of its list, in standard deviations (query performance
+    prediction: a side whose first document stands out is more likely right)."""
+    s = np.array(list(scores.values()), dtype=np.float64)
+    return float((s.max() - s.mean()) / s.std()) if len(s) > 1 and s.std() > 0 else 0.0
+
+
+def adaptive(alpha: float, low: float = 0.3, high: float = 0.7) -> Variant:
+    """Per-query dense weight 0.5 + alpha x (dense standout - BM25 standout) / (their sum), kept in [low, high]."""
+    def rank(r: Ranker) -> list[int]:
+        dense, bm = hnsw_docs(r), r.bm25_docs()
+        sd, sb = standout(dense), standout(bm)
+        w = 0.5 + alpha * (sd - sb) / (sd + sb) if sd + sb > 0 else 0.5
+        w = min(max(w, low), high)
+        return convex([minmax(dense), minmax(bm)], [w, 1 - w])
+    return rank
+
+
+def zscore(scores: dict[int, float]) -> dict[int, float]:
+    """Standardised scores over the side's list."""
+    s = np.array(list(scores.values()), dtype=np.float64)
+    mu, sd = s.mean(), s.std() or 1.0
+    return {d: (v - mu) / sd for d, v in scores.items()}
+
+
+def zscore_fusion(r: Ranker) -> list[int]:
+    """The baseline with z-scores instead of min-max (a document missing from a side gets that side's minimum)."""
+    dense, bm = zscore(hnsw_docs(r)), zscore(r.bm25_docs())
+    floor_d, floor_b = min(dense.values()), min(bm.values())
+    docs = set(dense) | set(bm)
+    total = {d: 0.5 * dense.get(d, floor_d) + 0.5 * bm.get(d, floor_b) for d in docs}
+    return sorted(total, key=total.__getitem__, reverse=True)
+
+
 def weight(dense_weight: float) -> Variant:
     """Today's ranking with another dense weight."""
     return lambda r: convex([minmax(r.dense_docs()), minmax(r.bm25_docs())], [dense_weight, 1 - dense_weight])
@@ -268,12 +323,20 @@ VARIANTS: dict[str, Variant] = {
     "rocchio_5_0.5": rocchio(5, 0.5),
     "rocchio_3_0.2": rocchio(3, 0.2),
     "rocchio_3_0.1": rocchio(3, 0.1),
+    "feedback_0.2": feedback(0.2),
+    "rocchio_1_0.1": rocchio(1, 0.1),
+    "rocchio_1_0.2": rocchio(1, 0.2),
+    "rocchio_1_0.3": rocchio(1, 0.3),
     "neighbour_dense_0.25": neighbour_dense(0.25),
     "neighbour_dense_0.5": neighbour_dense(0.5),
     "neighbour_dense_1.0": neighbour_dense(1.0),
     "neighbour_dense_listed_0.5": neighbour_dense_listed(0.5),
     "same_source_0.5": same_source_dense(0.5),
     "same_source_min_0.5": same_source_dense(0.5, alone="min"),
+    "adaptive_0.2": adaptive(0.2),
+    "adaptive_0.4": adaptive(0.4),
+    "adaptive_0.8": adaptive(0.8),
+    "zscore": zscore_fusion,
     "weight_0.4": weight(0.4),
     "weight_0.6": weight(0.6),
     "fill_dense": granular(0.0),

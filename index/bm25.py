@@ -24,7 +24,7 @@ import numpy as np
 from litassist.index import bm25_top
 from litassist.index.bm25_segment import Segment, merged
 from litassist.index.chunk_facts import ChunkFacts
-from litassist.index.bm25_tokens import tokenize
+from litassist.index.bm25_tokens import pair_keys, tokenize
 
 _MANIFEST = "manifest.json"
 _REMEMBERED = 16  # filters whose mask and admitted ids an index keeps (the UI repeats the same few)
@@ -32,9 +32,13 @@ MAX_SEGMENTS = 8  # beyond this, every segment but the largest is merged into on
 # Lucene's BM25 parameters as Anserini sets them for its BEIR baselines (bm25s's defaults, 1.5 and 0.75, ranked
 # every dev set lower: docs/evaluation.md, issue 18). Scores are computed at query time, so they need no rebuild.
 K1, B = 0.9, 0.4
+# A word pair of the question found as a pair in a chunk scores this share of what a word would (its own idf, the
+# chunk's length): the sequential-dependence idea in BM25's terms; it ranked all three dev sets higher
+# (docs/evaluation.md, issue 18).
+PAIR_WEIGHT = 0.2
 # What a saved index's chunks hold; an index saved in another format is rebuilt from Chroma. 2: each chunk is
-# indexed with its neighbours' text (index/bm25_sync.py `columns`); 3: its facts carry its source id.
-FORMAT = 3
+# indexed with its neighbours' text (index/bm25_sync.py `columns`); 3: its facts carry its source id; 4: word pairs.
+FORMAT = 4
 
 
 @dataclass
@@ -195,8 +199,8 @@ class Bm25Index:
 
     def search(self, query: str, k: int, where: SearchFilter | None = None) -> list[tuple[str, float]]:
         """Top-k (chunk id, BM25 score) pairs with a positive score."""
-        tokens = Counter(tokenize(query))
-        if not self.ids or not tokens:
+        words = tokenize(query)
+        if not self.ids or not words:
             return []
         weights: list[np.ndarray | None] = [None if not p.dead else a for p, a in zip(self.parts, self._alive)]
         if where is not None and not where.empty:
@@ -208,8 +212,11 @@ class Bm25Index:
         # float32 like bm25s: half the memory traffic of float64 for the same ranking (scores agree to ~1e-6)
         scores = [np.zeros(len(p.segment.ids), dtype=np.float32) for p in self.parts]
         reached: list[tuple[int, list]] = []  # (df, postings) of each term found
-        for term, repeats in tokens.items():
-            hits = [(i, got) for i, p in enumerate(self.parts) if (got := p.segment.postings(term)) is not None]
+        terms = [(lambda seg, t=t: seg.postings(t), n) for t, n in Counter(words).items()]
+        terms += [(lambda seg, key=key: seg.pair_postings(key), PAIR_WEIGHT * n)
+                  for key, n in Counter(pair_keys(words)).items()]
+        for postings, repeats in terms:
+            hits = [(i, got) for i, p in enumerate(self.parts) if (got := postings(p.segment)) is not None]
             # a segment with no retired chunk counts its postings as they are (most of them: no per-term mask)
             df = sum(len(docs) if not self.parts[i].dead else int(self._alive[i][docs].sum()) for i, (docs, _) in hits)
             if not df:
@@ -218,7 +225,7 @@ class Bm25Index:
             reached.append((df, hits))
             for i, (docs, counts) in hits:
                 tf = counts.astype(np.float32)
-                gain = tf * (repeats * idf)  # then divided in place: the same arithmetic with two fewer passes
+                gain = tf * np.float32(repeats * idf)  # then divided in place: the same arithmetic, two fewer passes
                 length = norms[i][docs]
                 length += tf
                 gain /= length

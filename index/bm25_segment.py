@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from litassist.index.bm25_tokens import tokenize
+from litassist.index.bm25_tokens import pair_keys, tokenize
 from litassist.index.chunk_facts import ChunkFacts, decoded
 
-_ARRAYS = ("indptr", "docs", "counts", "lengths")
+_ARRAYS = ("indptr", "docs", "counts", "lengths", "pair_keys", "pair_indptr", "pair_docs", "pair_counts")
 _DOCS = "docs.json"
 
 
@@ -31,6 +31,12 @@ class Segment:
     docs: np.ndarray  # int32 chunk positions in this segment, ascending within a term
     counts: np.ndarray  # int32 occurrences of the term in the chunk
     lengths: np.ndarray  # int32 terms per chunk
+    # The word-pair field (bm25_tokens.pair_keys): pair_keys[p]'s chunks are pair_docs[pair_indptr[p]:…[p+1]], with
+    # counts; keys ascending, found by binary search instead of a vocabulary of millions of pairs.
+    pair_keys: np.ndarray  # uint64
+    pair_indptr: np.ndarray  # int64, one more than pair_keys
+    pair_docs: np.ndarray  # int32
+    pair_counts: np.ndarray  # int32
     ids: list[str]
     facts: list[ChunkFacts]  # what filters read, per chunk
     files: list[str]  # the file each chunk came from: a re-ingested or deleted file retires its chunks
@@ -44,7 +50,7 @@ class Segment:
     def build(cls, ids: list[str], texts: list[str], facts: list[ChunkFacts], files: list[str]) -> Segment:
         """Tokenize and count the chunks' texts."""
         vocab: dict[str, int] = {}
-        term_of, doc_of, count_of, lengths = [], [], [], []
+        term_of, doc_of, count_of, lengths, pair_key, pair_doc = [], [], [], [], [], []
         for doc, text in enumerate(texts):
             tokens = tokenize(text)
             lengths.append(len(tokens))
@@ -52,11 +58,14 @@ class Segment:
                 term_of.append(vocab.setdefault(term, len(vocab)))
                 doc_of.append(doc)
                 count_of.append(n)
+            keys = pair_keys(tokens)
+            pair_key.append(np.array(keys, dtype=np.uint64))
+            pair_doc.append(np.full(len(keys), doc, dtype=np.int32))
         columns = np.asarray(term_of, dtype=np.int64)
         order = np.argsort(columns, kind="stable")  # stable: chunks stay ascending within a term
         return cls(list(vocab), _indptr(columns, len(vocab)), np.asarray(doc_of, dtype=np.int32)[order],
                    np.asarray(count_of, dtype=np.int32)[order], np.asarray(lengths, dtype=np.int32),
-                   ids, facts, files)
+                   *_pairs_counted(_joined(pair_key, np.uint64), _joined(pair_doc, np.int32)), ids, facts, files)
 
     def postings(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
         """(chunk positions, counts) of a term, or None when no chunk here has it."""
@@ -65,6 +74,14 @@ class Segment:
             return None
         start, end = self.indptr[col], self.indptr[col + 1]
         return self.docs[start:end], self.counts[start:end]
+
+    def pair_postings(self, key: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """(chunk positions, counts) of a word pair's key, or None when no chunk here has it."""
+        at = int(np.searchsorted(self.pair_keys, np.uint64(key)))
+        if at == len(self.pair_keys) or int(self.pair_keys[at]) != key:
+            return None
+        start, end = self.pair_indptr[at], self.pair_indptr[at + 1]
+        return self.pair_docs[start:end], self.pair_counts[start:end]
 
     def save(self, folder: Path) -> None:
         """Write into a new folder (the caller makes it visible atomically)."""
@@ -88,6 +105,7 @@ def merged(parts: list[tuple[Segment, np.ndarray]]) -> Segment:
     """One segment holding the live chunks (alive[i] true) of several, without tokenizing anything again."""
     vocab: dict[str, int] = {}
     columns, docs, counts, lengths, ids, facts, files = [], [], [], [], [], [], []
+    pair_key, pair_doc, pair_count = [], [], []
     offset = 0
     for seg, alive in parts:
         renumber = np.full(len(seg.ids), -1, dtype=np.int64)
@@ -100,6 +118,12 @@ def merged(parts: list[tuple[Segment, np.ndarray]]) -> Segment:
         docs.append(doc[keep])
         counts.append(np.asarray(seg.counts)[keep])
         lengths.append(np.asarray(seg.lengths)[alive])
+        pair_of = np.repeat(np.asarray(seg.pair_keys), np.diff(np.asarray(seg.pair_indptr)))
+        doc = renumber[np.asarray(seg.pair_docs)]
+        keep = doc >= 0
+        pair_key.append(pair_of[keep])
+        pair_doc.append(doc[keep])
+        pair_count.append(np.asarray(seg.pair_counts)[keep])
         for i in np.flatnonzero(alive):
             ids.append(seg.ids[i])
             facts.append(seg.facts[i])
@@ -107,8 +131,12 @@ def merged(parts: list[tuple[Segment, np.ndarray]]) -> Segment:
         offset += int(alive.sum())
     column = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
     order = np.argsort(column, kind="stable")  # parts in order and chunks ascending within each: still ascending
+    keys = _joined(pair_key, np.uint64)
+    by_key = np.argsort(keys, kind="stable")  # the same reasoning: chunks stay ascending within a pair
+    keys, key_start = _starts(keys[by_key])
     return Segment(list(vocab), _indptr(column, len(vocab)), np.concatenate(docs)[order].astype(np.int32),
                    np.concatenate(counts)[order].astype(np.int32), np.concatenate(lengths).astype(np.int32),
+                   keys, key_start, _joined(pair_doc, np.int32)[by_key], _joined(pair_count, np.int32)[by_key],
                    ids, facts, files)
 
 
@@ -117,3 +145,28 @@ def _indptr(columns: np.ndarray, n_terms: int) -> np.ndarray:
     indptr = np.zeros(n_terms + 1, dtype=np.int64)
     np.cumsum(np.bincount(columns, minlength=n_terms), out=indptr[1:])
     return indptr
+
+
+def _joined(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
+    """The arrays one after another (an empty array of `dtype` for none)."""
+    return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype=dtype)
+
+
+def _pairs_counted(keys: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(keys, indptr, docs, counts) of the pair field from one (key, chunk) row per occurrence."""
+    order = np.lexsort((docs, keys))
+    keys, docs = keys[order], docs[order]
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = (keys[1:] != keys[:-1]) | (docs[1:] != docs[:-1])
+    at = np.flatnonzero(first)
+    counts = np.diff(np.append(at, len(keys))).astype(np.int32)
+    unique, indptr = _starts(keys[at])
+    return unique, indptr, docs[at], counts
+
+
+def _starts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys of a sorted array and where each one's run starts (with the end appended)."""
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = keys[1:] != keys[:-1]
+    at = np.flatnonzero(first)
+    return keys[at], np.append(at, len(keys)).astype(np.int64)

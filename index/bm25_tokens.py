@@ -4,6 +4,7 @@ Snowball stems), without importing bm25s, whose import loads scipy: a question t
 from __future__ import annotations
 
 import re
+import zlib
 
 import Stemmer
 
@@ -15,6 +16,7 @@ STOPWORDS = frozenset((
 _STEMMER = Stemmer.Stemmer("english")
 _STEMS: dict[str, str] = {}  # word -> stem; a corpus repeats its words, and stemming is most of the time
 _MAX_STEMS = 1_000_000  # a memo this large is cleared rather than grown without end
+_HASHES: dict[str, int] = {}  # stem -> crc32, memoised as the stems are
 
 
 def tokenize(text: str) -> list[str]:
@@ -26,3 +28,13 @@ def tokenize(text: str) -> list[str]:
             _STEMS.clear()
         _STEMS.update(zip(missing, _STEMMER.stemWords(missing)))
     return [_STEMS[w] for w in words]
+
+
+def pair_keys(stems: list[str]) -> list[int]:
+    """Each two neighbouring stems as one 64-bit key (their crc32s side by side): the terms of BM25's word-pair field,
+    which ranks a text that says the question's words together ('breast cancer', 'tumor growth') above one that has
+    them apart. Keys need no vocabulary: two stems sharing a crc32 is rare, and then only merges two pairs' counts."""
+    if len(_HASHES) > _MAX_STEMS:
+        _HASHES.clear()
+    hashes = [_HASHES.get(s) or _HASHES.setdefault(s, zlib.crc32(s.encode())) for s in stems]
+    return [(a << 32) | b for a, b in zip(hashes, hashes[1:])]

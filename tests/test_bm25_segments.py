@@ -23,7 +23,7 @@ from tests.conftest import ingest, retriever_over, store_at
 
 BEIR = Path(__file__).parent / "data" / "beir" / "corpus.jsonl"
 QUERIES = ["HER2 CXCR4 metastasis", "chemokine receptor breast cancer", "p53 degradation", "kinase signalling",
-           "BRCA1 DNA repair", "pathway figure"]
+           "BRCA1 DNA repair", "pathway figure", "double strand break repair by homologous recombination"]
 
 
 def corpus_texts() -> list[str]:
@@ -75,7 +75,8 @@ def test_adding_files_keeps_the_ranking_of_a_full_rebuild(tmp_path):
     assert ranked(Bm25Index.load(folder)) == ranked(one)  # what a later process loads is the same index
 
 
-def test_the_ranking_is_the_one_bm25s_gave(tmp_path):
+def test_the_ranking_is_the_one_bm25s_gave(tmp_path, monkeypatch):
+    monkeypatch.setattr(bm25_module, "PAIR_WEIGHT", 0.0)  # the words' part of the score (bm25s has no word pairs)
     texts = corpus_texts()
     ids = [f"c{i}" for i in range(len(texts))]
     model = bm25s.BM25(k1=bm25_module.K1, b=bm25_module.B)  # Lucene's formula, as bm25s computes it
@@ -89,6 +90,17 @@ def test_the_ranking_is_the_one_bm25s_gave(tmp_path):
         mine = dict(ours.search(query, 10))
         assert mine.keys() == theirs.keys()
         assert all(abs(mine[cid] - theirs[cid]) < 1e-4 * max(1.0, theirs[cid]) for cid in mine)
+
+
+def test_a_question_whose_words_stand_together_in_a_chunk_ranks_it_above_one_that_has_them_apart(monkeypatch):
+    texts = ["Multidisciplinary clinics for breast cancer shorten the time to treatment.",
+             "Clinics offer breast imaging, and other clinics track cancer in their region.",
+             "Colon surgery outcomes in rural hospitals."]
+    ids = ["together", "apart", "other"]
+    index = Bm25Index.build(ids, texts, [ChunkFacts(kind="paper")] * 3, "g")
+    assert [cid for cid, _ in index.search("breast cancer clinics", 3)][:2] == ["together", "apart"]
+    monkeypatch.setattr(bm25_module, "PAIR_WEIGHT", 0.0)  # words alone: 'cancer' twice wins
+    assert [cid for cid, _ in index.search("breast cancer clinics", 3)][:2] == ["apart", "together"]
 
 
 def test_the_few_best_are_the_head_of_the_whole_ranking_when_the_rarest_word_is_in_weak_chunks():

@@ -13,7 +13,7 @@ from litassist.assistant.evaluate import (Dataset, build_index, cite_hit, ir_met
 from litassist.assistant.models import Answer, Citation
 from litassist.assistant.retrieval import best_per_source, convex, in_document_order, rrf, source_key
 from litassist.assistant.settings import Settings
-from tests.conftest import retriever_over
+from tests.conftest import ingest, retriever_over, store_at
 
 BEIR = Path(__file__).parent / "data" / "beir"
 KEYS = {"ndcg@10", "recall@10", "recall@100", "mrr@10", "hit@1", "hit@3", "cite_hit@1", "cite_hit@3",
@@ -166,3 +166,29 @@ def test_the_document_ranking_follows_the_doc_settings_of_the_factory_retriever(
             assert top == alone, (weight, question)
             tops.setdefault(question, set()).add(top)
     assert any(len(found) == 2 for found in tops.values())  # the setting changed a ranking a user sees
+
+
+FEEDBACK_QUESTION = "Which drug treats chronic myeloid leukemia?"
+FEEDBACK_ROWS = {
+    "first": "Imatinib treats chronic myeloid leukemia by inhibiting the BCR-ABL kinase.",
+    "related": "Imatinib mesylate, a BCR-ABL tyrosine kinase inhibitor, induced durable remissions in CML patients.",
+    "distractor": "Chronic kidney disease: which drug treats anaemia in elderly patients remains debated.",
+    "metformin": "Metformin lowers blood glucose in type 2 diabetes.",
+    "zebrafish": "Zebrafish regrow an amputated fin within two weeks of injury.",
+    "statins": "Statins reduce cardiovascular events in patients with high cholesterol."}
+
+
+def test_a_paper_worded_like_the_first_result_outranks_one_that_only_shares_the_questions_words(tmp_path, encoder):
+    # Dense feedback: the second dense search leans towards the first document ('imatinib', 'BCR-ABL'), so the
+    # paper that says the same in other words ('CML') passes the one about another chronic disease.
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps({"_id": k, "title": "", "text": v}) + "\n" for k, v in FEEDBACK_ROWS.items()))
+    store = store_at(tmp_path / "home", encoder.name)
+    ingest([corpus], store, encoder)
+
+    def ranked(feedback: float) -> list[str]:
+        return [p.chunk.source_id for p in retriever_over(store, encoder, feedback=feedback).documents(FEEDBACK_QUESTION)]
+
+    assert ranked(0.2)[:3] == ["first", "related", "distractor"]  # the default
+    assert Settings().retrieval.feedback == 0.2
+    assert ranked(0.0)[:3] == ["first", "distractor", "related"]  # without it, shared words win second place
