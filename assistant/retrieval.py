@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # an extractive answer never imports LangChain (a second of i
 
 Mode = Literal["hybrid", "bm25", "dense"]
 Aggregate = Literal["rrf", "max"]
-Fusion = Literal["rrf", "convex"]
+Fusion = Literal["rrf", "convex", "zscore"]
 
 
 def chunk_key(hit: Hit) -> str:
@@ -61,6 +61,23 @@ def convex(rankings: list[list[Hit]], weights: list[float], key: Callable[[Hit],
             first.setdefault(key(hit), hit)
     order = sorted(scores, key=scores.__getitem__, reverse=True)
     return [first[cid].model_copy(update={"score": scores[cid]}) for cid in order]
+
+
+def zscore(rankings: list[list[Hit]], weights: list[float], key: Callable[[Hit], str] = chunk_key) -> list[Hit]:
+    """Weighted sum of scores standardised per ranking (mean 0, standard deviation 1); an item a ranking lacks gets
+    that ranking's lowest. Unlike min-max, one extreme score does not set a side's whole scale."""
+    scaled: list[dict[str, float]] = []
+    first: dict[str, Hit] = {}
+    for ranking in rankings:
+        values = np.array([h.score for h in ranking], dtype=np.float64)
+        mean, spread = (float(values.mean()), float(values.std())) if len(values) else (0.0, 0.0)
+        scaled.append({key(h): (h.score - mean) / (spread or 1.0) for h in ranking})
+        for hit in ranking:
+            first.setdefault(key(hit), hit)
+    lows = [min(side.values(), default=0.0) for side in scaled]
+    scores = {item: sum(w * side.get(item, low) for side, w, low in zip(scaled, weights, lows)) for item in first}
+    order = sorted(scores, key=scores.__getitem__, reverse=True)
+    return [first[item].model_copy(update={"score": scores[item]}) for item in order]
 
 
 def best_per_source(ranking: list[Hit]) -> list[Hit]:
@@ -164,10 +181,11 @@ class HybridRetriever(BaseModel):
         """Fuse the dense and BM25 rankings (chunk settings unless given); a single ranking keeps its own scores."""
         if len(rankings) == 1:
             return rankings[0]
-        if (fusion or self.fusion) == "convex":  # rankings() puts dense first
-            weight = self.dense_weight if dense_weight is None else dense_weight
-            return convex(rankings, [weight, 1.0 - weight], key)
-        return rrf(rankings, self.rrf_k, key)
+        how = fusion or self.fusion
+        if how == "rrf":
+            return rrf(rankings, self.rrf_k, key)
+        weight = self.dense_weight if dense_weight is None else dense_weight  # rankings() puts dense first
+        return (convex if how == "convex" else zscore)(rankings, [weight, 1.0 - weight], key)
 
     def search(self, query: str, k: int | None = None, where: SearchFilter | None = None) -> list[Passage]:
         """The top-k fused passages for a query, their documents in the order `documents` ranks them (a document's

@@ -7,8 +7,9 @@ with the cached dense side exactly as `litassist eval` fuses the index's own BM2
 
 Needs /tmp/litassist-rank/<dataset>.pkl (`rank_levers.py cache`); no dense vector is computed. The chunk texts come
 from the cache, the titles (the chunks' context) from the dataset's corpus.jsonl, as index/chunking.py sets them;
-"rebuilt" (no lever) must give `litassist eval`'s numbers, which checks that the extra index is built like the real one
-(index/bm25_sync.py `windows`, index/bm25.py K1 and B).
+"rebuilt" (no lever) must give `litassist eval`'s numbers with `retrieval.feedback` 0 (the dense feedback is not
+applied here), which checks that the extra index is built like the real one (index/bm25_sync.py `windows`,
+index/bm25.py K1, B and word pairs).
 """
 
 from __future__ import annotations

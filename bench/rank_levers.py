@@ -249,17 +249,20 @@ def same_source_dense(lam: float, alone: str = "self") -> Variant:
     return rank
 
 
-def feedback(beta: float) -> Variant:
-    """`litassist eval`'s ranking since 2026-12-04 (retrieval.feedback): the baseline's first document, its best chunk
-    among the candidates (Chroma's list, else BM25's), the query vector moved beta towards that chunk's vector, the
-    dense side searched again (exactly here: HNSW at ef 600 finds nearly every chunk), fused with the same BM25."""
+def feedback(beta: float, z: bool = False) -> Variant:
+    """Dense feedback (retrieval.feedback): the first pass's first document, its best chunk among the candidates
+    (Chroma's list, else BM25's), the query vector moved beta towards that chunk's vector, the dense side searched
+    again (exactly here: HNSW at ef 600 finds nearly every chunk), fused with the same BM25; with `z`, both passes
+    fuse z-scores (`litassist eval` since 2026-12-04: "today")."""
     def rank(r: Ranker) -> list[int]:
-        first = baseline(r)[0]
+        first = (zscore_fusion(r) if z else baseline(r))[0]
         listed = [c for c in r.q.hnsw if r.corpus.source[c] == first]
         best = max(listed, key=r.q.hnsw.__getitem__) if listed else \
             max((c for c in r.q.bm25 if r.corpus.source[c] == first), key=r.q.bm25.__getitem__)
         moved = r.q.vector / np.linalg.norm(r.q.vector) + beta * r.corpus.vectors[best]
         cos = r.corpus.vectors @ (moved / np.linalg.norm(moved))
+        if z:
+            return z_fused([r.dense_docs(cos=cos), r.bm25_docs()])
         return convex([minmax(r.dense_docs(cos=cos)), minmax(r.bm25_docs())], [0.5, 0.5])
     return rank
 
@@ -295,13 +298,21 @@ def zscore(scores: dict[int, float]) -> dict[int, float]:
     return {d: (v - mu) / sd for d, v in scores.items()}
 
 
+def z_fused(sides: list[dict[int, float]]) -> list[int]:
+    """0.5/0.5 of each side's z-scores (assistant/retrieval.py `zscore`); a document a side lacks gets its lowest."""
+    docs = list(dict.fromkeys(d for side in sides for d in side))  # dense first, as retrieval breaks ties
+    total = dict.fromkeys(docs, 0.0)
+    for side in sides:
+        scaled = zscore(side)
+        low = min(scaled.values(), default=0.0)
+        for d in docs:
+            total[d] += 0.5 * scaled.get(d, low)
+    return sorted(total, key=total.__getitem__, reverse=True)
+
+
 def zscore_fusion(r: Ranker) -> list[int]:
     """The baseline with z-scores instead of min-max (a document missing from a side gets that side's minimum)."""
-    dense, bm = zscore(hnsw_docs(r)), zscore(r.bm25_docs())
-    floor_d, floor_b = min(dense.values()), min(bm.values())
-    docs = set(dense) | set(bm)
-    total = {d: 0.5 * dense.get(d, floor_d) + 0.5 * bm.get(d, floor_b) for d in docs}
-    return sorted(total, key=total.__getitem__, reverse=True)
+    return z_fused([hnsw_docs(r), r.bm25_docs()])
 
 
 def weight(dense_weight: float) -> Variant:
@@ -324,6 +335,7 @@ VARIANTS: dict[str, Variant] = {
     "rocchio_3_0.2": rocchio(3, 0.2),
     "rocchio_3_0.1": rocchio(3, 0.1),
     "feedback_0.2": feedback(0.2),
+    "today": feedback(0.2, z=True),
     "rocchio_1_0.1": rocchio(1, 0.1),
     "rocchio_1_0.2": rocchio(1, 0.2),
     "rocchio_1_0.3": rocchio(1, 0.3),

@@ -49,6 +49,7 @@ class Terms:
     mix: bool = False  # with rocchio: the mean of the two passes' fused scores, not the second pass alone
     listed: bool = False  # with rocchio: the first document's best chunk among the listed candidates (dense list,
     # else its best BM25 chunk), as retrieval can find it without reading the document's every vector
+    zscore: bool = False  # both passes fuse z-scores (a document missing from a side: that side's lowest)
     coord: float = 0.0  # score x (idf share of the query's own terms the chunk has) ** coord (Lucene's coord factor)
 
 
@@ -94,6 +95,17 @@ VARIANTS: dict[str, Terms] = {
     "rocchio_0.15_bigrams_0.2": Terms(rocchio=0.15, bigrams=0.2),
     "rocchio_0.25_bigrams_0.2": Terms(rocchio=0.25, bigrams=0.2),
     "rocchio_0.2_bigrams_0.2_listed": Terms(rocchio=0.2, bigrams=0.2, listed=True),
+    "rocchio_0.2_bigrams_0.2_chunk": Terms(rocchio=0.2, bigrams=0.2, chunk_only=True, shared_norm=True, listed=True),
+    "rocchio_0.2_bigrams_0.2_chunk_own": Terms(rocchio=0.2, bigrams=0.2, chunk_only=True, listed=True),
+    "bigrams_0.2_chunk": Terms(bigrams=0.2, chunk_only=True, shared_norm=True),
+    "rocchio_0.2_bigrams_0.2_z": Terms(rocchio=0.2, bigrams=0.2, listed=True, zscore=True),
+    "bigrams_0.2_z": Terms(bigrams=0.2, zscore=True),
+    "unigram_z": Terms(zscore=True),
+    "rocchio_0.2_z": Terms(rocchio=0.2, listed=True, zscore=True),
+    "rocchio_0.1_bigrams_0.2_z": Terms(rocchio=0.1, bigrams=0.2, listed=True, zscore=True),
+    "rocchio_0.3_bigrams_0.2_z": Terms(rocchio=0.3, bigrams=0.2, listed=True, zscore=True),
+    "rocchio_0.2_bigrams_0.1_z": Terms(rocchio=0.2, bigrams=0.1, listed=True, zscore=True),
+    "rocchio_0.2_bigrams_0.3_z": Terms(rocchio=0.2, bigrams=0.3, listed=True, zscore=True),
     "bigrams_0.6_shared": Terms(bigrams=0.6, shared_norm=True),
     "coord_0.5": Terms(coord=0.5),
     "coord_1.0": Terms(coord=1.0),
@@ -170,6 +182,26 @@ def expanded_stems(text: str, table: SynonymTable) -> list[str]:
     return tokenize(f"{text} {extra}" if extra else text)
 
 
+def z_fused(sides: list[dict[int, float]]) -> list[int]:
+    """0.5/0.5 of each side's z-scores over its documents; a document missing from a side gets that side's lowest."""
+    scaled = []
+    for side in sides:
+        v = np.array(list(side.values()), dtype=np.float64)
+        sd = v.std() or 1.0
+        scaled.append({d: (x - v.mean()) / sd for d, x in side.items()})
+    docs = set().union(*scaled)
+    total = {d: sum(0.5 * s.get(d, min(s.values())) for s in scaled) for d in docs}
+    return sorted(total, key=total.__getitem__, reverse=True)
+
+
+def sides(corpus: Corpus, q: Query, bm25: dict[int, float]) -> list[dict[int, float]]:
+    """The first pass's document scores per side: Chroma's list, and the top DEPTH BM25 chunks."""
+    hnsw = np.array(list(q.hnsw), dtype=int)
+    ids = np.array(sorted(bm25, key=bm25.__getitem__, reverse=True)[:DEPTH], dtype=int)
+    return [doc_max(corpus, hnsw, np.array([q.hnsw[i] for i in hnsw])),
+            doc_max(corpus, ids, np.array([bm25[i] for i in ids]))]
+
+
 def totals(sides: list[dict[int, float]]) -> dict[int, float]:
     """Each document's 0.5/0.5 sum of min-max scaled side scores (absent: 0)."""
     out: dict[int, float] = {}
@@ -180,7 +212,7 @@ def totals(sides: list[dict[int, float]]) -> dict[int, float]:
 
 
 def feedback(corpus: Corpus, q: Query, bm25: dict[int, float], first: int, beta: float, mix: bool = False,
-             listed: bool = False) -> list[int]:
+             listed: bool = False, z: bool = False) -> list[int]:
     """The ranking again with the dense side searched (exactly) by the query vector moved towards the best chunk of
     the first-ranked document: Rocchio with the one document the first pass is surest of."""
     unit = q.vector / np.linalg.norm(q.vector)
@@ -196,6 +228,8 @@ def feedback(corpus: Corpus, q: Query, bm25: dict[int, float], first: int, beta:
     dense = doc_max(corpus, listed, cos[listed])
     ids = np.array(sorted(bm25, key=bm25.__getitem__, reverse=True)[:DEPTH], dtype=int)
     sparse = doc_max(corpus, ids, np.array([bm25[i] for i in ids]))
+    if z:
+        return z_fused([dense, sparse])
     if not mix:
         return convex([minmax(dense), minmax(sparse)], [0.5, 0.5])
     hnsw = np.array(list(q.hnsw), dtype=int)
@@ -237,10 +271,11 @@ def term_runs(folder: Path, variants: list[str], cache: Path = CACHE) -> Iterato
             if spec.coord:
                 score = score * unigrams.share(set(own)) ** spec.coord
             positive = np.flatnonzero(score > 0)
-            ranked = fused(corpus, q, dict(zip(positive.tolist(), score[positive])))
+            bm = dict(zip(positive.tolist(), score[positive]))
+            ranked = z_fused(sides(corpus, q, bm)) if spec.zscore else fused(corpus, q, bm)
             if spec.rocchio:
                 ranked = feedback(corpus, q, dict(zip(positive.tolist(), score[positive])), ranked[0], spec.rocchio, spec.mix,
-                                  spec.listed)
+                                  spec.listed, spec.zscore)
             run[q.qid] = [corpus.docs[d] for d in ranked[:100]]
         yield v, run
 

@@ -129,15 +129,15 @@ def pytest_terminal_summary(terminalreporter) -> None:
                                     yellow=True, bold=True)
 
 
-def eval_document_ranking(dataset_dir: Path, home: Path, feedback: float | None = None
+def eval_document_ranking(dataset_dir: Path, home: Path, **retrieval: Any
                           ) -> tuple[Settings, Any, dict[str, list[str]]]:
     """The settings, the dataset and, per query, the document ranking `litassist eval` (hybrid) gives over a BEIR
-    folder (with another retrieval.feedback when given)."""
+    folder (with other retrieval settings when given, e.g. feedback=0.0)."""
     from litassist.assistant.evaluate import build_index, load_dataset, make_retriever
 
     settings = Settings(home=home)
-    if feedback is not None:
-        settings.retrieval.feedback = feedback
+    for name, value in retrieval.items():
+        setattr(settings.retrieval, name, value)
     dataset = load_dataset(dataset_dir)
     comp, _ = build_index(dataset, settings)
     retriever = make_retriever(comp, "hybrid")
