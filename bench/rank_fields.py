@@ -147,10 +147,11 @@ def parameters(k1: float, b: float) -> Iterator[None]:
 
 
 def bm25_scores(corpus: Corpus, queries: list[Query], texts: list[str], table: SynonymTable,
-                form: bool = False) -> list[dict[int, float]]:
+                form: bool = False, phrases: list[str] | None = None) -> list[dict[int, float]]:
     """Per query, the extra BM25's positive chunk scores (query expanded as retrieval expands it; with `form`, its
-    question-forming words left out)."""
-    index = Bm25Index.build(corpus.ids, texts, [ChunkFacts(kind="paper")] * len(texts), "fields")
+    question-forming words left out; `phrases`: the texts whose word pairs are indexed, as Bm25Index.build)."""
+    index = Bm25Index.build(corpus.ids, texts, [ChunkFacts(kind="paper")] * len(texts), "fields",
+                            phrases=phrases)
     row = {cid: i for i, cid in enumerate(corpus.ids)}
     out = []
     for q in queries:
@@ -178,7 +179,9 @@ def field_runs(folder: Path, variants: list[str], cache: Path = CACHE) -> Iterat
     for v in variants:
         with parameters(VARIANTS[v].k1, VARIANTS[v].b):
             texts = field_texts(corpus, records, table, VARIANTS[v])
-            scores = bm25_scores(corpus, queries, texts, table, VARIANTS[v].form)
+            phrases = [f"{context_of(*records[corpus.docs[int(corpus.source[i])]])}\n{text}"
+                       for i, text in enumerate(corpus.texts)]  # the chunk with its context, as bm25_sync.columns
+            scores = bm25_scores(corpus, queries, texts, table, VARIANTS[v].form, phrases)
         yield v, {q.qid: [corpus.docs[d] for d in fused(corpus, q, s)[:100]] for q, s in zip(queries, scores)}
 
 

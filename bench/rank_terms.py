@@ -101,6 +101,8 @@ VARIANTS: dict[str, Terms] = {
     "rocchio_0.2_bigrams_0.2_z": Terms(rocchio=0.2, bigrams=0.2, listed=True, zscore=True),
     "bigrams_0.2_z": Terms(bigrams=0.2, zscore=True),
     "unigram_z": Terms(zscore=True),
+    "rocchio_0.2_bigrams_0.2_chunk_z": Terms(rocchio=0.2, bigrams=0.2, chunk_only=True, shared_norm=True, listed=True,
+                                             zscore=True),
     "rocchio_0.2_z": Terms(rocchio=0.2, listed=True, zscore=True),
     "rocchio_0.1_bigrams_0.2_z": Terms(rocchio=0.1, bigrams=0.2, listed=True, zscore=True),
     "rocchio_0.3_bigrams_0.2_z": Terms(rocchio=0.3, bigrams=0.2, listed=True, zscore=True),

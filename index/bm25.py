@@ -32,12 +32,13 @@ MAX_SEGMENTS = 8  # beyond this, every segment but the largest is merged into on
 # Lucene's BM25 parameters as Anserini sets them for its BEIR baselines (bm25s's defaults, 1.5 and 0.75, ranked
 # every dev set lower: docs/evaluation.md, issue 18). Scores are computed at query time, so they need no rebuild.
 K1, B = 0.9, 0.4
-# A word pair of the question found as a pair in a chunk scores this share of what a word would (its own idf, the
-# chunk's length): the sequential-dependence idea in BM25's terms; it ranked all three dev sets higher
-# (docs/evaluation.md, issue 18).
+# A word pair of the question found as a pair in a chunk's own text scores this share of what a word would (its own
+# idf, the length of the chunk's window): the sequential-dependence idea in BM25's terms; with dense feedback and
+# z-score fusion it ranked all three dev sets higher (docs/evaluation.md, issue 18).
 PAIR_WEIGHT = 0.2
 # What a saved index's chunks hold; an index saved in another format is rebuilt from Chroma. 2: each chunk is
-# indexed with its neighbours' text (index/bm25_sync.py `columns`); 3: its facts carry its source id; 4: word pairs.
+# indexed with its neighbours' text (index/bm25_sync.py `columns`); 3: its facts carry its source id; 4: the word
+# pairs of its own text.
 FORMAT = 4
 
 
@@ -111,9 +112,9 @@ class Bm25Index:
 
     @classmethod
     def build(cls, ids: list[str], texts: list[str], facts: list[ChunkFacts], generation: str,
-              files: list[str] | None = None) -> Bm25Index:
-        """Index texts from scratch, as one segment."""
-        segment = Segment.build(ids, texts, facts, files or [""] * len(ids))
+              files: list[str] | None = None, phrases: list[str] | None = None) -> Bm25Index:
+        """Index texts from scratch, as one segment (`phrases`: see Segment.build)."""
+        segment = Segment.build(ids, texts, facts, files or [""] * len(ids), phrases)
         return cls([Part(_new_name(), segment)] if ids else [], generation)
 
     def save(self, folder: Path) -> None:
@@ -134,7 +135,8 @@ class Bm25Index:
         shutil.rmtree(old, ignore_errors=True)
 
     def updated(self, folder: Path, retired_files: Iterable[str], ids: list[str], texts: list[str],
-                facts: list[ChunkFacts], files: list[str], generation: str) -> Bm25Index:
+                facts: list[ChunkFacts], files: list[str], generation: str, phrases: list[str] | None = None
+                ) -> Bm25Index:
         """This index with the chunks of `retired_files` retired and the given chunks added as a new segment, saved
         into `folder` (where this index is saved): the new segment first, then the manifest, replaced in one rename,
         so a crash leaves the old index (stale by generation, hence rebuilt on the next open) or the new one."""
@@ -142,7 +144,7 @@ class Bm25Index:
         parts = [Part(p.name, p.segment, p.dead | {i for i, f in enumerate(p.segment.files) if f in retired})
                  for p in self.parts]
         if ids:
-            added = Part(_new_name(), Segment.build(ids, texts, facts, files))
+            added = Part(_new_name(), Segment.build(ids, texts, facts, files, phrases))
             added.segment.save(folder / added.name)
             parts.append(added)
         parts = [p for p in parts if len(p.dead) < len(p.segment.ids)]

@@ -36,7 +36,7 @@ class Segment:
     pair_keys: np.ndarray  # uint64
     pair_indptr: np.ndarray  # int64, one more than pair_keys
     pair_docs: np.ndarray  # int32
-    pair_counts: np.ndarray  # int32
+    pair_counts: np.ndarray  # uint16 (a pair repeated more often in one chunk counts 65,535)
     ids: list[str]
     facts: list[ChunkFacts]  # what filters read, per chunk
     files: list[str]  # the file each chunk came from: a re-ingested or deleted file retires its chunks
@@ -47,8 +47,10 @@ class Segment:
         return {term: i for i, term in enumerate(self.terms)}
 
     @classmethod
-    def build(cls, ids: list[str], texts: list[str], facts: list[ChunkFacts], files: list[str]) -> Segment:
-        """Tokenize and count the chunks' texts."""
+    def build(cls, ids: list[str], texts: list[str], facts: list[ChunkFacts], files: list[str],
+              phrases: list[str] | None = None) -> Segment:
+        """Tokenize and count the chunks' texts, and the word pairs of `phrases` (each chunk's own text with its
+        context; default: `texts`)."""
         vocab: dict[str, int] = {}
         term_of, doc_of, count_of, lengths, pair_key, pair_doc = [], [], [], [], [], []
         for doc, text in enumerate(texts):
@@ -58,7 +60,7 @@ class Segment:
                 term_of.append(vocab.setdefault(term, len(vocab)))
                 doc_of.append(doc)
                 count_of.append(n)
-            keys = pair_keys(tokens)
+            keys = pair_keys(tokens if phrases is None else tokenize(phrases[doc]))
             pair_key.append(np.array(keys, dtype=np.uint64))
             pair_doc.append(np.full(len(keys), doc, dtype=np.int32))
         columns = np.asarray(term_of, dtype=np.int64)
@@ -136,7 +138,7 @@ def merged(parts: list[tuple[Segment, np.ndarray]]) -> Segment:
     keys, key_start = _starts(keys[by_key])
     return Segment(list(vocab), _indptr(column, len(vocab)), np.concatenate(docs)[order].astype(np.int32),
                    np.concatenate(counts)[order].astype(np.int32), np.concatenate(lengths).astype(np.int32),
-                   keys, key_start, _joined(pair_doc, np.int32)[by_key], _joined(pair_count, np.int32)[by_key],
+                   keys, key_start, _joined(pair_doc, np.int32)[by_key], _joined(pair_count, np.uint16)[by_key],
                    ids, facts, files)
 
 
@@ -159,7 +161,7 @@ def _pairs_counted(keys: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.n
     first = np.ones(len(keys), dtype=bool)
     first[1:] = (keys[1:] != keys[:-1]) | (docs[1:] != docs[:-1])
     at = np.flatnonzero(first)
-    counts = np.diff(np.append(at, len(keys))).astype(np.int32)
+    counts = np.minimum(np.diff(np.append(at, len(keys))), np.iinfo(np.uint16).max).astype(np.uint16)
     unique, indptr = _starts(keys[at])
     return unique, indptr, docs[at], counts
 

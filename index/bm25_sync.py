@@ -28,8 +28,8 @@ def update(store: Store, changed: set[str] | None) -> Bm25Index:
     generation = store.generation  # read first, as _rebuild does
     summary = {row.source_id: row._asdict() for row in table if row.file not in changed}
     files = {f: h for f, h in hashes.items() if f not in changed}
-    ids, texts, facts, owners = columns(scan_files(store, sorted(changed)), summary, files)
-    store.bm25 = store.bm25.updated(store.bm25_dir, changed, ids, texts, facts, owners, generation)
+    ids, texts, phrases, facts, owners = columns(scan_files(store, sorted(changed)), summary, files)
+    store.bm25 = store.bm25.updated(store.bm25_dir, changed, ids, texts, facts, owners, generation, phrases)
     source_table.save(store.bm25_dir, generation, summary, files)
     return store.bm25
 
@@ -41,16 +41,18 @@ def scan_files(store: Store, files: list[str]) -> Iterator[tuple[str, str, dict]
 
 
 def columns(rows: Iterable[tuple[str, str, dict]], summary: dict[str, dict[str, Any]], files: dict[str, str]
-            ) -> tuple[list[str], list[str], list[ChunkFacts], list[str]]:
-    """(ids, texts, facts, files) that BM25 indexes, from Chroma rows; each row is also tallied into the source
-    table (`summary`, `files`)."""
+            ) -> tuple[list[str], list[str], list[str], list[ChunkFacts], list[str]]:
+    """(ids, texts, phrases, facts, files) that BM25 indexes, from Chroma rows (texts: each chunk's window; phrases:
+    the chunk with its context, whose word pairs are indexed); each row is also tallied into the source table
+    (`summary`, `files`)."""
     ids, docs, metas = [], [], []
     for cid, doc, meta in rows:
         ids.append(cid)
         docs.append(doc)
         metas.append(meta)
         source_table.tally(summary, meta, files)
-    return ids, windows(docs, metas), [facts_of(m) for m in metas], [m["file"] for m in metas]
+    phrases = [f"{m.get('context', '')}\n{doc}" for doc, m in zip(docs, metas)]
+    return ids, windows(docs, metas), phrases, [facts_of(m) for m in metas], [m["file"] for m in metas]
 
 
 def windows(docs: list[str], metas: list[dict], window: int = WINDOW) -> list[str]:

@@ -122,8 +122,8 @@ class Store:
         """BM25 built afresh from Chroma's documents, and saved with the source table when `save`."""
         summary, files = {}, {}
         generation = self.generation  # read first: a write after it makes the saved index stale, never wrong
-        ids, texts, facts, owners = bm25_sync.columns(self.scan(include_documents=True), summary, files)
-        self.bm25 = Bm25Index.build(ids, texts, facts, generation, owners)
+        ids, texts, phrases, facts, owners = bm25_sync.columns(self.scan(include_documents=True), summary, files)
+        self.bm25 = Bm25Index.build(ids, texts, facts, generation, owners, phrases)
         if save:
             self.bm25.save(self.bm25_dir)
             source_table.save(self.bm25_dir, generation, summary, files)
