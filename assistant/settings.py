@@ -61,7 +61,7 @@ class RetrievalSettings(Section):
     rrf_k: int = Field(60, ge=1, description="RRF constant: larger flattens the rank discount")
     doc_candidates: int = Field(300, ge=1, description="Document ranking (litassist eval): chunk candidates per side, deep enough for Recall@100")
     doc_aggregate: Literal["rrf", "max"] = Field("rrf", description="Document ranking: 'rrf' fuses each side's best-chunk ranks per document; 'max' takes a document's best fused chunk")
-    doc_fusion: Literal["rrf", "convex", "zscore"] = Field("zscore", description="Document ranking with doc_aggregate 'rrf': reciprocal-rank fusion, 'convex' (weighted sum of min-max scaled scores) or 'zscore' (weighted sum of scores standardised per side; a document one side lacks gets that side's lowest)")
+    doc_fusion: Literal["rrf", "convex", "zscore"] = Field("convex", description="Document ranking with doc_aggregate 'rrf': reciprocal-rank fusion, 'convex' (weighted sum of min-max scaled scores) or 'zscore' (weighted sum of scores standardised per side; a document one side lacks gets that side's lowest)")
     doc_dense_weight: float = Field(0.5, ge=0, le=1, description="Document ranking, convex or zscore fusion: weight of the dense score (BM25 gets 1 minus this)")
     synonyms: bool = Field(True, description="Expand gene/protein names in BM25 queries with their synonyms (HER2 -> ERBB2, NEU) and accept a synonym in the answer's entity test")
     synonyms_file: Path | None = Field(None, description="An HGNC 'complete set' TSV (columns symbol, alias_symbol, prev_symbol; names separated by '|') added to the built-in synonym table")

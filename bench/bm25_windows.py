@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `bench.common`, however this is run
 
+from bench.bm25_memory import probe  # noqa: E402
 from bench.common import emit, load_average  # noqa: E402
 from litassist.assistant.factory import Components  # noqa: E402
 from litassist.assistant.settings import Settings  # noqa: E402
@@ -40,8 +41,10 @@ def questions(path: Path | None, count: int) -> list[str]:
     return texts[:count]
 
 
-def one_round(comp: Components, window: int, asked: list[str], pairs: bool = True) -> dict[str, float]:
-    """Rebuild BM25 with this window, with or without word pairs; its seconds, size and the BM25 side's query p50."""
+def one_round(comp: Components, window: int, asked: list[str], pairs: bool = True, queries: Path | None = None
+              ) -> dict[str, float]:
+    """Rebuild BM25 with this window, with or without word pairs; its seconds, size and the BM25 side's query p50;
+    with `queries` (BEIR), also what a fresh process pays to load it and one search of 300 (bench/bm25_memory.py)."""
     bm25_sync.WINDOW = window
     bm25_segment.pair_keys = bm25_tokens.pair_keys if pairs else (lambda stems: [])
     bm25.PAIR_WEIGHT = PAIR_WEIGHT if pairs else 0.0
@@ -56,8 +59,10 @@ def one_round(comp: Components, window: int, asked: list[str], pairs: bool = Tru
     disk = sum(f.stat().st_size for f in comp.store.bm25_dir.rglob("*") if f.is_file())
     postings = sum(len(p.segment.docs) for p in index.parts)
     pair_postings = sum(len(p.segment.pair_docs) for p in index.parts)
+    loaded = probe(comp.settings.home, None, queries, len(asked)) if queries and queries.suffix == ".jsonl" else {}
     return {"rebuild_s": seconds, "postings": postings, "pair_postings": pair_postings, "disk_bytes": disk,
-            "lexical_p50_ms": sorted(times)[len(times) // 2]}
+            "lexical_p50_ms": sorted(times)[len(times) // 2], "load_rss_mib": loaded.get("rss_growth_mib", 0.0),
+            "fresh_search_p50_ms": loaded.get("search_p50_ms") or 0.0}
 
 
 def main() -> None:
@@ -78,7 +83,7 @@ def main() -> None:
     rounds: dict[str, list[dict[str, float]]] = {name: [] for name in ways}
     for _ in range(args.rounds):
         for name, (window, pairs) in ways.items():
-            rounds[name].append(one_round(comp, window, asked, pairs))
+            rounds[name].append(one_round(comp, window, asked, pairs, args.queries))
     chunks = comp.store.count()
     result: dict = {"chunks": chunks, "questions": len(asked), "load_average_1m": load_average()}
     for name, runs in rounds.items():
@@ -86,7 +91,9 @@ def main() -> None:
         result[name] = {"rebuild_s": round(mid("rebuild_s"), 1), "postings": int(mid("postings")),
                         "pair_postings": int(mid("pair_postings")),
                         "bytes_per_chunk": round(mid("disk_bytes") / chunks),
-                        "lexical_p50_ms": round(mid("lexical_p50_ms"), 1)}
+                        "lexical_p50_ms": round(mid("lexical_p50_ms"), 1),
+                        "fresh_load_rss_mib": round(mid("load_rss_mib"), 1),
+                        "fresh_search_p50_ms": round(mid("fresh_search_p50_ms"), 2)}
     emit(result, args.json, f"BM25 {'word pairs' if args.pairs else 'windows'} at {chunks} chunks")
 
 

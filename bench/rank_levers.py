@@ -252,8 +252,8 @@ def same_source_dense(lam: float, alone: str = "self") -> Variant:
 def feedback(beta: float, z: bool = False) -> Variant:
     """Dense feedback (retrieval.feedback): the first pass's first document, its best chunk among the candidates
     (Chroma's list, else BM25's), the query vector moved beta towards that chunk's vector, the dense side searched
-    again (exactly here: HNSW at ef 600 finds nearly every chunk), fused with the same BM25; with `z`, both passes
-    fuse z-scores (`litassist eval` since 2026-12-04: "today")."""
+    again (exactly here: HNSW at ef 600 finds nearly every chunk), fused with the same BM25 (`litassist eval` since
+    2026-12-04); with `z`, both passes fuse z-scores (retrieval.doc_fusion "zscore")."""
     def rank(r: Ranker) -> list[int]:
         first = (zscore_fusion(r) if z else baseline(r))[0]
         listed = [c for c in r.q.hnsw if r.corpus.source[c] == first]
@@ -335,7 +335,7 @@ VARIANTS: dict[str, Variant] = {
     "rocchio_3_0.2": rocchio(3, 0.2),
     "rocchio_3_0.1": rocchio(3, 0.1),
     "feedback_0.2": feedback(0.2),
-    "today": feedback(0.2, z=True),
+    "feedback_0.2_z": feedback(0.2, z=True),
     "rocchio_1_0.1": rocchio(1, 0.1),
     "rocchio_1_0.2": rocchio(1, 0.2),
     "rocchio_1_0.3": rocchio(1, 0.3),

@@ -11,7 +11,7 @@ from litassist.assistant.factory import Components
 from litassist.assistant.evaluate import (Dataset, build_index, cite_hit, ir_metrics, load_dataset, make_retriever,
                                 read_qrels)
 from litassist.assistant.models import Answer, Citation
-from litassist.assistant.retrieval import best_per_source, convex, in_document_order, rrf, source_key
+from litassist.assistant.retrieval import best_per_source, convex, in_document_order, rrf, source_key, zscore
 from litassist.assistant.settings import Settings
 from tests.conftest import ingest, retriever_over, store_at
 
@@ -69,6 +69,16 @@ def test_document_fusion_rrf_of_best_ranks_and_convex_of_scaled_scores():
     scaled = convex([best_per_source(dense), bm25], [0.5, 0.5], source_key)
     assert {source_key(p): round(p.score, 3) for p in scaled} == {"B": 0.688, "A": 0.5, "C": 0.5, "D": 0.0}
     assert [source_key(p) for p in convex([best_per_source(dense), bm25], [1.0, 0.0], source_key)][0] == "A"
+
+
+def test_zscore_fusion_sums_standardised_scores_and_gives_a_missing_document_the_sides_lowest():
+    dense = [passage("a1", "A", 0.9), passage("b1", "B", 0.8), passage("c1", "C", 0.5)]
+    bm25 = [passage("b1", "B", 10.0), passage("c1", "C", 9.0), passage("d1", "D", 1.0)]
+    fused = zscore([dense, bm25], [0.5, 0.5], source_key)
+    # dense z: A 0.981, B 0.392, C -1.373; BM25 z: B 0.828, C 0.579, D -1.407 (A gets -1.407, D gets -1.373)
+    assert {source_key(p): round(p.score, 3) for p in fused} == {"B": 0.610, "A": -0.213, "C": -0.397, "D": -1.390}
+    assert [source_key(p) for p in fused] == ["B", "A", "C", "D"]
+    assert [source_key(p) for p in zscore([dense, bm25], [1.0, 0.0], source_key)][0] == "A"
 
 
 def test_an_answers_passages_follow_the_document_ranking():

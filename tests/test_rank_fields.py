@@ -13,8 +13,7 @@ BEIR = Path(__file__).parent / "data" / "beir"
 
 
 def test_rebuilt_field_index_reproduces_the_eval_ranking_and_levers_change_the_indexed_text(tmp_path, encoder):
-    settings, dataset, expected = eval_document_ranking(BEIR, tmp_path / "home", feedback=0.0,  # BM25 alone changes
-                                                        doc_fusion="convex")
+    settings, dataset, expected = eval_document_ranking(BEIR, tmp_path / "home", feedback=0.0)  # BM25 alone
     build_cache(BEIR, settings.home, tmp_path / "cache")
 
     ranked = dict(field_runs(BEIR, ["rebuilt", "title_x3"], tmp_path / "cache"))
