@@ -50,6 +50,7 @@ class Terms:
     listed: bool = False  # with rocchio: the first document's best chunk among the listed candidates (dense list,
     # else its best BM25 chunk), as retrieval can find it without reading the document's every vector
     zscore: bool = False  # both passes fuse z-scores (a document missing from a side: that side's lowest)
+    dense_first: bool = False  # with rocchio: feed back the dense side's first document, not the fused ranking's
     coord: float = 0.0  # score x (idf share of the query's own terms the chunk has) ** coord (Lucene's coord factor)
 
 
@@ -101,6 +102,8 @@ VARIANTS: dict[str, Terms] = {
     "rocchio_0.2_bigrams_0.2_z": Terms(rocchio=0.2, bigrams=0.2, listed=True, zscore=True),
     "bigrams_0.2_z": Terms(bigrams=0.2, zscore=True),
     "unigram_z": Terms(zscore=True),
+    "rocchio_0.2_bigrams_0.2_chunk_dense_first": Terms(rocchio=0.2, bigrams=0.2, chunk_only=True, shared_norm=True,
+                                                       listed=True, dense_first=True),
     "rocchio_0.2_bigrams_0.2_chunk_z": Terms(rocchio=0.2, bigrams=0.2, chunk_only=True, shared_norm=True, listed=True,
                                              zscore=True),
     "rocchio_0.2_z": Terms(rocchio=0.2, listed=True, zscore=True),
@@ -276,7 +279,8 @@ def term_runs(folder: Path, variants: list[str], cache: Path = CACHE) -> Iterato
             bm = dict(zip(positive.tolist(), score[positive]))
             ranked = z_fused(sides(corpus, q, bm)) if spec.zscore else fused(corpus, q, bm)
             if spec.rocchio:
-                ranked = feedback(corpus, q, dict(zip(positive.tolist(), score[positive])), ranked[0], spec.rocchio, spec.mix,
+                first = int(corpus.source[max(q.hnsw, key=q.hnsw.__getitem__)]) if spec.dense_first else ranked[0]
+                ranked = feedback(corpus, q, dict(zip(positive.tolist(), score[positive])), first, spec.rocchio, spec.mix,
                                   spec.listed, spec.zscore)
             run[q.qid] = [corpus.docs[d] for d in ranked[:100]]
         yield v, run
