@@ -24,7 +24,7 @@ import numpy as np
 from scipy import sparse
 
 from bench.rank_cache import CACHE, DEPTH, Corpus, Query
-from bench.rank_levers import convex, doc_max, minmax, top
+from bench.rank_levers import convex, doc_max, minmax, top, z_fused
 from bench.rank_fields import Fields, field_texts, fused, lexical_query, titles
 from litassist.assistant.evaluate import ir_metrics
 from litassist.assistant.synonyms import SynonymTable, bm25_terms, load_synonyms
@@ -187,18 +187,6 @@ def expanded_stems(text: str, table: SynonymTable) -> list[str]:
     return tokenize(f"{text} {extra}" if extra else text)
 
 
-def z_fused(sides: list[dict[int, float]]) -> list[int]:
-    """0.5/0.5 of each side's z-scores over its documents; a document missing from a side gets that side's lowest."""
-    scaled = []
-    for side in sides:
-        v = np.array(list(side.values()), dtype=np.float64)
-        sd = v.std() or 1.0
-        scaled.append({d: (x - v.mean()) / sd for d, x in side.items()})
-    docs = set().union(*scaled)
-    total = {d: sum(0.5 * s.get(d, min(s.values())) for s in scaled) for d in docs}
-    return sorted(total, key=total.__getitem__, reverse=True)
-
-
 def sides(corpus: Corpus, q: Query, bm25: dict[int, float]) -> list[dict[int, float]]:
     """The first pass's document scores per side: Chroma's list, and the top DEPTH BM25 chunks."""
     hnsw = np.array(list(q.hnsw), dtype=int)
@@ -229,8 +217,8 @@ def feedback(corpus: Corpus, q: Query, bm25: dict[int, float], first: int, beta:
             (c for c in bm25 if corpus.source[c] == first), key=bm25.__getitem__)
     moved = unit + beta * corpus.vectors[best]
     cos = corpus.vectors @ (moved / np.linalg.norm(moved))
-    listed = top(cos, DEPTH)
-    dense = doc_max(corpus, listed, cos[listed])
+    nearest = top(cos, DEPTH)
+    dense = doc_max(corpus, nearest, cos[nearest])
     ids = np.array(sorted(bm25, key=bm25.__getitem__, reverse=True)[:DEPTH], dtype=int)
     sparse = doc_max(corpus, ids, np.array([bm25[i] for i in ids]))
     if z:
@@ -244,46 +232,61 @@ def feedback(corpus: Corpus, q: Query, bm25: dict[int, float], first: int, beta:
     return sorted(both, key=both.__getitem__, reverse=True)
 
 
+class Scorer:
+    """One dataset's fields, built once, and a variant's BM25 scores and ranking for one cached query."""
+
+    def __init__(self, folder: Path, corpus: Corpus) -> None:
+        self.corpus, self.table = corpus, load_synonyms()
+        self.stems = [tokenize(t) for t in field_texts(corpus, titles(folder), self.table, Fields())]
+        self.alone = [tokenize(t) for t in field_texts(corpus, titles(folder), self.table, Fields(window=0))]
+        self.unigrams = Field(self.stems)
+        self._pairs: dict[tuple, Field] = {}
+
+    def pair_field(self, spec: Terms) -> Field:
+        """The pair field a variant asks for (window or chunk pairs, own or shared lengths, hashed or not)."""
+        key = (spec.window, spec.chunk_only, spec.shared_norm, spec.buckets)
+        if key not in self._pairs:
+            lengths = np.array([len(s) for s in self.stems], dtype=np.float64) if spec.shared_norm else None
+            texts = self.alone if spec.chunk_only else self.stems
+            self._pairs[key] = Field([pairs(s, spec.window, spec.buckets) for s in texts], lengths)
+        return self._pairs[key]
+
+    def bm25(self, spec: Terms, text: str) -> dict[int, float]:
+        """Chunk -> positive BM25 score of the variant for one question."""
+        weighted, own = query_terms(text, self.table, spec.synonyms)
+        own = tokenize(lexical_query(text)) if spec.form else own
+        score = self.unigrams.scores(weighted)
+        if spec.bigrams:
+            asked = Counter(pairs(expanded_stems(text, self.table) if spec.expanded else own, spec.window,
+                                  spec.buckets))
+            less = None
+            if spec.surplus:
+                uni = {t: float(self.unigrams.idf[self.unigrams.vocab[t]]) if t in self.unigrams.vocab else 0.0
+                       for t in own}
+                less = {p: max(uni[a], uni[b]) for p, a, b in zip(pairs(own, 0), own, own[1:])}
+            score = score + spec.bigrams * self.pair_field(spec).scores(dict(asked), less)
+        if spec.coord:
+            score = score * self.unigrams.share(set(own)) ** spec.coord
+        positive = np.flatnonzero(score > 0)
+        return dict(zip(positive.tolist(), score[positive]))
+
+    def ranking(self, spec: Terms, q: Query) -> list[int]:
+        """The variant's document ranking of one question."""
+        bm = self.bm25(spec, q.text)
+        ranked = z_fused(sides(self.corpus, q, bm)) if spec.zscore else fused(self.corpus, q, bm)
+        if not spec.rocchio:
+            return ranked
+        first = int(self.corpus.source[max(q.hnsw, key=q.hnsw.__getitem__)]) if spec.dense_first else ranked[0]
+        return feedback(self.corpus, q, bm, first, spec.rocchio, spec.mix, spec.listed, spec.zscore)
+
+
 def term_runs(folder: Path, variants: list[str], cache: Path = CACHE) -> Iterator[tuple[str, dict[str, list[str]]]]:
     """Per variant, each cached query's top 100 documents."""
     data = pickle.loads((cache / f"{folder.resolve().name}.pkl").read_bytes())
-    corpus: Corpus = data["corpus"]
-    table = load_synonyms()
-    stems = [tokenize(t) for t in field_texts(corpus, titles(folder), table, Fields())]
-    alone = [tokenize(t) for t in field_texts(corpus, titles(folder), table, Fields(window=0))]
-    lengths = np.array([len(s) for s in stems], dtype=np.float64)
-    unigrams, pair_fields = Field(stems), {}
+    scorer = Scorer(folder, data["corpus"])
     for v in variants:
-        spec = VARIANTS[v]
-        key = (spec.window, spec.chunk_only, spec.shared_norm, spec.buckets)
-        if spec.bigrams and key not in pair_fields:
-            pair_fields[key] = Field([pairs(s, spec.window, spec.buckets) for s in (alone if spec.chunk_only else stems)],
-                                     lengths if spec.shared_norm else None)
-        run = {}
-        for q in data["queries"]:
-            weighted, own = query_terms(q.text, table, spec.synonyms)
-            if spec.form:
-                own = tokenize(lexical_query(q.text))
-            score = unigrams.scores(weighted)
-            if spec.bigrams:
-                asked = Counter(pairs(expanded_stems(q.text, table) if spec.expanded else own, spec.window,
-                                      spec.buckets))
-                less = None
-                if spec.surplus:
-                    uni = {t: float(unigrams.idf[unigrams.vocab[t]]) if t in unigrams.vocab else 0.0 for t in own}
-                    less = {p: max(uni[a], uni[b]) for p, a, b in zip(pairs(own, 0), own, own[1:])}
-                score = score + spec.bigrams * pair_fields[key].scores(dict(asked), less)
-            if spec.coord:
-                score = score * unigrams.share(set(own)) ** spec.coord
-            positive = np.flatnonzero(score > 0)
-            bm = dict(zip(positive.tolist(), score[positive]))
-            ranked = z_fused(sides(corpus, q, bm)) if spec.zscore else fused(corpus, q, bm)
-            if spec.rocchio:
-                first = int(corpus.source[max(q.hnsw, key=q.hnsw.__getitem__)]) if spec.dense_first else ranked[0]
-                ranked = feedback(corpus, q, dict(zip(positive.tolist(), score[positive])), first, spec.rocchio, spec.mix,
-                                  spec.listed, spec.zscore)
-            run[q.qid] = [corpus.docs[d] for d in ranked[:100]]
-        yield v, run
+        yield v, {q.qid: [scorer.corpus.docs[d] for d in scorer.ranking(VARIANTS[v], q)[:100]]
+                  for q in data["queries"]}
 
 
 def main() -> None:
