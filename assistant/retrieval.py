@@ -65,7 +65,7 @@ def convex(rankings: list[list[Hit]], weights: list[float], key: Callable[[Hit],
 
 def zscore(rankings: list[list[Hit]], weights: list[float], key: Callable[[Hit], str] = chunk_key) -> list[Hit]:
     """Weighted sum of scores standardised per ranking (mean 0, standard deviation 1); an item a ranking lacks gets
-    that ranking's lowest. Unlike min-max, one extreme score does not set a side's whole scale."""
+    that ranking's lowest. Unlike min-max, a side's scale comes from all its scores, not from its two extremes."""
     scaled: list[dict[str, float]] = []
     first: dict[str, Hit] = {}
     for ranking in rankings:
