@@ -100,7 +100,7 @@ def ask(page, question: str, turn: int = 1) -> None:
     """Type a question, press Enter and wait until the turn's final (non-streaming) answer is in the chat."""
     box = page.locator("#question textarea")
     # the app empties the box once the previous turn has finished: a question typed before that is wiped
-    page.wait_for_function("() => document.querySelector('#question textarea').value === ''")
+    page.wait_for_function("() => document.querySelector('#question textarea')?.value === ''")
     box.fill(question)
     box.press("Enter")
     page.locator("#chat").get_by_text("Quoted from your sources").nth(turn - 1).wait_for()
