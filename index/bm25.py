@@ -33,8 +33,8 @@ MAX_SEGMENTS = 8  # beyond this, every segment but the largest is merged into on
 # every dev set lower: docs/evaluation.md, issue 18). Scores are computed at query time, so they need no rebuild.
 K1, B = 0.9, 0.4
 # A word pair of the question found as a pair in a chunk's own text scores this share of what a word would (its own
-# idf, the length of the chunk's window): the sequential-dependence idea in BM25's terms; with dense feedback and
-# z-score fusion it ranked all three dev sets higher (docs/evaluation.md, issue 18).
+# idf, the length of the chunk's window): the sequential-dependence idea in BM25's terms; with the dense feedback
+# (assistant/retrieval.py) it ranked all three dev sets higher (docs/evaluation.md, issue 18).
 PAIR_WEIGHT = 0.2
 # What a saved index's chunks hold; an index saved in another format is rebuilt from Chroma. 2: each chunk is
 # indexed with its neighbours' text (index/bm25_sync.py `columns`); 3: its facts carry its source id; 4: the word
